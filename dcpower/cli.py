@@ -1,0 +1,106 @@
+"""Command line: ``dcpower run|validate|schema``.
+
+Exit codes: 0 success; 2 bad input (case, market data, load file) — nothing written;
+3 infeasible case (message names the conflicting constraint families and timesteps);
+4 solver returned no solution.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from dcpower.case import CaseError, case_json_schema, load_case
+from dcpower.iso.base import MarketDataError
+from dcpower.resources.load import LoadProfileError
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="dcpower", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="solve one case and write its results JSON")
+    run.add_argument("case", type=Path, help="case JSON file")
+    run.add_argument("--out", type=Path, required=True, help="results JSON to write")
+    run.add_argument("--parquet", type=Path, help="folder for dispatch/electrical/binding Parquet")
+    run.add_argument(
+        "--relax-integrality",
+        action="store_true",
+        help="solve the LP relaxation of the same model (bounds, measurement)",
+    )
+    run.add_argument("--mip-gap", type=float, help="override solver.mip_rel_gap")
+    run.add_argument("--time-limit", type=float, help="override solver.time_limit_s, s")
+    run.add_argument("--threads", type=int, help="override solver.threads")
+    run.add_argument("--data-dir", type=Path, help="ISO data folder (default: shipped data)")
+    run.add_argument("-v", "--verbose", action="store_true")
+    val = sub.add_parser("validate", help="check a case file and list every problem")
+    val.add_argument("case", type=Path)
+    sub.add_parser("schema", help="print the case JSON Schema")
+    return p
+
+
+def _run(args: argparse.Namespace) -> int:
+    from dcpower.results import write_json_atomic, write_parquet_tables
+    from dcpower.runner import InfeasibleCaseError, SolverFailedError, run_case
+
+    try:
+        case = load_case(args.case)
+        results = run_case(
+            case,
+            relax=True if args.relax_integrality else None,
+            mip_rel_gap=args.mip_gap,
+            time_limit_s=args.time_limit,
+            threads=args.threads,
+            data_dir=args.data_dir,
+        )
+    except (CaseError, MarketDataError, LoadProfileError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except InfeasibleCaseError as exc:
+        print(f"error: {args.case}: {exc}", file=sys.stderr)
+        return EXIT_INFEASIBLE
+    except SolverFailedError as exc:
+        print(f"error: {args.case}: {exc}", file=sys.stderr)
+        return EXIT_SOLVER
+    if args.parquet:
+        write_parquet_tables(results, args.parquet)
+    write_json_atomic(results, args.out)
+    s, econ = results["solver"], results["economics"]
+    gap = s["mip_gap"]
+    print(
+        f"{case.name}: {s['status']} net value {econ['net_value_usd']:,.2f} $ "
+        f"(gap {gap if gap is not None else float('nan'):.3%}; build {s['build_seconds']:.2f} s, "
+        f"solve {s['solve_seconds']:.2f} s; {s['n_rows']} rows, {s['n_columns']} columns, "
+        f"{s['n_integer']} integer) → {args.out}"
+    )
+    if s.get("warning"):
+        print(f"warning: {s['warning']}", file=sys.stderr)
+    for v in results["verification"]["violations"]:
+        print(f"warning: invariant violated: {v}", file=sys.stderr)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``dcpower`` console script."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
+    if args.command == "schema":
+        print(json.dumps(case_json_schema(), indent=2))
+        return EXIT_OK
+    if args.command == "validate":
+        try:
+            case = load_case(args.case)
+        except CaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"{args.case}: valid case {case.name!r}")
+        return EXIT_OK
+    return _run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

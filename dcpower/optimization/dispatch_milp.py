@@ -1,0 +1,441 @@
+"""The dispatch MILP: every constraint family a named, time-indexed Pyomo component.
+
+Sign conventions: P at the POI is import − export (MW, positive into the site); Q is positive
+when delivered to the site bus (MVAr). BESS P is discharge − charge. Prices are $/MWh, reserve
+prices $/MW per hour, Δt in hours. The objective maximises the site's net value in $.
+
+Families (see ``CONSTRAINT_FAMILIES``) are what explainability reports when they bind.
+"""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from dcpower.optimization.inputs import DispatchInputs
+from dcpower.resources import bess as bess_model
+from dcpower.resources import gas_gen
+from dcpower.topology.polygon import facet_coefficients
+
+#: family name → what it states (units), for docs and explainability.
+CONSTRAINT_FAMILIES: dict[str, str] = {
+    "power_balance": "import − export + gen + discharge − charge = served load (MW)",
+    "reactive_balance": "Q from POI + gen + PCS = Q of served load at its PF (MVAr)",
+    "poi_import_cap": "import ≤ POI import limit · importing (MW)",
+    "poi_export_cap": "export ≤ POI export limit · (1 − importing) (MW)",
+    "poi_pf_upper": "Q at POI ≤ tan(acos PF_min)·|P| (MVAr)",
+    "poi_pf_lower": "−Q at POI ≤ tan(acos PF_min)·|P| (MVAr)",
+    "transformer_mva": "transformer (P, Q) inside the inscribed K-facet MVA polygon",
+    "poi_reserve_up": "export after deploying all up-reserves ≤ export limit (MW)",
+    "poi_reserve_down": "import after deploying all down-reserves ≤ import limit (MW)",
+    "bess_charge_cap": "charge ≤ power·(1 − discharge mode) (MW)",
+    "bess_discharge_cap": "discharge ≤ power·discharge mode (MW)",
+    "pcs_mva": "PCS (P, Q) inside the inscribed K-facet MVA polygon",
+    "soc_dynamics": "SOC[t] = SOC[t−1] + η_ch·charge·Δt − discharge·Δt/η_dis (MWh)",
+    "soc_floor": "SOC ≥ physical min + market SOC reserve + ride-through energy (MWh)",
+    "soc_ceiling": "SOC ≤ physical max (MWh)",
+    "soc_terminal": "SOC at the end ≥ required final SOC (MWh)",
+    "bess_up_headroom": "discharge − charge + up-reserves ≤ power (MW)",
+    "bess_down_headroom": "charge − discharge + down-reserves ≤ power (MW)",
+    "reserve_energy_up": "SOC − floor ≥ Σ up-reserve × duration, at both ends of the step (MWh)",
+    "reserve_energy_down": "SOC max − SOC ≥ Σ down-reserve × duration × η_ch (MWh)",
+    "gen_commitment": "committed[t] = committed[t−1] + starts − stops (units)",
+    "gen_start_delay": "units started in the last ceil(delay/Δt) steps do not produce (units)",
+    "gen_max_output": "gen + up-reserves ≤ unit MW × producing units (MW)",
+    "gen_min_output": "gen − down-reserves ≥ min stable MW × producing units (MW)",
+    "gen_ramp_up": "gen[t] − gen[t−1] ≤ ramp·running + start-up ramp·new units (MW)",
+    "gen_ramp_down": "gen[t−1] − gen[t] ≤ ramp·producing + shut-down ramp·stops (MW)",
+    "gen_reactive_upper": "Q gen ≤ tan(acos PF_min)·P gen (MVAr)",
+    "gen_reactive_lower": "−Q gen ≤ tan(acos PF_min)·P gen (MVAr)",
+    "n_plus_1": "unit MW·(producing − 1) + BESS power − BESS up-reserves ≥ critical load (MW)",
+}
+
+#: families that get elastic slacks when an infeasible case is re-solved to explain itself.
+ELASTIC_FAMILIES: tuple[str, ...] = (
+    "soc_floor",
+    "soc_ceiling",
+    "soc_terminal",
+    "n_plus_1",
+    "reactive_balance",
+    "gen_ramp_up",
+    "gen_ramp_down",
+    "gen_min_output",
+    "reserve_energy_up",
+    "poi_pf_upper",
+    "poi_pf_lower",
+)
+
+ELASTIC_PENALTY_USD = 1e7
+
+
+def build_dispatch_model(inputs: DispatchInputs, elastic: bool = False) -> pyo.ConcreteModel:
+    """Build the dispatch model.
+
+    Parameters
+    ----------
+    inputs : numeric inputs on the model's time index.
+    elastic : add penalised slacks to ``ELASTIC_FAMILIES`` (diagnosing infeasible cases).
+    """
+    m = pyo.ConcreteModel(name=inputs.case.name)
+    m.T = pyo.RangeSet(0, inputs.n_steps - 1)
+    m.K = pyo.RangeSet(0, inputs.case.transformer.polygon_facets - 1)
+    m.elastic = elastic
+    if elastic:
+        m.ELASTIC = pyo.Set(initialize=ELASTIC_FAMILIES)
+        m.slack = pyo.Var(m.ELASTIC, m.T, ["pos", "neg"], within=pyo.NonNegativeReals)
+    _add_load(m, inputs)
+    _add_grid(m, inputs)
+    _add_bess(m, inputs)
+    _add_gen(m, inputs)
+    _add_reserves(m, inputs)
+    _add_balances(m, inputs)
+    _add_objective(m, inputs)
+    return m
+
+
+def _soft(m: pyo.ConcreteModel, family: str, t: int, sign: str = "pos"):
+    """Elastic slack of a family at t, or 0 when the model is not elastic."""
+    return m.slack[family, t, sign] if m.elastic else 0.0
+
+
+def _add_load(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    seg = x.load
+    m.unserved_critical = pyo.Var(m.T, bounds=lambda _, t: (0, seg.critical_mw[t]))
+    m.unserved_flexible = pyo.Var(m.T, bounds=lambda _, t: (0, seg.flexible_mw[t]))
+    m.unserved_other = pyo.Var(m.T, bounds=lambda _, t: (0, seg.other_mw[t]))
+    m.served = pyo.Expression(
+        m.T,
+        rule=lambda m, t: (
+            seg.total_mw[t] - m.unserved_critical[t] - m.unserved_flexible[t] - m.unserved_other[t]
+        ),
+    )
+
+
+def _add_grid(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    poi, xf = x.case.poi, x.case.transformer
+    k_poi = gas_gen.reactive_ratio(poi.min_power_factor)
+    m.grid_import = pyo.Var(m.T, within=pyo.NonNegativeReals)
+    m.grid_export = pyo.Var(m.T, within=pyo.NonNegativeReals)
+    m.poi_q = pyo.Var(m.T, within=pyo.Reals)
+    # One direction per step: keeps |P| = import + export exact for the PF rows and stops
+    # import/export circulation (free money when the export adder is ≥ 0).
+    m.grid_importing = pyo.Var(m.T, within=pyo.Binary)
+    m.poi_import_cap = pyo.Constraint(
+        m.T, rule=lambda m, t: m.grid_import[t] <= poi.import_limit_mw * m.grid_importing[t]
+    )
+    m.poi_export_cap = pyo.Constraint(
+        m.T, rule=lambda m, t: m.grid_export[t] <= poi.export_limit_mw * (1 - m.grid_importing[t])
+    )
+    m.poi_pf_upper = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            m.poi_q[t] - _soft(m, "poi_pf_upper", t)
+            <= k_poi * (m.grid_import[t] + m.grid_export[t])
+        ),
+    )
+    m.poi_pf_lower = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            -m.poi_q[t] - _soft(m, "poi_pf_lower", t)
+            <= k_poi * (m.grid_import[t] + m.grid_export[t])
+        ),
+    )
+    facets = facet_coefficients(xf.polygon_facets)
+    m.transformer_mva = pyo.Constraint(
+        m.K,
+        m.T,
+        rule=lambda m, k, t: (
+            facets[k][0] * (m.grid_import[t] - m.grid_export[t]) + facets[k][1] * m.poi_q[t]
+            <= facets[k][2] * xf.rating_mva
+        ),
+    )
+
+
+def _add_bess(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    b = x.case.bess
+    dt = x.dt_h
+    has_bess = b.power_mw > 0 and b.energy_mwh > 0
+    power = b.power_mw if has_bess else 0.0
+    m.bess_charge = pyo.Var(m.T, within=pyo.NonNegativeReals)
+    m.bess_discharge = pyo.Var(m.T, within=pyo.NonNegativeReals)
+    m.bess_q = pyo.Var(m.T, within=pyo.Reals)
+    m.bess_soc = pyo.Var(m.T, within=pyo.NonNegativeReals)
+    if has_bess:
+        m.bess_discharging = pyo.Var(m.T, within=pyo.Binary)
+        m.bess_charge_cap = pyo.Constraint(
+            m.T, rule=lambda m, t: m.bess_charge[t] <= power * (1 - m.bess_discharging[t])
+        )
+        m.bess_discharge_cap = pyo.Constraint(
+            m.T, rule=lambda m, t: m.bess_discharge[t] <= power * m.bess_discharging[t]
+        )
+    else:
+        for t in m.T:
+            m.bess_charge[t].fix(0)
+            m.bess_discharge[t].fix(0)
+            m.bess_q[t].fix(0)
+            m.bess_soc[t].fix(0)
+        return
+    facets = facet_coefficients(x.case.transformer.polygon_facets)
+    m.pcs_mva = pyo.Constraint(
+        m.K,
+        m.T,
+        rule=lambda m, k, t: (
+            facets[k][0] * (m.bess_discharge[t] - m.bess_charge[t]) + facets[k][1] * m.bess_q[t]
+            <= facets[k][2] * b.pcs_mva
+        ),
+    )
+    soc0 = bess_model.soc_initial_mwh(b)
+    m.soc_dynamics = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            m.bess_soc[t]
+            == (soc0 if t == 0 else m.bess_soc[t - 1])
+            + b.charge_efficiency * m.bess_charge[t] * dt
+            - m.bess_discharge[t] * dt / b.discharge_efficiency
+        ),
+    )
+    floor = x.soc_floor_mwh
+    top = bess_model.soc_max_mwh(b)
+    m.soc_floor = pyo.Constraint(
+        m.T, rule=lambda m, t: m.bess_soc[t] + _soft(m, "soc_floor", t) >= floor[t]
+    )
+    m.soc_ceiling = pyo.Constraint(
+        m.T, rule=lambda m, t: m.bess_soc[t] - _soft(m, "soc_ceiling", t) <= top
+    )
+    last = x.n_steps - 1
+    m.soc_terminal = pyo.Constraint(
+        expr=m.bess_soc[last] + _soft(m, "soc_terminal", last) >= bess_model.soc_final_min_mwh(b)
+    )
+
+
+def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    g = x.case.gas_gen
+    step = x.case.horizon.timestep_minutes
+    n_units = g.units if g.unit_mw > 0 else 0
+    m.gen_mw = pyo.Var(m.T, within=pyo.NonNegativeReals)
+    m.gen_q = pyo.Var(m.T, within=pyo.Reals)
+    m.gen_committed = pyo.Var(m.T, within=pyo.NonNegativeIntegers, bounds=(0, n_units))
+    m.gen_starts = pyo.Var(m.T, within=pyo.NonNegativeIntegers, bounds=(0, n_units))
+    m.gen_stops = pyo.Var(m.T, within=pyo.NonNegativeReals, bounds=(0, n_units))
+    delay = gas_gen.start_delay_steps(g, step)
+    m.gen_delay_steps = delay
+
+    def recent_starts(m, t):
+        return sum(m.gen_starts[tau] for tau in range(max(0, t - delay + 1), t + 1))
+
+    m.gen_producing = pyo.Expression(
+        m.T, rule=lambda m, t: m.gen_committed[t] - recent_starts(m, t)
+    )
+    m.gen_new_producing = pyo.Expression(
+        m.T, rule=lambda m, t: m.gen_starts[t - delay] if t - delay >= 0 else 0
+    )
+    m.gen_commitment = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            m.gen_committed[t]
+            == (g.initial_units_online if t == 0 else m.gen_committed[t - 1])
+            + m.gen_starts[t]
+            - m.gen_stops[t]
+        ),
+    )
+    if delay > 0:
+        m.gen_start_delay = pyo.Constraint(m.T, rule=lambda m, t: m.gen_producing[t] >= 0)
+    pmin = gas_gen.min_output_mw(g)
+    ramp = gas_gen.ramp_per_step_mw(g, step)
+    su = gas_gen.startup_shutdown_ramp_mw(g, step)
+    k_gen = gas_gen.reactive_ratio(g.min_power_factor)
+    m.gen_ramp_up = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            pyo.Constraint.Skip
+            if t == 0
+            else m.gen_mw[t] - m.gen_mw[t - 1] - _soft(m, "gen_ramp_up", t)
+            <= ramp * (m.gen_producing[t] - m.gen_new_producing[t]) + su * m.gen_new_producing[t]
+        ),
+    )
+    m.gen_ramp_down = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            pyo.Constraint.Skip
+            if t == 0
+            else m.gen_mw[t - 1] - m.gen_mw[t] - _soft(m, "gen_ramp_down", t)
+            <= ramp * m.gen_producing[t] + su * m.gen_stops[t]
+        ),
+    )
+    m.gen_reactive_upper = pyo.Constraint(m.T, rule=lambda m, t: m.gen_q[t] <= k_gen * m.gen_mw[t])
+    m.gen_reactive_lower = pyo.Constraint(m.T, rule=lambda m, t: -m.gen_q[t] <= k_gen * m.gen_mw[t])
+    m.gen_pmin_mw = pmin
+
+
+def _reserve_sum(m: pyo.ConcreteModel, x: DispatchInputs, resource: str, direction: str, t: int):
+    return sum(
+        m.reserve[p, r, t]
+        for p, r in m.RESERVE_PAIRS
+        if r == resource and x.reserve_products[p].direction == direction
+    )
+
+
+def _add_reserves(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    """Reserve variables and every constraint that couples them to gen, BESS and POI."""
+    m.RESERVE_PAIRS = pyo.Set(initialize=x.eligible_pairs(), dimen=2, ordered=True)
+    m.reserve = pyo.Var(m.RESERVE_PAIRS, m.T, within=pyo.NonNegativeReals)
+    g, b, poi = x.case.gas_gen, x.case.bess, x.case.poi
+    pmin, pmax = m.gen_pmin_mw, g.unit_mw
+
+    def r(resource, direction):
+        return lambda t: _reserve_sum(m, x, resource, direction, t)
+
+    gen_up, gen_dn, bess_up, bess_dn = (
+        r("gen", "up"),
+        r("gen", "down"),
+        r("bess", "up"),
+        r("bess", "down"),
+    )
+    m.gen_max_output = pyo.Constraint(
+        m.T, rule=lambda m, t: m.gen_mw[t] + gen_up(t) <= pmax * m.gen_producing[t]
+    )
+    m.gen_min_output = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            m.gen_mw[t] - gen_dn(t) + _soft(m, "gen_min_output", t) >= pmin * m.gen_producing[t]
+        ),
+    )
+    has_bess = b.power_mw > 0 and b.energy_mwh > 0
+    bess_pairs = [pr for pr in m.RESERVE_PAIRS if pr[1] == "bess"]
+    if has_bess and bess_pairs:
+        floor = x.soc_floor_mwh
+        top = bess_model.soc_max_mwh(b)
+        soc0 = bess_model.soc_initial_mwh(b)
+
+        def backing(direction: str, t: int):
+            return sum(
+                m.reserve[p, "bess", t] * x.reserve_products[p].duration_h
+                for p, res in bess_pairs
+                if x.reserve_products[p].direction == direction
+            )
+
+        m.bess_up_headroom = pyo.Constraint(
+            m.T, rule=lambda m, t: m.bess_discharge[t] - m.bess_charge[t] + bess_up(t) <= b.power_mw
+        )
+        m.bess_down_headroom = pyo.Constraint(
+            m.T, rule=lambda m, t: m.bess_charge[t] - m.bess_discharge[t] + bess_dn(t) <= b.power_mw
+        )
+        m.STEP_END = pyo.Set(initialize=["start", "end"])
+
+        def soc_at(m, t, end):
+            if end == "end":
+                return m.bess_soc[t]
+            return soc0 if t == 0 else m.bess_soc[t - 1]
+
+        m.reserve_energy_up = pyo.Constraint(
+            m.T,
+            m.STEP_END,
+            rule=lambda m, t, e: (
+                soc_at(m, t, e) - floor[t] + _soft(m, "reserve_energy_up", t) >= backing("up", t)
+            ),
+        )
+        m.reserve_energy_down = pyo.Constraint(
+            m.T,
+            m.STEP_END,
+            rule=lambda m, t, e: top - soc_at(m, t, e) >= backing("down", t) * b.charge_efficiency,
+        )
+    if len(m.RESERVE_PAIRS):
+        up_all = [pr for pr in m.RESERVE_PAIRS if x.reserve_products[pr[0]].direction == "up"]
+        dn_all = [pr for pr in m.RESERVE_PAIRS if x.reserve_products[pr[0]].direction == "down"]
+        if up_all:
+            m.poi_reserve_up = pyo.Constraint(
+                m.T,
+                rule=lambda m, t: (
+                    m.grid_export[t]
+                    - m.grid_import[t]
+                    + sum(m.reserve[p, res, t] for p, res in up_all)
+                    <= poi.export_limit_mw
+                ),
+            )
+        if dn_all:
+            m.poi_reserve_down = pyo.Constraint(
+                m.T,
+                rule=lambda m, t: (
+                    m.grid_import[t]
+                    - m.grid_export[t]
+                    + sum(m.reserve[p, res, t] for p, res in dn_all)
+                    <= poi.import_limit_mw
+                ),
+            )
+    if x.case.reliability.n_plus_1:
+        bess_power = b.power_mw if has_bess else 0.0
+        crit = x.load.critical_mw
+        m.n_plus_1 = pyo.Constraint(
+            m.T,
+            rule=lambda m, t: (
+                pmax * (m.gen_producing[t] - 1) + bess_power - bess_up(t) + _soft(m, "n_plus_1", t)
+                >= crit[t]
+            ),
+        )
+
+
+def _add_balances(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    k_load = gas_gen.reactive_ratio(x.case.load.power_factor)
+    m.power_balance = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            m.grid_import[t]
+            - m.grid_export[t]
+            + m.gen_mw[t]
+            + m.bess_discharge[t]
+            - m.bess_charge[t]
+            == m.served[t]
+        ),
+    )
+    m.reactive_balance = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            m.poi_q[t]
+            + m.gen_q[t]
+            + m.bess_q[t]
+            + _soft(m, "reactive_balance", t, "pos")
+            - _soft(m, "reactive_balance", t, "neg")
+            == k_load * m.served[t]
+        ),
+    )
+
+
+def objective_terms(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, pyo.Expression]:
+    """Net-value components in $, signed (revenues positive, costs negative)."""
+    dt = x.dt_h
+    price = x.price_usd_per_mwh
+    adder = x.case.market.export_price_adder_usd_per_mwh
+    g, b, rel, load = x.case.gas_gen, x.case.bess, x.case.reliability, x.case.load
+    terms: dict[str, pyo.Expression] = {
+        "energy_export_revenue_usd": sum((price[t] + adder) * m.grid_export[t] * dt for t in m.T),
+        "energy_import_cost_usd": -sum(price[t] * m.grid_import[t] * dt for t in m.T),
+    }
+    for p in x.reserve_products:
+        pairs = [pr for pr in m.RESERVE_PAIRS if pr[0] == p]
+        prices = x.reserve_price_usd_per_mw_h[p]
+        terms[f"reserve_{p.lower()}_revenue_usd"] = sum(
+            prices[t] * m.reserve[p, res, t] * dt for _, res in pairs for t in m.T
+        )
+    terms["gen_fuel_cost_usd"] = -sum(g.fuel_cost_usd_per_mwh * m.gen_mw[t] * dt for t in m.T)
+    terms["gen_start_cost_usd"] = -sum(g.start_cost_usd * m.gen_starts[t] for t in m.T)
+    terms["bess_degradation_cost_usd"] = -sum(
+        b.degradation_cost_usd_per_mwh * (m.bess_charge[t] + m.bess_discharge[t]) * dt for t in m.T
+    )
+    terms["unserved_critical_cost_usd"] = -sum(
+        rel.voll_critical_usd_per_mwh * m.unserved_critical[t] * dt for t in m.T
+    )
+    terms["unserved_noncritical_cost_usd"] = -sum(
+        rel.voll_noncritical_usd_per_mwh * m.unserved_other[t] * dt for t in m.T
+    )
+    terms["flexible_curtailment_cost_usd"] = -sum(
+        load.flexible_curtailment_usd_per_mwh * m.unserved_flexible[t] * dt for t in m.T
+    )
+    return terms
+
+
+def _add_objective(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    terms = objective_terms(m, x)
+    m.objective_terms = terms
+    total = sum(terms.values())
+    if m.elastic:
+        total = total - ELASTIC_PENALTY_USD * sum(m.slack[k] for k in m.slack)
+    m.net_value = pyo.Objective(expr=total, sense=pyo.maximize)

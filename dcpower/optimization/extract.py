@@ -1,0 +1,100 @@
+"""Read a solved model into plain pandas/numpy: dispatch, electrical screening, economics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyomo.environ as pyo
+
+from dcpower.optimization.inputs import DispatchInputs
+from dcpower.topology.polygon import polygon_loading
+from dcpower.topology.screening import power_factor, screen_element
+
+
+def _values(var_or_expr, index) -> np.ndarray:
+    return np.array([pyo.value(var_or_expr[t]) for t in index], dtype=float)
+
+
+def dispatch_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
+    """One row per timestep (UTC interval start), MW / MWh / units; SOC at end of step."""
+    T = list(m.T)
+    df = pd.DataFrame(index=pd.DatetimeIndex(x.timestamps, name="timestamp"))
+    df["price_usd_per_mwh"] = x.price_usd_per_mwh
+    df["load_mw"] = x.load.total_mw
+    df["load_critical_mw"] = x.load.critical_mw
+    unserved_c = _values(m.unserved_critical, T)
+    unserved_f = _values(m.unserved_flexible, T)
+    unserved_o = _values(m.unserved_other, T)
+    unserved = unserved_c + unserved_f + unserved_o
+    df["load_served_mw"] = x.load.total_mw - unserved
+    df["load_unserved_mw"] = unserved
+    df["critical_unserved_mw"] = unserved_c
+    df["flexible_curtailed_mw"] = unserved_f
+    df["noncritical_unserved_mw"] = unserved_o
+    df["grid_import_mw"] = _values(m.grid_import, T)
+    df["grid_export_mw"] = _values(m.grid_export, T)
+    df["gen_mw"] = _values(m.gen_mw, T)
+    df["gen_units_committed"] = np.rint(_values(m.gen_committed, T))
+    df["gen_units_producing"] = np.rint(_values(m.gen_producing, T))
+    df["gen_starts"] = np.rint(_values(m.gen_starts, T))
+    df["bess_charge_mw"] = _values(m.bess_charge, T)
+    df["bess_discharge_mw"] = _values(m.bess_discharge, T)
+    df["bess_soc_mwh"] = _values(m.bess_soc, T)
+    df["bess_soc_floor_mwh"] = x.soc_floor_mwh
+    for p, res in m.RESERVE_PAIRS:
+        df[f"reserve_{p.lower()}_{res}_mw"] = [pyo.value(m.reserve[p, res, t]) for t in T]
+    for p in x.reserve_products:
+        df[f"reserve_price_{p.lower()}_usd_per_mw_h"] = x.reserve_price_usd_per_mw_h[p]
+    return df
+
+
+def electrical_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
+    """P, Q, S, loading % per element and PF at the POI, per timestep."""
+    T = list(m.T)
+    case = x.case
+    p_poi = _values(m.grid_import, T) - _values(m.grid_export, T)
+    q_poi = _values(m.poi_q, T)
+    p_pcs = _values(m.bess_discharge, T) - _values(m.bess_charge, T)
+    q_pcs = _values(m.bess_q, T)
+    p_gen = _values(m.gen_mw, T)
+    q_gen = _values(m.gen_q, T)
+    cols: dict[str, np.ndarray] = {}
+    cols.update(screen_element("transformer", p_poi, q_poi, case.transformer.rating_mva))
+    cols.update(screen_element("pcs", p_pcs, q_pcs, case.bess.pcs_mva))
+    cols.update(screen_element("gen", p_gen, q_gen, case.gas_gen.units * case.gas_gen.unit_mw))
+    poi = screen_element("poi", p_poi, q_poi, 1.0)
+    limit = np.where(p_poi >= 0, case.poi.import_limit_mw, case.poi.export_limit_mw)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        poi["poi_loading_pct"] = np.where(
+            limit > 0,
+            100.0 * np.abs(p_poi) / np.where(limit > 0, limit, 1.0),
+            np.where(np.abs(p_poi) > 1e-9, np.inf, 0.0),
+        )
+    cols.update(poi)
+    cols["poi_pf"] = power_factor(p_poi, q_poi)
+    facets = case.transformer.polygon_facets
+    cols["transformer_polygon_loading_pct"] = (
+        100.0 * polygon_loading(p_poi, q_poi, facets) / case.transformer.rating_mva
+    )
+    if case.bess.pcs_mva > 0:
+        cols["pcs_polygon_loading_pct"] = (
+            100.0 * polygon_loading(p_pcs, q_pcs, facets) / case.bess.pcs_mva
+        )
+    cols["load_q_mvar"] = q_poi + q_gen + q_pcs
+    return pd.DataFrame(cols, index=pd.DatetimeIndex(x.timestamps, name="timestamp"))
+
+
+def economics(m: pyo.ConcreteModel, objective: float | None) -> dict:
+    """Revenue and cost stacks in $, adding up to ``net_value_usd`` (= the objective)."""
+    components = {k: float(pyo.value(e)) for k, e in m.objective_terms.items()}
+    revenues = {k: v for k, v in components.items() if k.endswith("_revenue_usd")}
+    costs = {k: -v for k, v in components.items() if k.endswith("_cost_usd")}
+    net = sum(components.values())
+    return {
+        "revenues_usd": revenues,
+        "costs_usd": costs,
+        "total_revenue_usd": sum(revenues.values()),
+        "total_cost_usd": sum(costs.values()),
+        "net_value_usd": net,
+        "objective_usd": objective,
+    }

@@ -1,0 +1,147 @@
+"""Hand a built model to HiGHS (through highspy) and report status, gap and times."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.solvers.highs import Highs
+
+
+class SolveStatus(StrEnum):
+    """Outcome of one solve, as results report it."""
+
+    OPTIMAL = "optimal"  # proven within the requested MIP gap
+    TIME_LIMIT_FEASIBLE = "time_limit_feasible"  # best solution found before the limit; see gap
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT_NO_SOLUTION = "time_limit_no_solution"
+    ERROR = "error"
+
+
+@dataclass
+class SolveReport:
+    """Solver outcome; times in seconds, objective and bound in $ (maximised net value)."""
+
+    status: SolveStatus
+    termination: str
+    objective: float | None
+    best_bound: float | None
+    mip_gap: float | None
+    build_seconds: float
+    solve_seconds: float
+    n_rows: int
+    n_columns: int
+    n_integer: int
+    method: str
+    solver: str
+    mip_rel_gap_requested: float
+    time_limit_s: float
+    threads: int
+
+    @property
+    def has_solution(self) -> bool:
+        """A solution was loaded into the model."""
+        return self.status in (SolveStatus.OPTIMAL, SolveStatus.TIME_LIMIT_FEASIBLE)
+
+    def to_dict(self) -> dict:
+        """JSON-serialisable form."""
+        d = asdict(self)
+        d["status"] = self.status.value
+        return d
+
+
+def model_size(m: pyo.ConcreteModel) -> tuple[int, int, int]:
+    """(rows, columns, integer columns) of the model, fixed variables excluded."""
+    n_cols = n_int = 0
+    for v in m.component_data_objects(pyo.Var, active=True, descend_into=True):
+        if v.fixed:
+            continue
+        n_cols += 1
+        n_int += v.is_integer() or v.is_binary()
+    n_rows = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True))
+    return n_rows, n_cols, n_int
+
+
+def relax_integrality(m: pyo.ConcreteModel) -> None:
+    """Turn every integer/binary variable of ``m`` continuous in place (same bounds)."""
+    pyo.TransformationFactory("core.relax_integer_vars").apply_to(m)
+
+
+def mip_gap(objective: float | None, bound: float | None) -> float | None:
+    """|bound − objective| / max(|objective|, 1e-9), HiGHS's relative gap."""
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    return abs(bound - objective) / max(abs(objective), 1e-9)
+
+
+def solve_model(
+    m: pyo.ConcreteModel,
+    *,
+    mip_rel_gap: float,
+    time_limit_s: float,
+    threads: int,
+    build_seconds: float,
+    method: str = "monolithic_milp",
+    tee: bool = False,
+) -> SolveReport:
+    """Solve ``m`` with HiGHS; a solution is loaded when one exists, whatever the status."""
+    n_rows, n_cols, n_int = model_size(m)
+    opt = Highs()
+    started = time.perf_counter()
+    res = opt.solve(
+        m,
+        tee=tee,
+        load_solutions=False,
+        raise_exception_on_nonoptimal_result=False,
+        time_limit=time_limit_s,
+        rel_gap=mip_rel_gap,
+        threads=threads,
+        solver_options={"random_seed": 0, "output_flag": tee},
+    )
+    solve_seconds = time.perf_counter() - started
+    tc = res.termination_condition
+    has_sol = res.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
+    if has_sol:
+        res.solution_loader.load_vars()
+    if tc == TerminationCondition.convergenceCriteriaSatisfied and has_sol:
+        status = SolveStatus.OPTIMAL
+    elif tc in (
+        TerminationCondition.provenInfeasible,
+        TerminationCondition.locallyInfeasible,
+        TerminationCondition.infeasibleOrUnbounded,
+    ):
+        status = SolveStatus.INFEASIBLE
+    elif has_sol:
+        status = SolveStatus.TIME_LIMIT_FEASIBLE
+    elif tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
+        status = SolveStatus.TIME_LIMIT_NO_SOLUTION
+    else:
+        status = SolveStatus.ERROR
+    objective = (
+        float(res.incumbent_objective) if has_sol and res.incumbent_objective is not None else None
+    )
+    bound = res.objective_bound
+    bound = float(bound) if bound is not None and math.isfinite(bound) else None
+    if n_int == 0 and objective is not None and status == SolveStatus.OPTIMAL:
+        bound = objective
+    return SolveReport(
+        status=status,
+        termination=str(tc.name),
+        objective=objective,
+        best_bound=bound,
+        mip_gap=mip_gap(objective, bound),
+        build_seconds=build_seconds,
+        solve_seconds=solve_seconds,
+        n_rows=n_rows,
+        n_columns=n_cols,
+        n_integer=n_int,
+        method=method,
+        solver=f"highs {'.'.join(map(str, opt.version() or ()))}",
+        mip_rel_gap_requested=mip_rel_gap,
+        time_limit_s=time_limit_s,
+        threads=threads,
+    )

@@ -1,0 +1,1 @@
+"""Resource models (load, BESS, gas units): parameters and derived quantities, no Pyomo."""

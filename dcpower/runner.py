@@ -1,0 +1,328 @@
+"""Case in, results out: load case → ISO adapter → model → HiGHS → explained results.
+
+``run_case`` returns a JSON-serialisable dict (see :mod:`dcpower.results`). Also runnable as
+``python -m dcpower.runner CASE --out RESULTS.json``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from dataclasses import replace
+from datetime import datetime
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+from dcpower import __version__
+from dcpower.case import Case, CaseError
+from dcpower.invariants import check_invariants
+from dcpower.iso.base import MarketData, MarketRequest, get_adapter
+from dcpower.optimization import dispatch_milp, explain, extract
+from dcpower.optimization.inputs import DispatchInputs, build_inputs
+from dcpower.optimization.solve import SolveReport, SolveStatus, relax_integrality, solve_model
+from dcpower.resources import bess as bess_model
+from dcpower.resources.load import build_load_segments
+from dcpower.results import RESULTS_SCHEMA_VERSION, frame_to_records
+
+logger = logging.getLogger(__name__)
+
+
+class InfeasibleCaseError(RuntimeError):
+    """The case has no feasible dispatch; the message names the conflicting families and steps."""
+
+    def __init__(self, message: str, violations: dict[str, list[tuple[int, float]]]):
+        super().__init__(message)
+        self.violations = violations
+
+
+class SolverFailedError(RuntimeError):
+    """HiGHS returned no usable solution (time limit without incumbent, or an error)."""
+
+
+def horizon_utc(case: Case) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """[start, end) of the horizon as UTC timestamps (local midnights in the case's zone)."""
+    tz = ZoneInfo(case.horizon.timezone)
+    start = datetime.combine(case.horizon.start, dtime(0), tzinfo=tz)
+    end = datetime.combine(case.horizon.end, dtime(0), tzinfo=tz)
+    return pd.Timestamp(start).tz_convert("UTC"), pd.Timestamp(end).tz_convert("UTC")
+
+
+def _apply_overrides(case: Case, market: MarketData) -> MarketData:
+    products = dict(market.reserve_products)
+    for name, ov in case.market.reserve_catalogue_overrides.items():
+        if name not in products:
+            raise CaseError(
+                "case",
+                [
+                    (
+                        f"$.market.reserve_catalogue_overrides.{name}",
+                        f"product not in market.reserve_products {sorted(products)}; "
+                        "fix: add it there or remove the override",
+                    )
+                ],
+            )
+        changes = {k: v for k, v in ov.model_dump().items() if v is not None}
+        if "eligible_resources" in changes:
+            changes["eligible_resources"] = tuple(changes["eligible_resources"])
+        products[name] = replace(
+            products[name], **changes, source=products[name].source + " (overridden by the case)"
+        )
+    market.reserve_products = products
+    return market
+
+
+def load_market(case: Case, data_dir: Path | None = None) -> MarketData:
+    """Energy and reserve prices for the case horizon at its timestep."""
+    start, end = horizon_utc(case)
+    adapter = get_adapter(case.market.iso)
+    request = MarketRequest(
+        settlement_point=case.market.settlement_point,
+        energy_market=case.market.energy_market,
+        start_utc=start,
+        end_utc=end,
+        timestep_minutes=case.horizon.timestep_minutes,
+        reserve_products=tuple(case.market.reserve_products),
+        fill_policy=case.market.fill_policy,
+        max_fill_steps=case.market.max_fill_steps,
+        price_file=case.market.price_file,
+        reserve_price_file=case.market.reserve_price_file,
+        data_dir=data_dir,
+    )
+    return _apply_overrides(case, adapter.load_market_data(request))
+
+
+def precheck(x: DispatchInputs) -> list[tuple[str, str]]:
+    """Problems that make a case infeasible by construction, as (json path, message + fix)."""
+    case = x.case
+    problems = [("$.bess", msg) for msg in bess_model.check_soc_window(case.bess, x.soc_floor_mwh)]
+    if case.reliability.n_plus_1:
+        g, b = case.gas_gen, case.bess
+        bess_mw = b.power_mw if b.energy_mwh > 0 else 0.0
+        capacity = g.unit_mw * (g.units - 1) + bess_mw
+        crit = float(np.max(x.load.critical_mw)) if x.n_steps else 0.0
+        if capacity < crit - 1e-9:
+            problems.append(
+                (
+                    "$.reliability.n_plus_1",
+                    f"N+1 needs unit_mw×(units−1) + bess.power_mw ≥ critical load: "
+                    f"{g.unit_mw:g}×({g.units}−1) + {bess_mw:g} = {capacity:g} MW < {crit:g} MW; "
+                    "fix: add gas units or BESS power, or set reliability.n_plus_1 false",
+                )
+            )
+    return problems
+
+
+def _explain_infeasible(x: DispatchInputs, opts: dict[str, Any]) -> InfeasibleCaseError:
+    """Re-solve with elastic slacks and name the families and timesteps that conflict."""
+    m = dispatch_milp.build_dispatch_model(x, elastic=True)
+    report = solve_model(m, build_seconds=0.0, method="elastic_diagnosis", **opts)
+    violations = explain.elastic_violations(m) if report.has_solution else {}
+    if not violations:
+        return InfeasibleCaseError(
+            "the case is infeasible and the elastic re-solve could not localise it "
+            f"(status {report.status.value}); check POI limits, SOC limits and N+1 settings",
+            {},
+        )
+    lines = ["the case is infeasible; relaxing these constraint families makes it feasible:"]
+    for family, hits in violations.items():
+        stamps = ", ".join(
+            f"{x.timestamps[t].strftime('%Y-%m-%dT%H:%MZ')} (by {v:.3g})" for t, v in hits[:5]
+        )
+        more = f" and {len(hits) - 5} more" if len(hits) > 5 else ""
+        lines.append(
+            f"  {family}: {dispatch_milp.CONSTRAINT_FAMILIES[family]} — violated at {stamps}{more}"
+        )
+    return InfeasibleCaseError("\n".join(lines), violations)
+
+
+def per_mwh_figures(dispatch: pd.DataFrame, econ: dict[str, Any], dt_h: float) -> dict[str, Any]:
+    """Energy totals (MWh) and $/MWh figures of a dispatch."""
+    served = float(dispatch["load_served_mw"].sum() * dt_h)
+    imported = float(dispatch["grid_import_mw"].sum() * dt_h)
+    exported = float(dispatch["grid_export_mw"].sum() * dt_h)
+    gen = float(dispatch["gen_mw"].sum() * dt_h)
+    energy = {
+        "load_mwh": float(dispatch["load_mw"].sum() * dt_h),
+        "load_served_mwh": served,
+        "load_unserved_mwh": float(dispatch["load_unserved_mw"].sum() * dt_h),
+        "critical_unserved_mwh": float(dispatch["critical_unserved_mw"].sum() * dt_h),
+        "grid_import_mwh": imported,
+        "grid_export_mwh": exported,
+        "gen_mwh": gen,
+        "bess_charge_mwh": float(dispatch["bess_charge_mw"].sum() * dt_h),
+        "bess_discharge_mwh": float(dispatch["bess_discharge_mw"].sum() * dt_h),
+    }
+    costs = econ["costs_usd"]
+    rev = econ["revenues_usd"]
+
+    def ratio(a: float, b: float) -> float | None:
+        return a / b if b > 1e-9 else None
+
+    per = {
+        "net_cost_usd_per_mwh_served": ratio(-econ["net_value_usd"], served),
+        "avg_import_price_usd_per_mwh": ratio(costs["energy_import_cost_usd"], imported),
+        "avg_export_price_usd_per_mwh": ratio(rev["energy_export_revenue_usd"], exported),
+        "avg_gen_cost_usd_per_mwh": ratio(
+            costs["gen_fuel_cost_usd"] + costs["gen_start_cost_usd"], gen
+        ),
+        "avg_energy_price_usd_per_mwh": float(dispatch["price_usd_per_mwh"].mean()),
+    }
+    return {"energy_mwh": energy, "usd_per_mwh": per}
+
+
+def explainability_section(m, x: DispatchInputs) -> dict[str, Any]:
+    """Binding families per timestep, counts per family and a plain-language summary."""
+    binding = explain.binding_constraints(m)
+    counts = explain.binding_counts(binding)
+    n = x.n_steps
+    summary = [
+        f"{fam} binds in {k} of {n} steps: {dispatch_milp.CONSTRAINT_FAMILIES.get(fam, '')}"
+        for fam, k in counts.items()
+    ]
+    return {
+        "tolerance": {
+            "abs": explain.BINDING_ABS_TOL,
+            "rel": explain.BINDING_REL_TOL,
+            "rule": "inequality row binds when |slack| ≤ abs + rel·max(1, |bound|)",
+        },
+        "binding_constraints": [
+            {
+                "timestamp": x.timestamps[t].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "step": t,
+                "families": names,
+            }
+            for t, names in binding.items()
+        ],
+        "binding_timesteps_per_family": counts,
+        "families": dispatch_milp.CONSTRAINT_FAMILIES,
+        "summary": summary,
+    }
+
+
+def run_case(
+    case: Case,
+    *,
+    relax: bool | None = None,
+    mip_rel_gap: float | None = None,
+    time_limit_s: float | None = None,
+    threads: int | None = None,
+    data_dir: Path | None = None,
+) -> dict[str, Any]:
+    """Solve one case and return its results dict.
+
+    Raises CaseError / MarketDataError / LoadProfileError for bad input, InfeasibleCaseError
+    when no dispatch satisfies every constraint, SolverFailedError when HiGHS finds none in time.
+    """
+    started = time.perf_counter()
+    market = load_market(case, data_dir)
+    load = build_load_segments(case.load, market.energy_price_usd_per_mwh.index)
+    x = build_inputs(case, market, load)
+    problems = precheck(x)
+    if problems:
+        raise CaseError(case.name, problems)
+    relax = case.solver.relax_integrality if relax is None else relax
+    opts = {
+        "mip_rel_gap": case.solver.mip_rel_gap if mip_rel_gap is None else mip_rel_gap,
+        "time_limit_s": case.solver.time_limit_s if time_limit_s is None else time_limit_s,
+        "threads": case.solver.threads if threads is None else threads,
+    }
+    t0 = time.perf_counter()
+    m = dispatch_milp.build_dispatch_model(x)
+    if relax:
+        relax_integrality(m)
+    build_s = time.perf_counter() - t0
+    method = "lp_relaxation" if relax else "monolithic_milp"
+    report = solve_model(m, build_seconds=build_s, method=method, **opts)
+    logger.info(
+        "solve: %s objective=%s gap=%s", report.status.value, report.objective, report.mip_gap
+    )
+    if report.status == SolveStatus.INFEASIBLE:
+        raise _explain_infeasible(x, opts)
+    if not report.has_solution:
+        raise SolverFailedError(
+            f"HiGHS returned no solution (status {report.status.value}, termination "
+            f"{report.termination}); fix: raise solver.time_limit_s or relax solver.mip_rel_gap"
+        )
+    return assemble_results(case, x, market, m, report, time.perf_counter() - started)
+
+
+def _solver_section(report: SolveReport, relaxed: bool) -> dict[str, Any]:
+    d = report.to_dict()
+    d["relaxed_integrality"] = relaxed
+    d["time_limit_reached"] = report.status == SolveStatus.TIME_LIMIT_FEASIBLE
+    if report.status == SolveStatus.TIME_LIMIT_FEASIBLE:
+        d["warning"] = (
+            f"time limit of {report.time_limit_s:g} s reached: best solution found, "
+            f"gap {report.mip_gap if report.mip_gap is not None else float('nan'):.4%} to the bound"
+        )
+    if relaxed:
+        d["lp_bound"] = report.objective
+        d["gap_to_lp_bound"] = 0.0
+    return d
+
+
+def assemble_results(
+    case: Case, x: DispatchInputs, market: MarketData, m, report: SolveReport, wall_s: float
+) -> dict[str, Any]:
+    """Build the results dict from a solved model."""
+    dispatch = extract.dispatch_frame(m, x)
+    electrical = extract.electrical_frame(m, x)
+    econ = extract.economics(m, report.objective)
+    econ.update(per_mwh_figures(dispatch, econ, x.dt_h))
+    results: dict[str, Any] = {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "dcpower_version": __version__,
+        "case": case.model_dump(mode="json"),
+        "horizon": {
+            "start_utc": x.timestamps[0].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end_utc": (
+                x.timestamps[-1] + pd.Timedelta(minutes=case.horizon.timestep_minutes)
+            ).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "timestep_minutes": case.horizon.timestep_minutes,
+            "n_steps": x.n_steps,
+        },
+        "market": {
+            "iso": case.market.iso,
+            "settlement_point": case.market.settlement_point,
+            "energy_market": case.market.energy_market,
+            "reserve_products": {
+                name: {
+                    "direction": p.direction,
+                    "duration_h": p.duration_h,
+                    "eligible_resources": list(p.eligible_resources),
+                    "source": p.source,
+                }
+                for name, p in x.reserve_products.items()
+            },
+            "provenance": market.provenance,
+        },
+        "solver": _solver_section(report, bool(report.method == "lp_relaxation")),
+        "dispatch": frame_to_records(dispatch),
+        "electrical": frame_to_records(electrical),
+        "economics": econ,
+        "explainability": explainability_section(m, x),
+        "model": {
+            "gen_start_delay_steps": m.gen_delay_steps,
+            "transformer_polygon_facets": case.transformer.polygon_facets,
+        },
+    }
+    results["solver"]["wall_seconds"] = wall_s
+    results["verification"] = {"violations": check_invariants(results)}
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dcpower.runner CASE --out RESULTS.json`` (same as ``dcpower run``)."""
+    from dcpower.cli import main as cli_main
+
+    return cli_main(["run", *(sys.argv[1:] if argv is None else argv)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
