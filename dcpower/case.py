@@ -219,6 +219,13 @@ class Solver(_Strict):
     time_limit_s: float = Field(300.0, gt=0, description="Wall-clock limit, s.")
     threads: int = Field(1, ge=1, description="HiGHS threads.")
     relax_integrality: bool = Field(False, description="Solve the LP relaxation instead.")
+    method: Literal["auto", "monolithic", "rolling_horizon"] = Field(
+        "auto",
+        description="monolithic: one MILP; rolling_horizon: windows with look-ahead; auto: "
+        "monolithic up to 14 days, rolling beyond.",
+    )
+    window_days: int = Field(7, ge=1, description="Rolling-horizon window kept per solve, days.")
+    lookahead_days: int = Field(1, ge=0, description="Rolling-horizon look-ahead, days.")
 
 
 class Case(_Strict):

@@ -69,6 +69,16 @@ def write_json_atomic(obj: dict[str, Any], path: str | Path) -> None:
     _atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def write_text_atomic(text: str, path: str | Path) -> None:
+    """Write UTF-8 text atomically."""
+    _atomic_write(Path(path), lambda p: p.write_text(text, encoding="utf-8"))
+
+
+def write_atomic_with(path: str | Path, write: Callable[[Path], None]) -> None:
+    """Atomic write through any writer that takes a path (e.g. xarray's ``to_netcdf``)."""
+    _atomic_write(Path(path), write)
+
+
 def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> None:
     """Write ``df`` to Parquet atomically."""
     _atomic_write(Path(path), lambda p: df.to_parquet(p))

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from dataclasses import replace
 from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
@@ -21,12 +20,14 @@ import pandas as pd
 
 from dcpower import __version__
 from dcpower.case import Case, CaseError
+from dcpower.economics import economics_from_dispatch
 from dcpower.invariants import check_invariants
-from dcpower.iso.base import MarketData, MarketRequest, get_adapter
-from dcpower.optimization import dispatch_milp, explain, extract
+from dcpower.iso.base import MarketData, MarketRequest, apply_catalogue_overrides, get_adapter
+from dcpower.optimization import dispatch_milp, explain, strategies
 from dcpower.optimization.inputs import DispatchInputs, build_inputs
-from dcpower.optimization.solve import SolveReport, SolveStatus, relax_integrality, solve_model
+from dcpower.optimization.solve import SolveStatus, solve_model
 from dcpower.resources import bess as bess_model
+from dcpower.resources import gas_gen
 from dcpower.resources.load import build_load_segments
 from dcpower.results import RESULTS_SCHEMA_VERSION, frame_to_records
 
@@ -54,26 +55,11 @@ def horizon_utc(case: Case) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def _apply_overrides(case: Case, market: MarketData) -> MarketData:
-    products = dict(market.reserve_products)
-    for name, ov in case.market.reserve_catalogue_overrides.items():
-        if name not in products:
-            raise CaseError(
-                "case",
-                [
-                    (
-                        f"$.market.reserve_catalogue_overrides.{name}",
-                        f"product not in market.reserve_products {sorted(products)}; "
-                        "fix: add it there or remove the override",
-                    )
-                ],
-            )
-        changes = {k: v for k, v in ov.model_dump().items() if v is not None}
-        if "eligible_resources" in changes:
-            changes["eligible_resources"] = tuple(changes["eligible_resources"])
-        products[name] = replace(
-            products[name], **changes, source=products[name].source + " (overridden by the case)"
-        )
-    market.reserve_products = products
+    overrides = {
+        name: ov.model_dump(exclude_none=True)
+        for name, ov in case.market.reserve_catalogue_overrides.items()
+    }
+    market.reserve_products = apply_catalogue_overrides(market.reserve_products, overrides)
     return market
 
 
@@ -176,9 +162,8 @@ def per_mwh_figures(dispatch: pd.DataFrame, econ: dict[str, Any], dt_h: float) -
     return {"energy_mwh": energy, "usd_per_mwh": per}
 
 
-def explainability_section(m, x: DispatchInputs) -> dict[str, Any]:
+def explainability_section(binding: dict[int, list[str]], x: DispatchInputs) -> dict[str, Any]:
     """Binding families per timestep, counts per family and a plain-language summary."""
-    binding = explain.binding_constraints(m)
     counts = explain.binding_counts(binding)
     n = x.n_steps
     summary = [
@@ -205,6 +190,17 @@ def explainability_section(m, x: DispatchInputs) -> dict[str, Any]:
     }
 
 
+MONOLITHIC_MAX_DAYS = 14
+
+
+def choose_method(case: Case) -> str:
+    """The strategy a case asks for; ``auto`` = monolithic up to 14 days, rolling beyond."""
+    if case.solver.method != "auto":
+        return case.solver.method
+    days = (case.horizon.end - case.horizon.start).days
+    return "monolithic" if days <= MONOLITHIC_MAX_DAYS else "rolling_horizon"
+
+
 def run_case(
     case: Case,
     *,
@@ -212,6 +208,7 @@ def run_case(
     mip_rel_gap: float | None = None,
     time_limit_s: float | None = None,
     threads: int | None = None,
+    method: str | None = None,
     data_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Solve one case and return its results dict.
@@ -232,48 +229,62 @@ def run_case(
         "time_limit_s": case.solver.time_limit_s if time_limit_s is None else time_limit_s,
         "threads": case.solver.threads if threads is None else threads,
     }
-    t0 = time.perf_counter()
-    m = dispatch_milp.build_dispatch_model(x)
-    if relax:
-        relax_integrality(m)
-    build_s = time.perf_counter() - t0
-    method = "lp_relaxation" if relax else "monolithic_milp"
-    report = solve_model(m, build_seconds=build_s, method=method, **opts)
-    logger.info(
-        "solve: %s objective=%s gap=%s", report.status.value, report.objective, report.mip_gap
-    )
-    if report.status == SolveStatus.INFEASIBLE:
-        raise _explain_infeasible(x, opts)
-    if not report.has_solution:
+    method = method or choose_method(case)
+    steps_per_day = 24 * 60 // case.horizon.timestep_minutes
+    try:
+        if method == "monolithic":
+            solution = strategies.solve_monolithic(x, opts, relax)
+        else:
+            solution = strategies.solve_rolling(
+                x,
+                opts,
+                case.solver.window_days * steps_per_day,
+                case.solver.lookahead_days * steps_per_day,
+                relax,
+            )
+    except strategies.WindowInfeasibleError as exc:
+        raise _explain_infeasible(exc.inputs, opts) from None
+    except strategies.NoSolutionError as exc:
         raise SolverFailedError(
-            f"HiGHS returned no solution (status {report.status.value}, termination "
-            f"{report.termination}); fix: raise solver.time_limit_s or relax solver.mip_rel_gap"
-        )
-    return assemble_results(case, x, market, m, report, time.perf_counter() - started)
+            f"HiGHS returned no solution (status {exc.report.status.value}, termination "
+            f"{exc.report.termination}); fix: raise solver.time_limit_s or relax "
+            "solver.mip_rel_gap"
+        ) from None
+    logger.info("solve: %s objective=%s", solution.report.status.value, solution.report.objective)
+    return assemble_results(case, x, market, solution, time.perf_counter() - started)
 
 
-def _solver_section(report: SolveReport, relaxed: bool) -> dict[str, Any]:
+def _solver_section(solution: strategies.DispatchSolution) -> dict[str, Any]:
+    report = solution.report
     d = report.to_dict()
+    relaxed = report.method in ("lp_relaxation", "rolling_horizon_lp")
     d["relaxed_integrality"] = relaxed
+    d["windows"] = solution.windows
+    d["max_window_gap"] = solution.max_window_gap
     d["time_limit_reached"] = report.status == SolveStatus.TIME_LIMIT_FEASIBLE
     if report.status == SolveStatus.TIME_LIMIT_FEASIBLE:
+        gap = solution.max_window_gap
         d["warning"] = (
             f"time limit of {report.time_limit_s:g} s reached: best solution found, "
-            f"gap {report.mip_gap if report.mip_gap is not None else float('nan'):.4%} to the bound"
+            f"gap {gap if gap is not None else float('nan'):.4%} to the bound"
         )
-    if relaxed:
+    if report.method == "lp_relaxation":
         d["lp_bound"] = report.objective
         d["gap_to_lp_bound"] = 0.0
     return d
 
 
 def assemble_results(
-    case: Case, x: DispatchInputs, market: MarketData, m, report: SolveReport, wall_s: float
+    case: Case,
+    x: DispatchInputs,
+    market: MarketData,
+    solution: strategies.DispatchSolution,
+    wall_s: float,
 ) -> dict[str, Any]:
-    """Build the results dict from a solved model."""
-    dispatch = extract.dispatch_frame(m, x)
-    electrical = extract.electrical_frame(m, x)
-    econ = extract.economics(m, report.objective)
+    """Build the results dict from a solved dispatch."""
+    dispatch, electrical = solution.dispatch, solution.electrical
+    econ = economics_from_dispatch(dispatch, case, list(x.reserve_products))
+    econ["objective_usd"] = solution.report.objective
     econ.update(per_mwh_figures(dispatch, econ, x.dt_h))
     results: dict[str, Any] = {
         "schema_version": RESULTS_SCHEMA_VERSION,
@@ -302,13 +313,15 @@ def assemble_results(
             },
             "provenance": market.provenance,
         },
-        "solver": _solver_section(report, bool(report.method == "lp_relaxation")),
+        "solver": _solver_section(solution),
         "dispatch": frame_to_records(dispatch),
         "electrical": frame_to_records(electrical),
         "economics": econ,
-        "explainability": explainability_section(m, x),
+        "explainability": explainability_section(solution.binding, x),
         "model": {
-            "gen_start_delay_steps": m.gen_delay_steps,
+            "gen_start_delay_steps": gas_gen.start_delay_steps(
+                case.gas_gen, case.horizon.timestep_minutes
+            ),
             "transformer_polygon_facets": case.transformer.polygon_facets,
         },
     }

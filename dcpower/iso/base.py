@@ -7,11 +7,12 @@ the entry-point group ``dcpower.iso`` (the entry point names a class or zero-arg
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -102,6 +103,72 @@ class IsoAdapter(Protocol):
     def load_market_data(self, request: MarketRequest) -> MarketData:
         """Energy and reserve prices for ``request`` at its timestep; raises MarketDataError."""
         ...
+
+
+_OVERRIDABLE_FIELDS = ("direction", "duration_h", "eligible_resources")
+_RESOURCES = ("gen", "bess", "load")
+
+
+def apply_catalogue_overrides(
+    catalogue: Mapping[str, ReserveProduct], overrides: Mapping[str, Mapping[str, Any]] | None
+) -> dict[str, ReserveProduct]:
+    """Return a new catalogue with ``direction``, ``duration_h`` (h) or ``eligible_resources``
+    replaced per product, e.g. ``{"ECRS": {"duration_h": 2.0}}``.
+
+    The ``source`` of an overridden product records the override. Raises MarketDataError naming
+    the product and field for unknown products/fields or invalid values.
+    """
+    result = dict(catalogue)
+    for raw_name, fields in (overrides or {}).items():
+        name = str(raw_name).strip().upper()
+        if name not in result:
+            raise MarketDataError(
+                f"reserve catalogue override: unknown product {raw_name!r}; catalogue products: "
+                f"{sorted(result)}. Fix the product name in the case's reserve overrides."
+            )
+        if not isinstance(fields, Mapping):
+            raise MarketDataError(
+                f"reserve catalogue override {name}: expected a mapping of fields, got "
+                f"{type(fields).__name__}."
+            )
+        changes: dict[str, Any] = {}
+        for field_name, value in fields.items():
+            where = f"reserve catalogue override {name}.{field_name}"
+            if field_name not in _OVERRIDABLE_FIELDS:
+                raise MarketDataError(
+                    f"{where}: unknown field; overridable fields: {list(_OVERRIDABLE_FIELDS)}."
+                )
+            if field_name == "direction":
+                if value not in ("up", "down"):
+                    raise MarketDataError(f"{where}: must be 'up' or 'down', got {value!r}.")
+                changes["direction"] = value
+            elif field_name == "duration_h":
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise MarketDataError(f"{where}: must be a number of hours, got {value!r}.")
+                if not math.isfinite(value) or not 0 <= value <= 24:
+                    raise MarketDataError(f"{where}: must be within [0, 24] hours, got {value}.")
+                changes["duration_h"] = float(value)
+            else:
+                if isinstance(value, str) or not isinstance(value, Iterable):
+                    raise MarketDataError(
+                        f"{where}: must be a list drawn from {list(_RESOURCES)}, got {value!r}."
+                    )
+                res = tuple(value)
+                bad = [r for r in res if r not in _RESOURCES]
+                if bad or not res or len(set(res)) != len(res):
+                    raise MarketDataError(
+                        f"{where}: must be a non-empty list of distinct values from "
+                        f"{list(_RESOURCES)}, got {list(res)}. To stop offering the product "
+                        "remove it from market.reserve_products."
+                    )
+                changes["eligible_resources"] = res
+        if changes:
+            desc = ", ".join(f"{k}={v!r}" for k, v in changes.items())
+            old = result[name]
+            result[name] = replace(
+                old, **changes, source=f"{old.source} Overridden by case: {desc}."
+            )
+    return result
 
 
 _REGISTRY: dict[str, Callable[[], IsoAdapter]] = {}

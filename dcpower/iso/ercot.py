@@ -48,7 +48,6 @@ another protocol revision.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import hashlib
 import math
@@ -61,7 +60,13 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from dcpower.iso.base import MarketData, MarketDataError, MarketRequest, ReserveProduct
+from dcpower.iso.base import (
+    MarketData,
+    MarketDataError,
+    MarketRequest,
+    ReserveProduct,
+    apply_catalogue_overrides,
+)
 
 __all__ = [
     "AS_SERVICES",
@@ -168,72 +173,6 @@ def ercot_reserve_catalogue() -> dict[str, ReserveProduct]:
         "ECRS": ReserveProduct("ECRS", "up", 1.0, both, _SRC_ECRS),
         "NSPIN": ReserveProduct("NSPIN", "up", 4.0, both, _SRC_NSPIN),
     }
-
-
-_OVERRIDABLE_FIELDS = ("direction", "duration_h", "eligible_resources")
-_RESOURCES = ("gen", "bess", "load")
-
-
-def apply_catalogue_overrides(
-    catalogue: Mapping[str, ReserveProduct], overrides: Mapping[str, Mapping[str, Any]] | None
-) -> dict[str, ReserveProduct]:
-    """Return a new catalogue with ``direction``, ``duration_h`` (h) or ``eligible_resources``
-    replaced per product, e.g. ``{"ECRS": {"duration_h": 2.0}}``.
-
-    The ``source`` of an overridden product records the override. Raises MarketDataError naming
-    the product and field for unknown products/fields or invalid values.
-    """
-    result = dict(catalogue)
-    for raw_name, fields in (overrides or {}).items():
-        name = _canonical_service(str(raw_name)) or str(raw_name).strip().upper()
-        if name not in result:
-            raise MarketDataError(
-                f"reserve catalogue override: unknown product {raw_name!r}; catalogue products: "
-                f"{sorted(result)}. Fix the product name in the case's reserve overrides."
-            )
-        if not isinstance(fields, Mapping):
-            raise MarketDataError(
-                f"reserve catalogue override {name}: expected a mapping of fields, got "
-                f"{type(fields).__name__}."
-            )
-        changes: dict[str, Any] = {}
-        for field_name, value in fields.items():
-            where = f"reserve catalogue override {name}.{field_name}"
-            if field_name not in _OVERRIDABLE_FIELDS:
-                raise MarketDataError(
-                    f"{where}: unknown field; overridable fields: {list(_OVERRIDABLE_FIELDS)}."
-                )
-            if field_name == "direction":
-                if value not in ("up", "down"):
-                    raise MarketDataError(f"{where}: must be 'up' or 'down', got {value!r}.")
-                changes["direction"] = value
-            elif field_name == "duration_h":
-                if isinstance(value, bool) or not isinstance(value, int | float):
-                    raise MarketDataError(f"{where}: must be a number of hours, got {value!r}.")
-                if not math.isfinite(value) or not 0 <= value <= 24:
-                    raise MarketDataError(f"{where}: must be within [0, 24] hours, got {value}.")
-                changes["duration_h"] = float(value)
-            else:
-                if isinstance(value, str) or not isinstance(value, Iterable):
-                    raise MarketDataError(
-                        f"{where}: must be a list drawn from {list(_RESOURCES)}, got {value!r}."
-                    )
-                res = tuple(value)
-                bad = [r for r in res if r not in _RESOURCES]
-                if bad or not res or len(set(res)) != len(res):
-                    raise MarketDataError(
-                        f"{where}: must be a non-empty list of distinct values from "
-                        f"{list(_RESOURCES)}, got {list(res)}. To stop offering the product "
-                        "remove it from market.reserve_products."
-                    )
-                changes["eligible_resources"] = res
-        if changes:
-            desc = ", ".join(f"{k}={v!r}" for k, v in changes.items())
-            old = result[name]
-            result[name] = dataclasses.replace(
-                old, **changes, source=f"{old.source} Overridden by case: {desc}."
-            )
-    return result
 
 
 def _canonical_service(name: str) -> str | None:

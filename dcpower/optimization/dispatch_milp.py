@@ -183,7 +183,7 @@ def _add_bess(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
             <= facets[k][2] * b.pcs_mva
         ),
     )
-    soc0 = bess_model.soc_initial_mwh(b)
+    soc0 = x.soc_initial_mwh
     m.soc_dynamics = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
@@ -202,9 +202,10 @@ def _add_bess(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         m.T, rule=lambda m, t: m.bess_soc[t] - _soft(m, "soc_ceiling", t) <= top
     )
     last = x.n_steps - 1
-    m.soc_terminal = pyo.Constraint(
-        expr=m.bess_soc[last] + _soft(m, "soc_terminal", last) >= bess_model.soc_final_min_mwh(b)
-    )
+    if x.soc_final_min_mwh is not None:
+        m.soc_terminal = pyo.Constraint(
+            expr=m.bess_soc[last] + _soft(m, "soc_terminal", last) >= x.soc_final_min_mwh
+        )
 
 
 def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
@@ -218,21 +219,28 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     m.gen_stops = pyo.Var(m.T, within=pyo.NonNegativeReals, bounds=(0, n_units))
     delay = gas_gen.start_delay_steps(g, step)
     m.gen_delay_steps = delay
+    prior = list(x.gen_prior_starts)  # starts before this model's first step, oldest first
+
+    def starts_at(m, tau):
+        """Starts at step tau (negative: before the window, from ``prior``)."""
+        if tau >= 0:
+            return m.gen_starts[tau]
+        return prior[tau] if -tau <= len(prior) else 0
 
     def recent_starts(m, t):
-        return sum(m.gen_starts[tau] for tau in range(max(0, t - delay + 1), t + 1))
+        return sum(starts_at(m, tau) for tau in range(t - delay + 1, t + 1))
 
     m.gen_producing = pyo.Expression(
         m.T, rule=lambda m, t: m.gen_committed[t] - recent_starts(m, t)
     )
     m.gen_new_producing = pyo.Expression(
-        m.T, rule=lambda m, t: m.gen_starts[t - delay] if t - delay >= 0 else 0
+        m.T, rule=lambda m, t: starts_at(m, t - delay) if delay > 0 else m.gen_starts[t]
     )
     m.gen_commitment = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
             m.gen_committed[t]
-            == (g.initial_units_online if t == 0 else m.gen_committed[t - 1])
+            == (x.gen_initial_committed if t == 0 else m.gen_committed[t - 1])
             + m.gen_starts[t]
             - m.gen_stops[t]
         ),
@@ -243,6 +251,10 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     ramp = gas_gen.ramp_per_step_mw(g, step)
     su = gas_gen.startup_shutdown_ramp_mw(g, step)
     k_gen = gas_gen.reactive_ratio(g.min_power_factor)
+
+    def prev_gen(m, t):
+        return x.gen_initial_mw if t == 0 else m.gen_mw[t - 1]
+
     m.gen_ramp_up = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
@@ -304,7 +316,7 @@ def _add_reserves(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     if has_bess and bess_pairs:
         floor = x.soc_floor_mwh
         top = bess_model.soc_max_mwh(b)
-        soc0 = bess_model.soc_initial_mwh(b)
+        soc0 = x.soc_initial_mwh
 
         def backing(direction: str, t: int):
             return sum(

@@ -15,6 +15,12 @@ def _values(var_or_expr, index) -> np.ndarray:
     return np.array([pyo.value(var_or_expr[t]) for t in index], dtype=float)
 
 
+def _near_integers(v: np.ndarray) -> np.ndarray:
+    """Snap solver noise (1e-9) on integer quantities; relaxed values stay fractional."""
+    r = np.rint(v)
+    return np.where(np.abs(v - r) < 1e-6, r, v)
+
+
 def dispatch_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
     """One row per timestep (UTC interval start), MW / MWh / units; SOC at end of step."""
     T = list(m.T)
@@ -34,9 +40,9 @@ def dispatch_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
     df["grid_import_mw"] = _values(m.grid_import, T)
     df["grid_export_mw"] = _values(m.grid_export, T)
     df["gen_mw"] = _values(m.gen_mw, T)
-    df["gen_units_committed"] = np.rint(_values(m.gen_committed, T))
-    df["gen_units_producing"] = np.rint(_values(m.gen_producing, T))
-    df["gen_starts"] = np.rint(_values(m.gen_starts, T))
+    df["gen_units_committed"] = _near_integers(_values(m.gen_committed, T))
+    df["gen_units_producing"] = _near_integers(_values(m.gen_producing, T))
+    df["gen_starts"] = _near_integers(_values(m.gen_starts, T))
     df["bess_charge_mw"] = _values(m.bess_charge, T)
     df["bess_discharge_mw"] = _values(m.bess_discharge, T)
     df["bess_soc_mwh"] = _values(m.bess_soc, T)
@@ -82,19 +88,3 @@ def electrical_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
         )
     cols["load_q_mvar"] = q_poi + q_gen + q_pcs
     return pd.DataFrame(cols, index=pd.DatetimeIndex(x.timestamps, name="timestamp"))
-
-
-def economics(m: pyo.ConcreteModel, objective: float | None) -> dict:
-    """Revenue and cost stacks in $, adding up to ``net_value_usd`` (= the objective)."""
-    components = {k: float(pyo.value(e)) for k, e in m.objective_terms.items()}
-    revenues = {k: v for k, v in components.items() if k.endswith("_revenue_usd")}
-    costs = {k: -v for k, v in components.items() if k.endswith("_cost_usd")}
-    net = sum(components.values())
-    return {
-        "revenues_usd": revenues,
-        "costs_usd": costs,
-        "total_revenue_usd": sum(revenues.values()),
-        "total_cost_usd": sum(costs.values()),
-        "net_value_usd": net,
-        "objective_usd": objective,
-    }

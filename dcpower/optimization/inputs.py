@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,11 @@ class DispatchInputs:
     reserve_products: dict[str, ReserveProduct]
     load: LoadSegments
     soc_floor_mwh: np.ndarray
+    soc_initial_mwh: float
+    soc_final_min_mwh: float | None
+    gen_initial_committed: int
+    gen_initial_mw: float | None
+    gen_prior_starts: tuple[int, ...] = ()
 
     @property
     def n_steps(self) -> int:
@@ -38,6 +43,40 @@ class DispatchInputs:
     def dt_h(self) -> float:
         """Timestep length, hours."""
         return self.case.horizon.timestep_minutes / 60.0
+
+    def window(
+        self,
+        start: int,
+        stop: int,
+        *,
+        soc_initial_mwh: float,
+        gen_initial_committed: int,
+        gen_initial_mw: float | None,
+        gen_prior_starts: tuple[int, ...],
+        last: bool,
+    ) -> DispatchInputs:
+        """Steps [start, stop) as a model of their own, starting from the given state.
+
+        ``gen_prior_starts``: starts of the steps just before ``start`` (oldest first), which
+        may still be within the start delay. Only the ``last`` window keeps the terminal SOC.
+        """
+        sl = slice(start, stop)
+        load = LoadSegments(*(getattr(self.load, f)[sl] for f in LoadSegments.__dataclass_fields__))
+        return replace(
+            self,
+            timestamps=self.timestamps[sl],
+            price_usd_per_mwh=self.price_usd_per_mwh[sl],
+            reserve_price_usd_per_mw_h={
+                k: v[sl] for k, v in self.reserve_price_usd_per_mw_h.items()
+            },
+            load=load,
+            soc_floor_mwh=self.soc_floor_mwh[sl],
+            soc_initial_mwh=soc_initial_mwh,
+            soc_final_min_mwh=self.soc_final_min_mwh if last else None,
+            gen_initial_committed=gen_initial_committed,
+            gen_initial_mw=gen_initial_mw,
+            gen_prior_starts=gen_prior_starts,
+        )
 
     def eligible_pairs(self) -> list[tuple[str, str]]:
         """(product, resource) pairs that may carry reserves on this site."""
@@ -71,4 +110,8 @@ def build_inputs(case: Case, market: MarketData, load: LoadSegments) -> Dispatch
         reserve_products=dict(market.reserve_products),
         load=load,
         soc_floor_mwh=floor,
+        soc_initial_mwh=bess_model.soc_initial_mwh(case.bess),
+        soc_final_min_mwh=bess_model.soc_final_min_mwh(case.bess),
+        gen_initial_committed=case.gas_gen.initial_units_online,
+        gen_initial_mw=None,
     )

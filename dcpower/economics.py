@@ -1,0 +1,61 @@
+"""Economics of a dispatch from its table alone: revenue and cost stacks in $.
+
+The same coefficients as the MILP objective, so for a monolithic solve ``net_value_usd`` equals
+the solver's objective; for a stitched (rolling-horizon) solve it is the full-horizon objective
+evaluated at the stitched dispatch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from dcpower.case import Case
+
+
+def economics_from_dispatch(
+    dispatch: pd.DataFrame, case: Case, reserve_products: list[str]
+) -> dict[str, Any]:
+    """Revenue and cost stacks ($) of ``dispatch`` (columns as ``results.dispatch``)."""
+    dt = case.horizon.timestep_minutes / 60.0
+    d = dispatch
+    price = d["price_usd_per_mwh"]
+    adder = case.market.export_price_adder_usd_per_mwh
+    revenues = {
+        "energy_export_revenue_usd": float(((price + adder) * d["grid_export_mw"]).sum() * dt)
+    }
+    for p in reserve_products:
+        cols = [c for c in d.columns if c.startswith(f"reserve_{p.lower()}_") and c.endswith("_mw")]
+        held = d[cols].sum(axis=1) if cols else 0.0
+        revenues[f"reserve_{p.lower()}_revenue_usd"] = float(
+            (d[f"reserve_price_{p.lower()}_usd_per_mw_h"] * held).sum() * dt
+        )
+    g, b, rel, load = case.gas_gen, case.bess, case.reliability, case.load
+    costs = {
+        "energy_import_cost_usd": float((price * d["grid_import_mw"]).sum() * dt),
+        "gen_fuel_cost_usd": float(g.fuel_cost_usd_per_mwh * d["gen_mw"].sum() * dt),
+        "gen_start_cost_usd": float(g.start_cost_usd * d["gen_starts"].sum()),
+        "bess_degradation_cost_usd": float(
+            b.degradation_cost_usd_per_mwh
+            * (d["bess_charge_mw"] + d["bess_discharge_mw"]).sum()
+            * dt
+        ),
+        "unserved_critical_cost_usd": float(
+            rel.voll_critical_usd_per_mwh * d["critical_unserved_mw"].sum() * dt
+        ),
+        "unserved_noncritical_cost_usd": float(
+            rel.voll_noncritical_usd_per_mwh * d["noncritical_unserved_mw"].sum() * dt
+        ),
+        "flexible_curtailment_cost_usd": float(
+            load.flexible_curtailment_usd_per_mwh * d["flexible_curtailed_mw"].sum() * dt
+        ),
+    }
+    total_rev, total_cost = sum(revenues.values()), sum(costs.values())
+    return {
+        "revenues_usd": revenues,
+        "costs_usd": costs,
+        "total_revenue_usd": total_rev,
+        "total_cost_usd": total_cost,
+        "net_value_usd": total_rev - total_cost,
+    }

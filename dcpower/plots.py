@@ -1,0 +1,317 @@
+"""Figures shared by the workflow, CLI and UI: cost–reliability frontier, net value, cost stacks.
+
+Figures are built on :class:`matplotlib.figure.Figure` directly (no pyplot, no GUI backend, safe
+in worker threads) and written atomically to every path given: PNG at 150 dpi or SVG, chosen by
+the suffix. Money is shown in $M/yr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+PathLike = str | os.PathLike[str]
+DPI = 150
+_FORMATS = {".png": "png", ".svg": "svg"}
+
+#: cost-stack components: (summary column, legend label); costs add, revenues subtract.
+COST_COMPONENTS = [
+    ("annualised_capex_usd", "Annualised capex"),
+    ("fixed_om_usd", "Fixed O&M"),
+    ("energy_import_cost_usd", "Energy import"),
+    ("gen_fuel_cost_usd", "Gas fuel"),
+    ("gen_start_cost_usd", "Gas starts"),
+    ("bess_degradation_cost_usd", "BESS degradation"),
+    ("unserved_critical_cost_usd", "Unserved critical"),
+    ("unserved_noncritical_cost_usd", "Unserved non-critical"),
+    ("flexible_curtailment_cost_usd", "Flexible curtailment"),
+]
+_RESERVE = re.compile(r"^reserve_(.+)_revenue_usd$")
+
+
+def pareto_mask(cost: np.ndarray, benefit: np.ndarray) -> np.ndarray:
+    """Points no other point dominates (lower-or-equal cost and higher-or-equal benefit).
+
+    Point i is dominated when some j has ``cost[j] <= cost[i]`` and ``benefit[j] >= benefit[i]``
+    with at least one strict; exact duplicates do not dominate each other. NaNs are never
+    efficient and never dominate. O(n log n).
+
+    Parameters
+    ----------
+    cost : np.ndarray
+        Cost per point (lower is better), e.g. $/yr, shape (n,).
+    benefit : np.ndarray
+        Benefit per point (higher is better), e.g. survival probability, shape (n,).
+
+    Returns
+    -------
+    np.ndarray
+        Boolean mask, shape (n,).
+    """
+    c_all = np.asarray(cost, dtype=float)
+    b_all = np.asarray(benefit, dtype=float)
+    if c_all.shape != b_all.shape or c_all.ndim != 1:
+        raise ValueError(f"cost {c_all.shape} and benefit {b_all.shape} must be equal 1-D shapes")
+    mask = np.zeros(c_all.shape, dtype=bool)
+    valid = ~(np.isnan(c_all) | np.isnan(b_all))
+    if not valid.any():
+        return mask
+    c, b = c_all[valid], b_all[valid]
+    order = np.lexsort((-b, c))  # cost ascending, then benefit descending
+    cs, bs = c[order], b[order]
+    first = np.r_[True, cs[1:] != cs[:-1]]  # first (best-benefit) point of each equal-cost group
+    group = np.cumsum(first) - 1
+    group_best = bs[first]
+    best_cheaper = np.r_[-np.inf, np.maximum.accumulate(group_best)[:-1]][group]
+    dominated = (best_cheaper >= bs) | (group_best[group] > bs)
+    efficient = np.empty(cs.size, dtype=bool)
+    efficient[order] = ~dominated
+    mask[valid] = efficient
+    return mask
+
+
+def save_figure(fig: Figure, paths: PathLike | Iterable[PathLike]) -> None:
+    """Write ``fig`` atomically to every path (``.png`` at 150 dpi or ``.svg``).
+
+    Each file is rendered to a temporary file in the target folder and moved into place with
+    :func:`os.replace`, so readers never see a partial figure. Parent folders are created.
+    """
+    for path in [paths] if isinstance(paths, str | os.PathLike) else paths:
+        path = Path(path)
+        fmt = _FORMATS.get(path.suffix.lower())
+        if fmt is None:
+            raise ValueError(f"{path}: figure paths must end in .png or .svg")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            meta = {"Date": None} if fmt == "svg" else None  # reproducible SVG bytes
+            fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight", metadata=meta)
+            os.chmod(tmp, 0o644)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+
+
+def scenario_label(row: pd.Series, sep: str = " · ") -> str:
+    """Short scenario label, e.g. ``400 MWh · 4 units · 150 MVA`` (plus market year if any)."""
+    parts = [
+        f"{float(row['bess_mwh']):g} MWh",
+        f"{float(row['gen_units']):g} units",
+        f"{float(row['transformer_mva']):g} MVA",
+    ]
+    if "market_year" in row.index and pd.notna(row["market_year"]):
+        parts.append(f"{row['market_year']}")
+    return sep.join(parts)
+
+
+def metric_label(metric: str) -> str:
+    """Axis label of a survival column: ``survival_prob_4h`` → ``P(survive 4 h outage)``."""
+    m = re.fullmatch(r"survival_(prob|min)_(.+)h", metric)
+    if m is None:
+        return metric
+    text = f"P(survive {m.group(2)} h outage)"
+    return text if m.group(1) == "prob" else f"worst-start {text}"
+
+
+def plot_frontier(
+    summary: pd.DataFrame, metric: str, paths: PathLike | Iterable[PathLike] = ()
+) -> Figure:
+    """Cost–reliability frontier: annual total cost ($M/yr) against a survival probability.
+
+    All scenarios are grey; Pareto-efficient ones (``pareto`` column) are highlighted, labelled
+    and joined by a step line in ``metric`` order (cheapest cost to reach each reliability).
+    The highlighted scatter has gid ``"pareto"``.
+
+    Parameters
+    ----------
+    summary : pd.DataFrame
+        One row per scenario with ``metric``, ``annual_total_cost_usd`` ($/yr), ``pareto`` and
+        the size columns ``bess_mwh`` (MWh), ``gen_units``, ``transformer_mva`` (MVA).
+    metric : str
+        Survival column on the x axis, e.g. ``survival_prob_4h`` (probability, -).
+    paths : path or iterable of paths
+        ``.png`` / ``.svg`` files to write.
+
+    Returns
+    -------
+    Figure
+    """
+    x = summary[metric].to_numpy(float)
+    y = summary["annual_total_cost_usd"].to_numpy(float) / 1e6
+    eff = summary["pareto"].to_numpy(bool)
+    fig = Figure(figsize=(8, 5.5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.scatter(x, y, s=24, color="0.7", label="all scenarios", zorder=2, gid="all")
+    order = np.argsort(x[eff], kind="stable")
+    xe, ye = x[eff][order], y[eff][order]
+    ax.step(xe, ye, where="pre", color="tab:blue", lw=1.5, zorder=3)
+    ax.scatter(
+        xe,
+        ye,
+        s=48,
+        color="tab:blue",
+        edgecolor="k",
+        zorder=4,
+        label="Pareto-efficient",
+        gid="pareto",
+    )
+    rows = summary[eff].iloc[order]
+    mid = np.mean(ax.get_xlim())
+    for i, (xi, yi, (_, row)) in enumerate(zip(xe, ye, rows.iterrows(), strict=True)):
+        right = xi > mid  # label towards the inside of the axes, alternating above/below
+        ax.annotate(
+            scenario_label(row),
+            (xi, yi),
+            xytext=(-6 if right else 6, -12 if i % 2 else 6),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            fontsize=7,
+        )
+    ax.set_xlabel(metric_label(metric))
+    ax.set_ylabel("Annual total cost ($M/yr)")
+    ax.set_title("Cost–reliability frontier")
+    ax.grid(True, alpha=0.4)
+    ax.legend(loc="best")
+    save_figure(fig, paths)
+    return fig
+
+
+def plot_net_value_vs_bess(
+    summary: pd.DataFrame, paths: PathLike | Iterable[PathLike] = ()
+) -> Figure:
+    """Net operating value ($M/yr) against BESS energy (MWh): a panel per transformer MVA.
+
+    One line per gas-unit count (shared y axis); several rows for the same sizes (e.g. market
+    years) are averaged.
+
+    Parameters
+    ----------
+    summary : pd.DataFrame
+        Columns ``bess_mwh`` (MWh), ``gen_units``, ``transformer_mva`` (MVA) and
+        ``net_operating_value_usd`` ($/yr).
+    paths : path or iterable of paths
+        ``.png`` / ``.svg`` files to write.
+
+    Returns
+    -------
+    Figure
+    """
+    keys = ["transformer_mva", "gen_units", "bess_mwh"]
+    mean = summary.groupby(keys, sort=True)["net_operating_value_usd"].mean().reset_index()
+    mvas = sorted(mean["transformer_mva"].unique())
+    units = sorted(mean["gen_units"].unique())
+    colors = mpl.colormaps["viridis"](np.linspace(0.0, 0.85, max(len(units), 1)))
+    fig = Figure(figsize=(1.0 + 4.0 * len(mvas), 4.5), layout="constrained")
+    axes = fig.subplots(1, len(mvas), sharey=True, squeeze=False)[0]
+    for ax, mva in zip(axes, mvas, strict=True):
+        panel = mean[mean["transformer_mva"] == mva]
+        for color, u in zip(colors, units, strict=True):
+            line = panel[panel["gen_units"] == u]
+            if line.empty:
+                continue
+            ax.plot(
+                line["bess_mwh"],
+                line["net_operating_value_usd"] / 1e6,
+                marker="o",
+                color=color,
+                label=f"{float(u):g} gas units",
+            )
+        ax.axhline(0.0, color="0.5", lw=0.8)
+        ax.set_title(f"Transformer {float(mva):g} MVA")
+        ax.set_xlabel("BESS energy (MWh)")
+        ax.grid(True, alpha=0.4)
+    axes[0].set_ylabel("Net operating value ($M/yr)")
+    axes[-1].legend(loc="best", fontsize=8)
+    fig.suptitle("Net operating value vs BESS size")
+    save_figure(fig, paths)
+    return fig
+
+
+def stack_components(frame: pd.DataFrame) -> list[tuple[str, str, int]]:
+    """Cost-stack components present in ``frame``: (column, label, sign +1 cost / −1 revenue)."""
+    out = [(c, label, 1) for c, label in COST_COMPONENTS if c in frame.columns]
+    if "energy_export_revenue_usd" in frame.columns:
+        out.append(("energy_export_revenue_usd", "Energy export", -1))
+    for c in frame.columns:
+        m = _RESERVE.match(c)
+        if m:
+            out.append((c, f"Reserve {m.group(1).upper()}", -1))
+    return out
+
+
+def plot_cost_stack(
+    summary_rows: pd.DataFrame, paths: PathLike | Iterable[PathLike] = ()
+) -> Figure:
+    """Annual cost stack per scenario ($M/yr): costs up, revenues down, net total marked.
+
+    Costs (annualised capex, fixed O&M, energy import, fuel, starts, degradation, unserved load,
+    curtailment) stack upward and revenues (energy export, each reserve product) downward as
+    negatives; a component of the opposite sign (e.g. import at negative prices) stacks on the
+    other side. A diamond marks ``annual_total_cost_usd``, the sum of the segments.
+
+    Parameters
+    ----------
+    summary_rows : pd.DataFrame
+        Rows of the summary to show (one bar each), with the $/yr stack columns.
+    paths : path or iterable of paths
+        ``.png`` / ``.svg`` files to write.
+
+    Returns
+    -------
+    Figure
+    """
+    if summary_rows.empty:
+        raise ValueError("plot_cost_stack needs at least one scenario row")
+    comps = stack_components(summary_rows)
+    n = len(summary_rows)
+    pos = np.arange(n)
+    up, down = np.zeros(n), np.zeros(n)
+    tab10 = mpl.colormaps["tab10"].colors
+    cost_colors = [c for i, c in enumerate(tab10) if i != 2]  # green is kept for revenues
+    rev_colors = mpl.colormaps["Greens"](
+        np.linspace(0.45, 0.9, max(sum(s < 0 for *_, s in comps), 1))
+    )
+    fig = Figure(figsize=(max(6.0, 1.2 * n + 4.0), 5.5), layout="constrained")
+    ax = fig.add_subplot()
+    i_cost = i_rev = 0
+    for col, label, sign in comps:
+        v = sign * summary_rows[col].fillna(0.0).to_numpy(float) / 1e6
+        if sign > 0:
+            color, i_cost = cost_colors[i_cost % len(cost_colors)], i_cost + 1
+        else:
+            color, i_rev = rev_colors[i_rev], i_rev + 1
+        bottom = np.where(v >= 0, up, down)
+        ax.bar(pos, v, 0.6, bottom=bottom, color=color, label=label, edgecolor="white", lw=0.4)
+        up += np.maximum(v, 0.0)
+        down += np.minimum(v, 0.0)
+    total = summary_rows["annual_total_cost_usd"].to_numpy(float) / 1e6
+    ax.scatter(
+        pos,
+        total,
+        marker="D",
+        s=50,
+        color="k",
+        zorder=5,
+        label="Net annual total cost",
+        gid="net_total",
+    )
+    ax.axhline(0.0, color="k", lw=0.8)
+    ax.set_xticks(pos, [scenario_label(r, "\n") for _, r in summary_rows.iterrows()], fontsize=8)
+    ax.set_ylabel("$M/yr (costs +, revenues −)")
+    ax.set_title("Annual cost stack")
+    ax.grid(True, axis="y", alpha=0.4)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+    save_figure(fig, paths)
+    return fig

@@ -1,0 +1,446 @@
+"""Sizing sweeps: grid expansion, scenario cases, annualised costs, summaries, aggregation.
+
+A scenario is the study's base case with three sizes applied (BESS MWh, gas units, transformer
+MVA) and optionally a market year. Scenario names follow Snakemake's ``Paramspace`` layout
+(``bess_mwh~400/gen_units~4/transformer_mva~150``) so adding a grid value adds only new folders.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from dcpower.case import Case, load_case
+from dcpower.outage import OutageSite, survival_by_start, survival_summary
+from dcpower.resources import bess as bess_model
+from dcpower.results import records_to_frame
+
+GRID_DIMS = ("bess_mwh", "gen_units", "transformer_mva")
+YEAR_DIM = "market_year"
+HOURS_PER_YEAR = 8760.0
+
+#: summary columns and their units (xarray attributes, report tables).
+UNITS = {
+    "bess_mwh": "MWh",
+    "bess_mw": "MW",
+    "gen_units": "units",
+    "transformer_mva": "MVA",
+    "gen_mw": "MW",
+    "annualised_capex_usd": "$/yr",
+    "fixed_om_usd": "$/yr",
+    "net_operating_value_usd": "$/yr",
+    "annual_total_cost_usd": "$/yr",
+    "unserved_critical_mwh": "MWh/yr",
+    "solve_seconds": "s",
+    "solver_gap": "-",
+}
+
+
+def grid_dims(config: dict[str, Any]) -> list[str]:
+    """Sweep dimensions: the three sizes, plus market_year when several years are studied."""
+    dims = list(GRID_DIMS)
+    if len(config["market"]["years"]) > 1:
+        dims.append(YEAR_DIM)
+    return dims
+
+
+def scenario_grid(config: dict[str, Any]) -> pd.DataFrame:
+    """One row per scenario (Cartesian product of the grid lists), in grid order."""
+    grid = config["grid"]
+    axes = [grid["bess_mwh"], grid["gen_units"], grid["transformer_mva"]]
+    dims = grid_dims(config)
+    if YEAR_DIM in dims:
+        axes.append(config["market"]["years"])
+    return pd.DataFrame(list(itertools.product(*axes)), columns=dims)
+
+
+def scenario_name(sizes: dict[str, Any], dims: list[str]) -> str:
+    """Paramspace-style name, e.g. ``bess_mwh~400/gen_units~4/transformer_mva~150``."""
+    return "/".join(f"{d}~{sizes[d]}" for d in dims)
+
+
+def parse_scenario_name(name: str) -> dict[str, float]:
+    """Inverse of :func:`scenario_name` (values as numbers)."""
+    out = {}
+    for part in name.split("/"):
+        key, value = part.split("~", 1)
+        num = float(value)
+        out[key] = int(num) if num.is_integer() else num
+    return out
+
+
+def study_year(config: dict[str, Any], sizes: dict[str, Any]) -> int:
+    """The market year of a scenario."""
+    return int(sizes.get(YEAR_DIM, config["market"]["years"][0]))
+
+
+def scenario_case(base: Case, sizes: dict[str, Any], config: dict[str, Any]) -> Case:
+    """The base case with the scenario's sizes, market and solver settings applied."""
+    grid, market_cfg, solve_cfg = config["grid"], config["market"], config.get("solve", {})
+    energy = float(sizes["bess_mwh"])
+    power = energy / float(grid["bess_duration_h"])
+    data = base.model_dump(mode="json")
+    data["name"] = f"{config['study']['name']}:{scenario_name(sizes, grid_dims(config))}"
+    data["bess"].update(
+        energy_mwh=energy, power_mw=power, pcs_mva=power * float(grid.get("pcs_mva_per_mw", 1.1))
+    )
+    if energy == 0:
+        data["reliability"]["ride_through_minutes"] = 0.0
+    data["gas_gen"]["units"] = int(sizes["gen_units"])
+    data["gas_gen"]["initial_units_online"] = min(
+        data["gas_gen"]["initial_units_online"], int(sizes["gen_units"])
+    )
+    data["transformer"]["rating_mva"] = float(sizes["transformer_mva"])
+    year = study_year(config, sizes)
+    start = market_cfg.get("start")
+    end = market_cfg.get("end")
+    data["horizon"]["start"] = str(start) if start else date(year, 1, 1).isoformat()
+    data["horizon"]["end"] = str(end) if end else date(year + 1, 1, 1).isoformat()
+    data["market"].update(
+        iso=market_cfg["iso"],
+        settlement_point=market_cfg["settlement_point"],
+        energy_market=market_cfg["energy_market"],
+        reserve_products=list(market_cfg["reserve_products"].get(str(year), []))
+        if isinstance(market_cfg["reserve_products"], dict)
+        else list(market_cfg["reserve_products"]),
+    )
+    data["solver"].update({k: v for k, v in solve_cfg.items() if k in data["solver"]})
+    return Case.model_validate(data)
+
+
+def capital_recovery_factor(rate: float, years: float) -> float:
+    """CRF = r(1+r)^n / ((1+r)^n − 1); 1/n when r = 0."""
+    if rate == 0:
+        return 1.0 / years
+    g = (1.0 + rate) ** years
+    return rate * g / (g - 1.0)
+
+
+def annualised_costs(sizes: dict[str, Any], case: Case, costs: dict[str, Any]) -> dict[str, float]:
+    """Annualised capex and fixed O&M per component and in total, $/yr."""
+    rate = float(costs["discount_rate"])
+    life = costs["lifetime_years"]
+    bess_capex = (
+        case.bess.energy_mwh * 1000 * costs["bess_capex_usd_per_kwh"]
+        + case.bess.power_mw * 1000 * costs["bess_capex_usd_per_kw"]
+    )
+    gen_capex = case.gas_gen.units * case.gas_gen.unit_mw * 1000 * costs["gen_capex_usd_per_kw"]
+    xf_capex = case.transformer.rating_mva * costs["transformer_capex_usd_per_mva"]
+    capex = {"bess": bess_capex, "gen": gen_capex, "transformer": xf_capex}
+    out: dict[str, float] = {}
+    for comp, value in capex.items():
+        out[f"{comp}_capex_usd"] = value
+        out[f"{comp}_annualised_capex_usd"] = value * capital_recovery_factor(rate, life[comp])
+    om = costs["fixed_om_fraction_of_capex_per_year"]
+    out["fixed_om_usd"] = sum(value * float(om[comp]) for comp, value in capex.items())
+    out["annualised_capex_usd"] = sum(out[f"{c}_annualised_capex_usd"] for c in capex)
+    return out
+
+
+def outage_site(case: Case, failure_probability: float) -> OutageSite:
+    """Islanded-operation parameters of a case."""
+    b, g = case.bess, case.gas_gen
+    return OutageSite(
+        bess_power_mw=b.power_mw,
+        bess_energy_mwh=b.energy_mwh,
+        bess_soc_min_mwh=b.soc_min_fraction * b.energy_mwh,
+        bess_soc_max_mwh=bess_model.soc_max_mwh(b),
+        charge_efficiency=b.charge_efficiency,
+        discharge_efficiency=b.discharge_efficiency,
+        gen_units=g.units,
+        unit_mw=g.unit_mw,
+        start_delay_minutes=g.start_delay_minutes,
+        failure_to_start_probability=failure_probability,
+    )
+
+
+def outage_survival(results: dict[str, Any], reliability: dict[str, Any]) -> pd.DataFrame:
+    """Survival probability per outage start (rows: UTC step) and duration (columns)."""
+    case = Case.model_validate(results["case"])
+    d = records_to_frame(results["dispatch"])
+    soc_end = d["bess_soc_mwh"].to_numpy()
+    soc_start = np.concatenate([[bess_model.soc_initial_mwh(case.bess)], soc_end[:-1]])
+    durations = [float(h) for h in reliability["outage_durations_h"]]
+    probs = survival_by_start(
+        soc_start,
+        d["load_critical_mw"].to_numpy(),
+        outage_site(case, float(reliability["failure_to_start_probability"])),
+        durations,
+        case.horizon.timestep_minutes,
+    )
+    return pd.DataFrame(probs, index=d.index, columns=[f"survival_prob_{h:g}h" for h in durations])
+
+
+def scenario_summary(
+    results: dict[str, Any],
+    sizes: dict[str, Any],
+    config: dict[str, Any],
+    survival: pd.DataFrame,
+) -> dict[str, Any]:
+    """One summary row: sizes, annualised costs, revenue/cost stacks, reliability, solver."""
+    case = Case.model_validate(results["case"])
+    econ = results["economics"]
+    hours = results["horizon"]["n_steps"] * results["horizon"]["timestep_minutes"] / 60.0
+    scale = HOURS_PER_YEAR / hours  # operating figures per year
+    row: dict[str, Any] = {"scenario": scenario_name(sizes, grid_dims(config))}
+    row.update({k: sizes[k] for k in grid_dims(config)})
+    row["bess_mw"] = case.bess.power_mw
+    row["gen_mw"] = case.gas_gen.units * case.gas_gen.unit_mw
+    row["annualisation_factor"] = scale
+    row.update(annualised_costs(sizes, case, config["costs"]))
+    for k, v in econ["revenues_usd"].items():
+        row[k] = v * scale
+    for k, v in econ["costs_usd"].items():
+        row[k] = v * scale
+    row["net_operating_value_usd"] = econ["net_value_usd"] * scale
+    row["annual_total_cost_usd"] = (
+        row["annualised_capex_usd"] + row["fixed_om_usd"] - row["net_operating_value_usd"]
+    )
+    row["unserved_critical_mwh"] = econ["energy_mwh"]["critical_unserved_mwh"] * scale
+    probs = survival.to_numpy()
+    durations = [float(c.removeprefix("survival_prob_").removesuffix("h")) for c in survival]
+    row.update(survival_summary(probs, durations))
+    s = results["solver"]
+    row.update(
+        solver_status=s["status"],
+        solver_method=s["method"],
+        solver_gap=s["max_window_gap"] if s.get("max_window_gap") is not None else s["mip_gap"],
+        solve_seconds=s["solve_seconds"],
+        build_seconds=s["build_seconds"],
+        wall_seconds=s.get("wall_seconds"),
+        invariant_violations=len(results["verification"]["violations"]),
+    )
+    for fam, n in results["explainability"]["binding_timesteps_per_family"].items():
+        row[f"binding_steps_{fam}"] = n
+    return row
+
+
+def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
+    """True for scenarios no other beats on both annual total cost (lower) and ``metric``."""
+    from dcpower.plots import pareto_mask
+
+    return pareto_mask(
+        summary["annual_total_cost_usd"].to_numpy(float), summary[metric].to_numpy(float)
+    )
+
+
+def aggregate(rows: list[dict[str, Any]], config: dict[str, Any]) -> pd.DataFrame:
+    """Summary table (one row per scenario, grid order) with the Pareto flag."""
+    summary = pd.DataFrame(rows)
+    dims = grid_dims(config)
+    summary = summary.sort_values(dims).reset_index(drop=True)
+    binding = [c for c in summary.columns if c.startswith("binding_steps_")]
+    summary[binding] = summary[binding].fillna(0).astype(int)
+    metric = config["reliability"]["frontier_metric"]
+    summary["pareto"] = False
+    if metric in summary.columns:
+        ok = summary["annual_total_cost_usd"].notna() & summary[metric].notna()
+        if ok.any():
+            summary.loc[ok, "pareto"] = pareto_flags(summary[ok], metric)
+    return summary
+
+
+def to_dataset(summary: pd.DataFrame, config: dict[str, Any]) -> xr.Dataset:
+    """xarray Dataset with dims bess_mwh × gen_units × transformer_mva (× market_year)."""
+    dims = grid_dims(config)
+    numeric = [
+        c
+        for c in summary.columns
+        if c not in dims and pd.api.types.is_numeric_dtype(summary[c]) and c != "pareto"
+    ]
+    frame = summary.set_index(dims)
+    ds = xr.Dataset.from_dataframe(frame[numeric + ["pareto"]])
+    ds["pareto"] = ds["pareto"].fillna(False).astype(bool)
+    ds["scenario"] = xr.DataArray.from_series(frame["scenario"].astype(object))
+    ds["solver_status"] = xr.DataArray.from_series(frame["solver_status"].astype(object))
+    for name in ds.data_vars:
+        ds[name].attrs["units"] = _unit_of(str(name))
+    for d in dims:
+        ds[d].attrs["units"] = UNITS.get(d, "year")
+    ds.attrs.update(
+        study=config["study"]["name"],
+        settlement_point=config["market"]["settlement_point"],
+        frontier_metric=config["reliability"]["frontier_metric"],
+        note="operating figures are per year (horizon scaled by annualisation_factor)",
+    )
+    return ds
+
+
+def _unit_of(name: str) -> str:
+    if name in UNITS:
+        return UNITS[name]
+    if name.endswith("_usd"):
+        return "$/yr"
+    if name.startswith(("survival_prob_", "survival_min_")):
+        return "probability"
+    if name.startswith("binding_steps_"):
+        return "timesteps"
+    return "-"
+
+
+def load_base_case(config: dict[str, Any], root: Path) -> Case:
+    """The study's base case (path relative to the workflow root)."""
+    return load_case(root / config["study"]["base_case"])
+
+
+def best_per_reliability(summary: pd.DataFrame, metric: str, levels: list[float]) -> pd.DataFrame:
+    """Cheapest scenario reaching each reliability level of ``metric`` (NaN row if none)."""
+    out = []
+    for level in levels:
+        ok = summary[summary[metric] >= level - 1e-12]
+        if ok.empty:
+            out.append({"level": level, "scenario": None})
+            continue
+        best = ok.loc[ok["annual_total_cost_usd"].idxmin()]
+        out.append(
+            {
+                "level": level,
+                "scenario": best["scenario"],
+                "annual_total_cost_usd": best["annual_total_cost_usd"],
+                metric: best[metric],
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def is_finite_number(x: Any) -> bool:
+    """True for a finite int/float."""
+    return isinstance(x, int | float) and math.isfinite(x)
+
+
+def infeasible_summary(
+    sizes: dict[str, Any], config: dict[str, Any], reason: str
+) -> dict[str, Any]:
+    """Summary row of a scenario with no feasible dispatch (excluded from the frontier)."""
+    row: dict[str, Any] = {"scenario": scenario_name(sizes, grid_dims(config))}
+    row.update({k: sizes[k] for k in grid_dims(config)})
+    row.update(
+        solver_status="infeasible", infeasible_reason=reason, annual_total_cost_usd=float("nan")
+    )
+    return row
+
+
+def solve_scenario(
+    base_case_path: Path, sizes: dict[str, Any], config: dict[str, Any], data_dir: Path | None
+) -> tuple[dict[str, Any], pd.DataFrame | None, pd.DataFrame | None]:
+    """One scenario: (summary row, dispatch, survival); the tables are None if infeasible."""
+    from dcpower.case import CaseError
+    from dcpower.runner import InfeasibleCaseError, run_case
+
+    case = scenario_case(load_case(base_case_path), sizes, config)
+    try:
+        results = run_case(case, data_dir=data_dir)
+    except (InfeasibleCaseError, CaseError) as exc:
+        return infeasible_summary(sizes, config, str(exc)), None, None
+    survival = outage_survival(results, config["reliability"])
+    row = scenario_summary(results, sizes, config, survival)
+    return row, records_to_frame(results["dispatch"]), survival
+
+
+def retrieve_prices(year: int, config: dict[str, Any], data_dir: Path) -> dict[str, Any]:
+    """Make sure prices for ``year`` exist (shipped, cached, or downloaded when allowed) and
+    that they cover the study horizon; returns a provenance record (files and sha256)."""
+    from dcpower.iso.fetch import ensure_year
+    from dcpower.runner import load_market
+
+    market = config["market"]
+    ensure_year(
+        year,
+        market["settlement_point"],
+        data_dir,
+        allow_download=bool(market.get("allow_download", False)),
+    )
+    probe = scenario_case(
+        load_case(Path(config["study"]["base_case"])),
+        {
+            "bess_mwh": config["grid"]["bess_mwh"][0],
+            "gen_units": config["grid"]["gen_units"][0],
+            "transformer_mva": config["grid"]["transformer_mva"][0],
+            YEAR_DIM: year,
+        },
+        config,
+    )
+    data = load_market(probe, data_dir)
+    return {
+        "year": year,
+        "settlement_point": market["settlement_point"],
+        "n_steps": int(len(data.energy_price_usd_per_mwh)),
+        "reserve_products": sorted(data.reserve_products),
+        "provenance": data.provenance,
+    }
+
+
+def write_dataset_atomic(summary: pd.DataFrame, config: dict[str, Any], path: Path) -> None:
+    """Write the sweep Dataset as netCDF (h5netcdf engine), atomically."""
+    from dcpower.results import write_atomic_with
+
+    ds = to_dataset(summary, config)
+    write_atomic_with(path, lambda p: ds.to_netcdf(p, engine="h5netcdf"))
+
+
+def study_summary_markdown(summary: pd.DataFrame, config: dict[str, Any]) -> str:
+    """Markdown study summary: best scenario per reliability level, solver and binding stats."""
+    metric = config["reliability"]["frontier_metric"]
+    levels = config["reliability"].get("report_levels", [0.9, 0.99])
+    feasible = summary[summary["solver_status"] != "infeasible"]
+    lines = [
+        f"# Study {config['study']['name']}",
+        "",
+        f"{len(summary)} scenarios ({len(feasible)} feasible), market "
+        f"{config['market']['iso'].upper()} {config['market']['settlement_point']} "
+        f"{', '.join(map(str, config['market']['years']))}; frontier metric `{metric}`.",
+        "",
+        "## Cheapest scenario per reliability level",
+        "",
+        "| level | scenario | annual total cost $M/yr | metric |",
+        "|---|---|---|---|",
+    ]
+    if metric in feasible:
+        for _, r in best_per_reliability(feasible, metric, levels).iterrows():
+            if r["scenario"] is None:
+                lines.append(f"| {r['level']:g} | none reaches it | | |")
+            else:
+                lines.append(
+                    f"| {r['level']:g} | {r['scenario']} | "
+                    f"{r['annual_total_cost_usd'] / 1e6:.3f} | {r[metric]:.4f} |"
+                )
+    lines += ["", "## Pareto-efficient scenarios", ""]
+    for _, r in feasible[feasible["pareto"]].sort_values(metric).iterrows():
+        lines.append(
+            f"- {r['scenario']}: {r['annual_total_cost_usd'] / 1e6:.3f} $M/yr, "
+            f"{metric} = {r[metric]:.4f}"
+        )
+    lines += ["", "## Solver", ""]
+    if len(feasible):
+        lines.append(
+            f"status counts: {feasible['solver_status'].value_counts().to_dict()}; "
+            f"worst gap {feasible['solver_gap'].max():.4%}; solve seconds median "
+            f"{feasible['solve_seconds'].median():.1f}, max "
+            f"{feasible['solve_seconds'].max():.1f}"
+        )
+    lines += [
+        "",
+        "## Binding constraints (timesteps, mean over feasible scenarios)",
+        "",
+        "| family | mean binding steps | scenarios where it binds |",
+        "|---|---|---|",
+    ]
+    cols = [c for c in feasible.columns if c.startswith("binding_steps_")]
+    stats = sorted(((feasible[c].mean(), (feasible[c] > 0).sum(), c) for c in cols), reverse=True)
+    for mean, count, c in stats:
+        lines.append(f"| {c.removeprefix('binding_steps_')} | {mean:.1f} | {count} |")
+    infeasible = summary[summary["solver_status"] == "infeasible"]
+    if len(infeasible):
+        lines += ["", "## Infeasible scenarios", ""]
+        lines += [
+            f"- {r['scenario']}: {str(r.get('infeasible_reason', ''))[:300]}"
+            for _, r in infeasible.iterrows()
+        ]
+    return "\n".join(lines) + "\n"

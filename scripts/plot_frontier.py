@@ -1,0 +1,22 @@
+"""Rule plot_frontier: frontier, net value vs BESS and cost stack figures (PNG + SVG)."""
+
+from __future__ import annotations
+
+import pandas as pd
+from dcpower.plots import plot_cost_stack, plot_frontier, plot_net_value_vs_bess
+
+from dcpower.logs import configure_logging
+
+
+def main(summary_path: str, metric: str, out) -> None:
+    summary = pd.read_parquet(summary_path)
+    feasible = summary[summary["solver_status"] != "infeasible"]
+    plot_frontier(feasible, metric, [out.frontier_png, out.frontier_svg])
+    plot_net_value_vs_bess(feasible, [out.net_png, out.net_svg])
+    plot_cost_stack(feasible[feasible["pareto"]], [out.stack_png, out.stack_svg])
+
+
+if __name__ == "__main__":
+    sm = snakemake  # noqa: F821 - injected by Snakemake
+    configure_logging(sm.log[0])
+    main(sm.input.summary, sm.params.metric, sm.output)

@@ -1,0 +1,39 @@
+# Helpers only: scenario space, paths and cross-key checks.
+import sys
+
+import pandas as pd
+from snakemake.utils import Paramspace
+
+sys.path.insert(0, workflow.basedir)  # import dcpower from this checkout even without install
+
+from dcpower import sweep as _sweep
+
+RESULTS = f"results/{config['study']['name']}"
+PLOTS = ["frontier", "net_value_vs_bess", "cost_stack"]
+SCENARIOS = Paramspace(_sweep.scenario_grid(config), filename_params="*")
+YEARS = [int(y) for y in config["market"]["years"]]
+RES = config.get("resources", {})
+
+
+def _check_config(cfg):
+    products = cfg["market"]["reserve_products"]
+    if isinstance(products, dict):
+        missing = [y for y in cfg["market"]["years"] if str(y) not in products]
+        if missing:
+            raise ValueError(
+                f"config: market.reserve_products has no entry for year(s) {missing}; "
+                "allowed: a list, or a mapping with one list per year in market.years"
+            )
+    if not Path(cfg["study"]["base_case"]).is_file():
+        raise ValueError(
+            f"config: study.base_case {cfg['study']['base_case']!r} does not exist; "
+            "allowed: a path to a case JSON relative to the workflow folder"
+        )
+
+
+_check_config(config)
+
+
+def scenario_sizes(wildcards):
+    """Sizes of the scenario named by the wildcards, as numbers."""
+    return _sweep.parse_scenario_name(SCENARIOS.wildcard_pattern.format(**wildcards))

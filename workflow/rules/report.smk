@@ -1,0 +1,49 @@
+rule plot_frontier:
+    """Cost-vs-reliability frontier, net value vs BESS, and the frontier's revenue/cost stack."""
+    input:
+        summary=f"{RESULTS}/summary.parquet",
+    output:
+        frontier_png=report(f"{RESULTS}/plots/frontier.png", caption="../report/frontier.rst",
+                            category="Frontier"),
+        frontier_svg=f"{RESULTS}/plots/frontier.svg",
+        net_png=report(f"{RESULTS}/plots/net_value_vs_bess.png",
+                       caption="../report/net_value_vs_bess.rst", category="Sizing"),
+        net_svg=f"{RESULTS}/plots/net_value_vs_bess.svg",
+        stack_png=report(f"{RESULTS}/plots/cost_stack.png", caption="../report/cost_stack.rst",
+                         category="Frontier"),
+        stack_svg=f"{RESULTS}/plots/cost_stack.svg",
+    params:
+        metric=config["reliability"]["frontier_metric"],
+    log:
+        f"{RESULTS}/logs/plot_frontier.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/plot_frontier.tsv"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    localrule: True
+    script:
+        "../../scripts/plot_frontier.py"
+
+
+rule study_summary:
+    """Short study summary: best scenario per reliability level, binding-constraint statistics."""
+    input:
+        summary=f"{RESULTS}/summary.parquet",
+    output:
+        report(f"{RESULTS}/study_summary.md", caption="../report/study_summary.rst",
+               category="Summary"),
+    params:
+        config=config,
+    log:
+        f"{RESULTS}/logs/study_summary.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/study_summary.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    localrule: True
+    script:
+        "../../scripts/study_summary.py"
