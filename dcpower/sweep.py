@@ -161,6 +161,15 @@ def outage_site(case: Case, failure_probability: float) -> OutageSite:
     )
 
 
+def outage_substeps(timestep_minutes: int, start_delay_minutes: float) -> int:
+    """Sub-steps per model step so the start delay is simulated to the minute, not rounded up
+    to a whole model step (a 10-min delay is 10 min of battery bridging, not an hour)."""
+    delay = int(round(start_delay_minutes))
+    if delay <= 0 or abs(delay - start_delay_minutes) > 1e-9:
+        return 1
+    return timestep_minutes // math.gcd(timestep_minutes, delay)
+
+
 def outage_survival(results: dict[str, Any], reliability: dict[str, Any]) -> pd.DataFrame:
     """Survival probability per outage start (rows: UTC step) and duration (columns)."""
     case = Case.model_validate(results["case"])
@@ -168,13 +177,15 @@ def outage_survival(results: dict[str, Any], reliability: dict[str, Any]) -> pd.
     soc_end = d["bess_soc_mwh"].to_numpy()
     soc_start = np.concatenate([[bess_model.soc_initial_mwh(case.bess)], soc_end[:-1]])
     durations = [float(h) for h in reliability["outage_durations_h"]]
+    step = case.horizon.timestep_minutes
+    factor = outage_substeps(step, case.gas_gen.start_delay_minutes)
     probs = survival_by_start(
-        soc_start,
-        d["load_critical_mw"].to_numpy(),
+        np.repeat(soc_start, factor),  # only each step's first sub-step is read back
+        np.repeat(d["load_critical_mw"].to_numpy(), factor),
         outage_site(case, float(reliability["failure_to_start_probability"])),
         durations,
-        case.horizon.timestep_minutes,
-    )
+        step // factor,
+    )[::factor]
     return pd.DataFrame(probs, index=d.index, columns=[f"survival_prob_{h:g}h" for h in durations])
 
 
@@ -351,11 +362,14 @@ def retrieve_prices(year: int, config: dict[str, Any], data_dir: Path) -> dict[s
     from dcpower.runner import load_market
 
     market = config["market"]
+    products = market["reserve_products"]
+    products = products.get(str(year), []) if isinstance(products, dict) else products
     ensure_year(
         year,
         market["settlement_point"],
         data_dir,
         allow_download=bool(market.get("allow_download", False)),
+        reports=("dam_spp", "as_mcpc") if products else ("dam_spp",),
     )
     probe = scenario_case(
         load_case(Path(config["study"]["base_case"])),

@@ -1,7 +1,5 @@
 """Rule aggregate: scenario summaries -> summary.parquet and sweep.nc."""
 
-from __future__ import annotations
-
 import json
 from pathlib import Path
 

@@ -1,7 +1,5 @@
 """Rule plot_frontier: frontier, net value vs BESS and cost stack figures (PNG + SVG)."""
 
-from __future__ import annotations
-
 import pandas as pd
 from dcpower.plots import plot_cost_stack, plot_frontier, plot_net_value_vs_bess
 

@@ -1,7 +1,5 @@
 """Rule retrieve_prices: make sure a study year's ERCOT prices are available and cover it."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 from dcpower.logs import configure_logging

@@ -1,7 +1,5 @@
 """Rule solve_scenario: one sizing scenario -> dispatch.parquet, outage survival, summary.json."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import pandas as pd

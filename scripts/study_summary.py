@@ -1,7 +1,5 @@
 """Rule study_summary: best scenario per reliability level and binding-constraint statistics."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import pandas as pd

@@ -58,7 +58,7 @@ def test_summary_has_one_row_per_scenario(tiny_study):
     _, out = tiny_study
     summary = pd.read_parquet(out / "summary.parquet")
     assert len(summary) == 4
-    assert set(summary["bess_mwh"]) == {100, 200} and set(summary["gen_units"]) == {2, 4}
+    assert set(summary["bess_mwh"]) == {200, 400} and set(summary["gen_units"]) == {2, 4}
     assert (summary["solver_status"] == "optimal").all()
     assert (summary["invariant_violations"] == 0).all()
     total = (
@@ -78,7 +78,7 @@ def test_dataset_dims_and_units(tiny_study):
     _, out = tiny_study
     ds = xr.open_dataset(out / "sweep.nc", engine="h5netcdf")
     assert ds["annual_total_cost_usd"].dims == ("bess_mwh", "gen_units", "transformer_mva")
-    assert list(ds["bess_mwh"].values) == [100, 200]
+    assert list(ds["bess_mwh"].values) == [200, 400]
     assert list(ds["gen_units"].values) == [2, 4]
     assert list(ds["transformer_mva"].values) == [160]
     assert ds["annual_total_cost_usd"].attrs["units"] == "$/yr"
@@ -106,11 +106,11 @@ def test_plots_report_and_scenario_files(tiny_study):
         assert (out / "plots" / f"{name}.png").stat().st_size > 1000
         assert "<svg" in (out / "plots" / f"{name}.svg").read_text()[:2000]
     assert (out / "report.html").stat().st_size > 10_000
-    scen = out / "scenarios" / "bess_mwh~200" / "gen_units~4" / "transformer_mva~160"
+    scen = out / "scenarios" / "bess_mwh~400" / "gen_units~4" / "transformer_mva~160"
     d = pd.read_parquet(scen / "dispatch.parquet")
     assert len(d) == 72 and str(d.index.tz) == "UTC"
     summary = json.loads((scen / "summary.json").read_text())
-    assert summary["scenario"] == "bess_mwh~200/gen_units~4/transformer_mva~160"
+    assert summary["scenario"] == "bess_mwh~400/gen_units~4/transformer_mva~160"
     assert (out / "logs").is_dir() and list((out / "benchmarks").rglob("*.tsv"))
     assert "Cheapest scenario" in (out / "study_summary.md").read_text()
 

@@ -24,7 +24,9 @@ list (``https://www.ercot.com/misapp/servlets/IceDocListJsonWS?reportTypeId=<id>
 ``{"ListDocsByRptTypeRes": {"DocumentList": [{"Document": {"DocID", "FriendlyName",
 "ConstructedName", "PublishDate", ...}}]}}``) and downloaded from
 ``https://www.ercot.com/misdownload/servlets/mirDownload?doclookupId=<DocID>`` (the MIS
-"getReportTypeDocs / doclookupId" API). :data:`DEFAULT_SOURCE` therefore uses *document-list
+report-type document list + ``doclookupId`` download API, called "getReportTypeDocs/doclookupId"
+in this project's notes; that exact name was not found in the sources checked).
+:data:`DEFAULT_SOURCE` therefore uses *document-list
 templates*: a URL whose fragment is ``#doc=<NAME>`` is read as such a list, the document whose
 ``FriendlyName`` is ``<NAME>`` or whose ``ConstructedName`` contains ``<NAME>.zip`` is chosen (the
 newest ``PublishDate`` if ERCOT lists several copies) and fetched from
@@ -36,10 +38,10 @@ downloads the same reports (e.g. the ``gridstatus`` library selects the 13060 do
 ``ConstructedName`` contains ``<year>.zip``; other projects select ``FriendlyName ==
 "DAMASMCPC_<year>"`` in 13091) and match the ``rpt.00013060...`` / ``rpt.00013091...`` names of
 the files the shipped data came from. They could **not** be checked against ERCOT's live site
-when this module was written (no network access). ERCOT has reorganised its public-report
-services before (its newer Public API at ``api.ercot.com`` needs a registered subscription key
-and token and is not used here): if ERCOT changes the MIS, configure the URLs yourself with a
-:class:`FetchSource`.
+when this module was written (no network access). ERCOT's newer Public API
+(``api.ercot.com``) needs a registered subscription key and token and is not used here. If ERCOT
+changes the MIS, configure the URLs yourself with a :class:`FetchSource` (e.g. direct URLs of
+the zips on a mirror).
 
 The NP4-180-ER zip holds an Excel workbook (one sheet per month), not a CSV. Reading it needs the
 optional package ``openpyxl``; without it only CSV members are supported and the error says so.

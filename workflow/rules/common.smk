@@ -10,9 +10,15 @@ from dcpower import sweep as _sweep
 
 RESULTS = f"results/{config['study']['name']}"
 PLOTS = ["frontier", "net_value_vs_bess", "cost_stack"]
-SCENARIOS = Paramspace(_sweep.scenario_grid(config), filename_params="*")
+SCENARIOS = Paramspace(_sweep.scenario_grid(config))  # bess_mwh~400/gen_units~4/…
 YEARS = [int(y) for y in config["market"]["years"]]
 RES = config.get("resources", {})
+# What one scenario's solve depends on: everything but the grid lists, so that adding a grid
+# value does not change existing scenarios' params (Snakemake reruns jobs whose params change).
+SCENARIO_CONFIG = {k: v for k, v in config.items() if k not in ("grid", "resources")}
+SCENARIO_CONFIG["grid"] = {
+    k: v for k, v in config["grid"].items() if k not in ("bess_mwh", "gen_units", "transformer_mva")
+}
 
 
 def _check_config(cfg):
@@ -36,4 +42,5 @@ _check_config(config)
 
 def scenario_sizes(wildcards):
     """Sizes of the scenario named by the wildcards, as numbers."""
-    return _sweep.parse_scenario_name(SCENARIOS.wildcard_pattern.format(**wildcards))
+    dims = _sweep.grid_dims(config)
+    return _sweep.parse_scenario_name(_sweep.scenario_name(dict(wildcards), dims))

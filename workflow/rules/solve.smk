@@ -13,7 +13,7 @@ rule solve_scenario:
         survival=f"{RESULTS}/scenarios/{SCENARIOS.wildcard_pattern}/outage_survival.parquet",
     params:
         sizes=scenario_sizes,
-        config=config,
+        config=SCENARIO_CONFIG,
     log:
         f"{RESULTS}/logs/solve_scenario/{SCENARIOS.wildcard_pattern}.log",
     benchmark:

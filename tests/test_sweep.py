@@ -1,0 +1,95 @@
+"""Sweep library: grid, scenario cases, annualised costs, outage survival wiring."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import yaml
+from conftest import ROOT
+
+from dcpower import sweep
+from dcpower.case import load_case
+
+
+@pytest.fixture(scope="module")
+def config():
+    return yaml.safe_load((ROOT / "config/test/config.yaml").read_text())
+
+
+def test_grid_and_names(config):
+    grid = sweep.scenario_grid(config)
+    assert list(grid.columns) == ["bess_mwh", "gen_units", "transformer_mva"]
+    assert len(grid) == 4
+    sizes = grid.iloc[3].to_dict()
+    name = sweep.scenario_name(sizes, sweep.grid_dims(config))
+    assert name == "bess_mwh~400/gen_units~4/transformer_mva~160"
+    assert sweep.parse_scenario_name(name) == {
+        "bess_mwh": 400,
+        "gen_units": 4,
+        "transformer_mva": 160,
+    }
+
+
+def test_scenario_case_applies_sizes(config):
+    base = load_case(ROOT / config["study"]["base_case"])
+    case = sweep.scenario_case(
+        base, {"bess_mwh": 400, "gen_units": 2, "transformer_mva": 120}, config
+    )
+    assert case.bess.energy_mwh == 400 and case.bess.power_mw == 100  # 4 h duration
+    assert case.bess.pcs_mva == pytest.approx(110)
+    assert case.gas_gen.units == 2 and case.transformer.rating_mva == 120
+    assert str(case.horizon.start) == "2016-07-10" and str(case.horizon.end) == "2016-07-13"
+    assert case.market.settlement_point == "HB_HOUSTON"
+    assert case.market.reserve_products == ["REGUP", "REGDN", "RRS", "NSPIN"]
+
+
+def test_capital_recovery_and_annualised_costs(config):
+    # CRF(8 %, 15 y) = 0.08·1.08^15 / (1.08^15 − 1) = 0.1168295 (annuity tables)
+    assert sweep.capital_recovery_factor(0.08, 15) == pytest.approx(0.1168295, rel=1e-6)
+    assert sweep.capital_recovery_factor(0.0, 20) == pytest.approx(0.05)
+    base = load_case(ROOT / config["study"]["base_case"])
+    case = sweep.scenario_case(
+        base, {"bess_mwh": 400, "gen_units": 2, "transformer_mva": 120}, config
+    )
+    costs = sweep.annualised_costs({}, case, config["costs"])
+    bess = 400_000 * 250 + 100_000 * 150  # $/kWh × kWh + $/kW × kW
+    assert costs["bess_capex_usd"] == pytest.approx(bess)
+    assert costs["bess_annualised_capex_usd"] == pytest.approx(bess * 0.1168295, rel=1e-6)
+    gen = 2 * 20_000 * 1100
+    xf = 120 * 25_000
+    assert costs["fixed_om_usd"] == pytest.approx(0.025 * bess + 0.02 * gen + 0.01 * xf)
+
+
+def test_outage_substeps():
+    assert sweep.outage_substeps(60, 10) == 6
+    assert sweep.outage_substeps(15, 10) == 3
+    assert sweep.outage_substeps(60, 0) == 1
+    assert sweep.outage_substeps(60, 60) == 1
+
+
+def test_outage_survival_on_solved_week(example_results):
+    surv = sweep.outage_survival(
+        example_results, {"outage_durations_h": [4, 8, 24], "failure_to_start_probability": 0.05}
+    )
+    assert surv.shape == (168, 3)
+    assert ((surv >= 0) & (surv <= 1)).all().all()
+    assert (surv["survival_prob_4h"] >= surv["survival_prob_24h"] - 1e-12).all()
+    # 6 × 20 MW units for 80 MW critical: at least 4 of 6 must start; the battery (≥ 41 MWh
+    # above its floor's physical part) bridges the 10-minute delay at every start
+    p4 = sum(math.comb(6, k) * 0.95**k * 0.05 ** (6 - k) for k in range(4, 7))
+    assert surv["survival_prob_24h"].min() >= p4 - 1e-9
+
+
+def test_infeasible_scenario_is_recorded_not_raised(config, tmp_path):
+    import json
+
+    base = json.loads((ROOT / config["study"]["base_case"]).read_text())
+    base["reliability"]["n_plus_1"] = True
+    path = tmp_path / "base.json"
+    path.write_text(json.dumps(base))
+    row, dispatch, survival = sweep.solve_scenario(
+        path, {"bess_mwh": 200, "gen_units": 1, "transformer_mva": 160}, config, None
+    )
+    assert row["solver_status"] == "infeasible" and "n_plus_1" in row["infeasible_reason"]
+    assert dispatch is None and survival is None
