@@ -32,6 +32,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="solve the LP relaxation of the same model (bounds, measurement)",
     )
+    run.add_argument(
+        "--lp-bound",
+        action="store_true",
+        help="also solve the whole-horizon LP relaxation: lp_bound, gap_to_lp_bound",
+    )
     run.add_argument("--mip-gap", type=float, help="override solver.mip_rel_gap")
     run.add_argument("--time-limit", type=float, help="override solver.time_limit_s, s")
     run.add_argument("--threads", type=int, help="override solver.threads")
@@ -56,6 +61,7 @@ def _run(args: argparse.Namespace) -> int:
             time_limit_s=args.time_limit,
             threads=args.threads,
             data_dir=args.data_dir,
+            lp_bound=args.lp_bound,
         )
     except (CaseError, MarketDataError, LoadProfileError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -47,3 +47,13 @@ def test_rolling_keeps_state_across_windows(both):
     # SOC is continuous over window boundaries: the invariants' SOC recursion covers this, and
     # the terminal SOC requirement holds only at the very end
     assert d[-1]["bess_soc_mwh"] >= 0.5 * 400 - 1e-6
+
+
+def test_lp_bound_reported_and_respected():
+    data = json.loads(EXAMPLE_CASE.read_text())
+    data["horizon"]["end"] = "2023-07-12"
+    data["solver"].update(window_days=1, lookahead_days=0)
+    res = run_case(case_from_dict(data), method="rolling_horizon", lp_bound=True)
+    s = res["solver"]
+    assert s["lp_bound"] is not None and s["gap_to_lp_bound"] >= -1e-9
+    assert res["economics"]["net_value_usd"] <= s["lp_bound"] + 1e-6 * abs(s["lp_bound"])

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 
 import pyomo.environ as pyo
+from pyomo.common.timing import HierarchicalTimer
 from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
 from pyomo.contrib.solver.solvers.highs import Highs
 
@@ -41,6 +42,9 @@ class SolveReport:
     mip_rel_gap_requested: float
     time_limit_s: float
     threads: int
+    lp_bound: float | None = None  # LP relaxation of the whole-horizon model, $ (when computed)
+    lp_seconds: float | None = None
+    handoff_seconds: float = 0.0  # Pyomo → HiGHS translation (inside solve_seconds), s
 
     @property
     def has_solution(self) -> bool:
@@ -91,9 +95,11 @@ def solve_model(
     """Solve ``m`` with HiGHS; a solution is loaded when one exists, whatever the status."""
     n_rows, n_cols, n_int = model_size(m)
     opt = Highs()
+    timer = HierarchicalTimer()
     started = time.perf_counter()
     res = opt.solve(
         m,
+        timer=timer,
         tee=tee,
         load_solutions=False,
         raise_exception_on_nonoptimal_result=False,
@@ -144,4 +150,5 @@ def solve_model(
         mip_rel_gap_requested=mip_rel_gap,
         time_limit_s=time_limit_s,
         threads=threads,
+        handoff_seconds=timer.get_total_time("set_instance"),
     )

@@ -132,6 +132,7 @@ def solve_rolling(
         mip_gap=None,
         build_seconds=sum(r.build_seconds for r in reports),
         solve_seconds=sum(r.solve_seconds for r in reports),
+        handoff_seconds=sum(r.handoff_seconds for r in reports),
         n_rows=max(r.n_rows for r in reports),
         n_columns=max(r.n_columns for r in reports),
         n_integer=max(r.n_integer for r in reports),
