@@ -226,6 +226,11 @@ class Solver(_Strict):
     )
     window_days: int = Field(7, ge=1, description="Rolling-horizon window kept per solve, days.")
     lookahead_days: int = Field(1, ge=0, description="Rolling-horizon look-ahead, days.")
+    selective_binaries: bool = Field(
+        True,
+        description="Battery-mode and grid-direction binaries only at steps where a relaxed "
+        "solution is simultaneous (same optimum, fewer binaries); false: binaries everywhere.",
+    )
 
 
 class Case(_Strict):

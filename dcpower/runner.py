@@ -234,10 +234,11 @@ def run_case(
         "threads": case.solver.threads if threads is None else threads,
     }
     method = method or choose_method(case)
+    selective = case.solver.selective_binaries
     steps_per_day = 24 * 60 // case.horizon.timestep_minutes
     try:
         if method == "monolithic":
-            solution = strategies.solve_monolithic(x, opts, relax)
+            solution = strategies.solve_monolithic(x, opts, relax, selective)
         else:
             solution = strategies.solve_rolling(
                 x,
@@ -245,6 +246,7 @@ def run_case(
                 case.solver.window_days * steps_per_day,
                 case.solver.lookahead_days * steps_per_day,
                 relax,
+                selective,
             )
     except strategies.WindowInfeasibleError as exc:
         raise _explain_infeasible(exc.inputs, opts) from None

@@ -92,6 +92,11 @@ def build_dispatch_model(inputs: DispatchInputs, elastic: bool = False) -> pyo.C
     return m
 
 
+def _mode_domain(x: DispatchInputs, t: int):
+    """Binary where ``x.binary_steps`` asks for it (default everywhere), else [0, 1]."""
+    return pyo.Binary if x.binary_steps is None or t in x.binary_steps else pyo.UnitInterval
+
+
 def _soft(m: pyo.ConcreteModel, family: str, t: int, sign: str = "pos"):
     """Elastic slack of a family at t, or 0 when the model is not elastic."""
     return m.slack[family, t, sign] if m.elastic else 0.0
@@ -118,7 +123,7 @@ def _add_grid(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     m.poi_q = pyo.Var(m.T, within=pyo.Reals)
     # One direction per step: keeps |P| = import + export exact for the PF rows and stops
     # import/export circulation (free money when the export adder is ≥ 0).
-    m.grid_importing = pyo.Var(m.T, within=pyo.Binary)
+    m.grid_importing = pyo.Var(m.T, within=lambda m, t: _mode_domain(x, t))
     m.poi_import_cap = pyo.Constraint(
         m.T, rule=lambda m, t: m.grid_import[t] <= poi.import_limit_mw * m.grid_importing[t]
     )
@@ -160,7 +165,7 @@ def _add_bess(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     m.bess_q = pyo.Var(m.T, within=pyo.Reals)
     m.bess_soc = pyo.Var(m.T, within=pyo.NonNegativeReals)
     if has_bess:
-        m.bess_discharging = pyo.Var(m.T, within=pyo.Binary)
+        m.bess_discharging = pyo.Var(m.T, within=lambda m, t: _mode_domain(x, t))
         m.bess_charge_cap = pyo.Constraint(
             m.T, rule=lambda m, t: m.bess_charge[t] <= power * (1 - m.bess_discharging[t])
         )

@@ -33,6 +33,9 @@ class DispatchInputs:
     gen_initial_committed: int
     gen_initial_mw: float | None
     gen_prior_starts: tuple[int, ...] = ()
+    #: steps whose battery-mode and grid-direction variables are binary; None = every step.
+    #: Elsewhere they are relaxed to [0, 1] (the convex hull: charge + discharge ≤ power).
+    binary_steps: frozenset[int] | None = None
 
     @property
     def n_steps(self) -> int:

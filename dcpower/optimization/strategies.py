@@ -52,7 +52,11 @@ class NoSolutionError(RuntimeError):
         self.report = report
 
 
-def _solve_one(x: DispatchInputs, opts: dict, relax: bool, method: str):
+SIMULTANEOUS_TOL_MW = 1e-6
+MAX_BINARY_ROUNDS = 6
+
+
+def _solve_built(x: DispatchInputs, opts: dict, relax: bool, method: str):
     t0 = time.perf_counter()
     m = dispatch_milp.build_dispatch_model(x)
     if relax:
@@ -66,10 +70,57 @@ def _solve_one(x: DispatchInputs, opts: dict, relax: bool, method: str):
     return m, report
 
 
-def solve_monolithic(x: DispatchInputs, opts: dict, relax: bool = False) -> DispatchSolution:
+def simultaneous_steps(m: pyo.ConcreteModel) -> set[int]:
+    """Steps where the battery charges and discharges, or the POI imports and exports, at once."""
+    out = set()
+    for t in m.T:
+        ch, dis = pyo.value(m.bess_charge[t]), pyo.value(m.bess_discharge[t])
+        imp, exp_ = pyo.value(m.grid_import[t]), pyo.value(m.grid_export[t])
+        if min(ch, dis) > SIMULTANEOUS_TOL_MW or min(imp, exp_) > SIMULTANEOUS_TOL_MW:
+            out.add(t)
+    return out
+
+
+def _solve_one(x: DispatchInputs, opts: dict, relax: bool, method: str, selective: bool = False):
+    """Solve one model; with ``selective``, mode binaries only where they are needed.
+
+    Selective binaries: start with battery-mode and grid-direction variables relaxed to [0, 1]
+    (the convex hull), and make them binary at every step where the solution charges and
+    discharges (or imports and exports) at once; repeat until no step does. The result is a
+    solution of the full model: at steps left relaxed nothing is simultaneous, so a binary
+    value exists that matches it. Falls back to all binaries after MAX_BINARY_ROUNDS.
+    """
+    if relax or not selective:
+        return _solve_built(x, opts, relax, method)
+    binary: set[int] = set()
+    build_s = solve_s = handoff_s = 0.0
+    for _round in range(MAX_BINARY_ROUNDS):
+        xi = replace(x, binary_steps=frozenset(binary))
+        m, report = _solve_built(xi, opts, False, method)
+        build_s += report.build_seconds
+        solve_s += report.solve_seconds
+        handoff_s += report.handoff_seconds
+        bad = simultaneous_steps(m)
+        if not bad:
+            break
+        binary |= bad
+    else:
+        m, report = _solve_built(x, opts, False, method)
+        build_s += report.build_seconds
+        solve_s += report.solve_seconds
+        handoff_s += report.handoff_seconds
+    report = replace(
+        report, build_seconds=build_s, solve_seconds=solve_s, handoff_seconds=handoff_s
+    )
+    return m, report
+
+
+def solve_monolithic(
+    x: DispatchInputs, opts: dict, relax: bool = False, selective: bool = False
+) -> DispatchSolution:
     """The whole horizon as one model (MILP, or its LP relaxation when ``relax``)."""
     method = "lp_relaxation" if relax else "monolithic_milp"
-    m, report = _solve_one(x, opts, relax, method)
+    m, report = _solve_one(x, opts, relax, method, selective)
     return DispatchSolution(
         dispatch=extract.dispatch_frame(m, x),
         electrical=extract.electrical_frame(m, x),
@@ -80,7 +131,12 @@ def solve_monolithic(x: DispatchInputs, opts: dict, relax: bool = False) -> Disp
 
 
 def solve_rolling(
-    x: DispatchInputs, opts: dict, window_steps: int, lookahead_steps: int, relax: bool = False
+    x: DispatchInputs,
+    opts: dict,
+    window_steps: int,
+    lookahead_steps: int,
+    relax: bool = False,
+    selective: bool = False,
 ) -> DispatchSolution:
     """Rolling windows of ``window_steps`` with ``lookahead_steps`` of look-ahead."""
     n = x.n_steps
@@ -99,7 +155,7 @@ def solve_rolling(
         last = stop == n
         keep = n - start if last else window_steps
         xi = x.window(start, stop, last=last, **state)
-        m, report = _solve_one(xi, opts, relax, "rolling_window")
+        m, report = _solve_one(xi, opts, relax, "rolling_window", selective)
         reports.append(report)
         delay = m.gen_delay_steps
         d = extract.dispatch_frame(m, xi).iloc[:keep]
