@@ -131,3 +131,28 @@ def test_transformer_mva_binds_and_is_explained(tmp_path):
     expected = -24 * (p_max * 50 + 10 * 500 + (90 - p_max) * 2000)
     assert res["economics"]["net_value_usd"] == pytest.approx(expected, abs=1e-3)
     assert check_invariants(res) == []
+
+
+def test_selective_binaries_match_full_binaries_under_negative_prices(tmp_path):
+    """Negative prices make burning energy (charge and discharge at once) attractive in the
+    relaxation; selective binaries must end at the same optimum as binaries everywhere."""
+    prices = [30.0] * 6 + [-80.0] * 4 + [30.0] * 4 + [120.0] * 4 + [30.0] * 6
+    pf = write_tidy_prices(tmp_path / "p.csv", "2023-07-10 00:00", prices)
+    bess = {
+        "power_mw": 10,
+        "energy_mwh": 20,
+        "charge_efficiency": 0.9,
+        "discharge_efficiency": 0.9,
+        "soc_min_fraction": 0.0,
+        "soc_initial_fraction": 0.5,
+        "pcs_mva": 12,
+    }
+    values = {}
+    for selective in (True, False):
+        case = small_site(
+            pf, "2023-07-10", "2023-07-11", bess=bess, solver={"selective_binaries": selective}
+        )
+        res = solve_dict(case)
+        assert check_invariants(res) == []
+        values[selective] = res["economics"]["net_value_usd"]
+    assert values[True] == pytest.approx(values[False], abs=1e-4)
