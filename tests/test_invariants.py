@@ -177,3 +177,18 @@ def test_binding_constraints_reported(example_results):
     assert sum(1 for r in rows for f in r["families"] if f == "soc_floor") == counts.get(
         "soc_floor", 0
     )
+
+
+def test_binding_caps_match_flows_at_their_limits(frames, example_results, example_case_dict):
+    """A cap is reported binding exactly where its flow sits at the limit (not where idle)."""
+    d, _ = frames
+    counts = example_results["explainability"]["binding_timesteps_per_family"]
+    c = example_case_dict
+    at_import = int((d.grid_import_mw >= c["poi"]["import_limit_mw"] - 1e-6).sum())
+    at_export = int((d.grid_export_mw >= c["poi"]["export_limit_mw"] - 1e-6).sum())
+    at_dis = int((d.bess_discharge_mw >= c["bess"]["power_mw"] - 1e-6).sum())
+    at_ch = int((d.bess_charge_mw >= c["bess"]["power_mw"] - 1e-6).sum())
+    assert counts.get("poi_import_cap", 0) == at_import
+    assert counts.get("poi_export_cap", 0) == at_export
+    assert counts.get("bess_discharge_cap", 0) == at_dis
+    assert counts.get("bess_charge_cap", 0) == at_ch

@@ -3,8 +3,9 @@
 A row ``lb ≤ body ≤ ub`` binds when its slack to a finite bound is within
 ``BINDING_ABS_TOL + BINDING_REL_TOL·max(1, |bound|)`` (MW, MWh, MVAr or units, as the row's).
 Equality rows (balances, SOC dynamics, commitment bookkeeping) always hold with zero slack, so
-they are not reported; neither are rows whose every variable is zero (an idle resource meets
-``discharge ≤ power·mode`` with equality at 0 = 0, which explains nothing).
+they are not reported; neither are rows with a zero bound whose continuous variables are all
+zero (an idle resource meets ``discharge ≤ power·mode`` with equality at 0 = 0, which explains
+nothing). Rows with a non-zero bound, such as N+1, are reported even when flows are zero.
 """
 
 from __future__ import annotations
@@ -39,11 +40,21 @@ def _t_of(m: pyo.ConcreteModel, comp, index) -> int | None:
     return _timestep_of(index)
 
 
-def _all_zero(con) -> bool:
+def _trivial(con, bound: float) -> bool:
+    """A row that binds only because its resource is idle: every continuous variable is zero
+    and the bound is zero (e.g. export ≤ limit·(1 − importing) while importing)."""
+    if abs(bound) > BINDING_ABS_TOL:
+        return False
     return all(
         abs(v.value or 0.0) <= BINDING_ABS_TOL
         for v in identify_variables(con.body, include_fixed=False)
+        if not (v.is_integer() or v.is_binary() or _is_mode(v))
     )
+
+
+def _is_mode(v) -> bool:
+    """Battery-mode / grid-direction variables, binary or relaxed to [0, 1]."""
+    return v.parent_component().local_name in ("bess_discharging", "grid_importing")
 
 
 def binding_constraints(m: pyo.ConcreteModel) -> dict[int, list[str]]:
@@ -61,7 +72,7 @@ def binding_constraints(m: pyo.ConcreteModel) -> dict[int, list[str]]:
                     continue
                 b = pyo.value(bound)
                 if abs(body - b) <= BINDING_ABS_TOL + BINDING_REL_TOL * max(1.0, abs(b)):
-                    if _all_zero(con):
+                    if _trivial(con, b):
                         break
                     t = _t_of(m, comp, index)
                     if t is not None:

@@ -81,6 +81,22 @@ def simultaneous_steps(m: pyo.ConcreteModel) -> set[int]:
     return out
 
 
+def snap_mode_variables(m: pyo.ConcreteModel) -> None:
+    """Give relaxed mode variables the binary value that matches the flows.
+
+    At steps left relaxed nothing is simultaneous, so this value satisfies every row; it makes
+    ``import ≤ limit·importing`` bind only when the import is at its limit (explainability reads
+    rows at this point).
+    """
+    for t in m.T:
+        if not m.grid_importing[t].is_binary():
+            exporting = pyo.value(m.grid_export[t]) > SIMULTANEOUS_TOL_MW
+            m.grid_importing[t].set_value(0.0 if exporting else 1.0)
+        if hasattr(m, "bess_discharging") and not m.bess_discharging[t].is_binary():
+            charging = pyo.value(m.bess_charge[t]) > SIMULTANEOUS_TOL_MW
+            m.bess_discharging[t].set_value(0.0 if charging else 1.0)
+
+
 def _solve_one(x: DispatchInputs, opts: dict, relax: bool, method: str, selective: bool = False):
     """Solve one model; with ``selective``, mode binaries only where they are needed.
 
@@ -109,6 +125,7 @@ def _solve_one(x: DispatchInputs, opts: dict, relax: bool, method: str, selectiv
         build_s += report.build_seconds
         solve_s += report.solve_seconds
         handoff_s += report.handoff_seconds
+    snap_mode_variables(m)
     report = replace(
         report, build_seconds=build_s, solve_seconds=solve_s, handoff_seconds=handoff_s
     )
