@@ -45,7 +45,44 @@ def _parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a case file and list every problem")
     val.add_argument("case", type=Path)
     sub.add_parser("schema", help="print the case JSON Schema")
+    ui = sub.add_parser("ui", help="start the Streamlit UI (needs the 'ui' extra)")
+    ui.add_argument("--port", type=int, default=8501, help="server port (default 8501)")
+    ui.add_argument("--headless", action="store_true", help="do not open a browser (servers, CI)")
+    ui.add_argument("--address", help="address to listen on (default: Streamlit's)")
+    ui.add_argument("--case", type=Path, help="case file the Case page opens first")
     return p
+
+
+def _ui(args: argparse.Namespace) -> int:
+    """Run ``python -m streamlit run dcpower/ui/app.py`` with the chosen options."""
+    import importlib.util
+    import os
+    import subprocess
+
+    if importlib.util.find_spec("streamlit") is None:
+        print("error: the UI needs Streamlit: pip install -e '.[ui]'", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from dcpower.ui import APP_PATH
+    from dcpower.ui.state import ENV_DEFAULT_CASE
+
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH)]
+    cmd += ["--server.port", str(args.port)]
+    cmd += ["--server.headless", "true" if args.headless else "false"]
+    cmd += ["--browser.gatherUsageStats", "false"]
+    if args.address:
+        cmd += ["--server.address", args.address]
+    env = dict(os.environ)
+    if args.case is not None:
+        env[ENV_DEFAULT_CASE] = str(args.case.resolve())
+    proc = subprocess.Popen(cmd, env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # Streamlit got the same Ctrl-C: let it shut down
+        try:
+            return proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            return proc.wait()
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -97,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "schema":
         print(json.dumps(case_json_schema(), indent=2))
         return EXIT_OK
+    if args.command == "ui":
+        return _ui(args)
     if args.command == "validate":
         try:
             case = load_case(args.case)

@@ -1,9 +1,9 @@
 """Rule plot_frontier: frontier, net value vs BESS and cost stack figures (PNG + SVG)."""
 
 import pandas as pd
-from dcpower.plots import plot_cost_stack, plot_frontier, plot_net_value_vs_bess
 
 from dcpower.logs import configure_logging
+from dcpower.plots import plot_cost_stack, plot_frontier, plot_net_value_vs_bess
 
 
 def main(summary_path: str, metric: str, out) -> None:

@@ -1,0 +1,549 @@
+"""UI logic without Streamlit: case fields and edits, validation, runs, downloads and sweeps.
+
+Everything here is plain Python on dicts, DataFrames and paths so it can be unit-tested; the
+pages keep only widget layout and ``st.session_state`` bookkeeping.
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from dcpower.case import Case, CaseError, case_from_dict
+from dcpower.plots import pareto_mask
+from dcpower.results import write_json_atomic, write_parquet_tables
+
+logger = logging.getLogger(__name__)
+
+#: environment variable naming the case file the Case page opens first
+ENV_DEFAULT_CASE = "DCPOWER_UI_DEFAULT_CASE"
+#: environment variable naming the folder searched for sweep studies (default ``results``)
+ENV_RESULTS_DIR = "DCPOWER_UI_RESULTS_DIR"
+DEFAULT_CASE = Path("config") / "cases" / "example_ercot.json"
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def project_root() -> Path:
+    """The folder relative paths start from: the working directory when it holds
+    ``config/cases`` (a checkout), else the checkout this package lives in."""
+    cwd = Path.cwd()
+    if (cwd / "config" / "cases").is_dir():
+        return cwd
+    return Path(__file__).resolve().parents[2]
+
+
+def _display(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def default_case_path() -> str:
+    """Case file to open first: ``$DCPOWER_UI_DEFAULT_CASE`` or the shipped example."""
+    env = os.environ.get(ENV_DEFAULT_CASE, "").strip()
+    if env:
+        return env
+    return _display(project_root() / DEFAULT_CASE)
+
+
+def list_case_files(root: Path | None = None) -> list[str]:
+    """``config/cases/*.json`` below ``root`` (default :func:`project_root`), sorted."""
+    folder = (root or project_root()) / "config" / "cases"
+    return [_display(p) for p in sorted(folder.glob("*.json"))]
+
+
+def results_root() -> Path:
+    """Folder searched for sweep studies: ``$DCPOWER_UI_RESULTS_DIR`` or ``results/``."""
+    env = os.environ.get(ENV_RESULTS_DIR, "").strip()
+    return Path(env) if env else project_root() / "results"
+
+
+# --------------------------------------------------------------------------- case fields
+
+FieldKind = Literal["float", "int", "date", "choice"]
+
+SECTIONS = {
+    "horizon": "Horizon",
+    "bess": "Battery (BESS)",
+    "gas_gen": "Gas units",
+    "poi": "Grid connection (POI)",
+    "transformer": "Transformer",
+    "reliability": "Reliability",
+    "solver": "Solver",
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One editable case field: dotted JSON path, label with unit, widget kind."""
+
+    path: str
+    label: str
+    kind: FieldKind = "float"
+    step: float | None = None
+    fmt: str | None = None
+    options: tuple[Any, ...] = ()
+    help: str | None = None
+
+    @property
+    def section(self) -> str:
+        return self.path.split(".", 1)[0]
+
+    @property
+    def json_path(self) -> str:
+        return "$." + self.path
+
+    @property
+    def key(self) -> str:
+        """Widget key in ``st.session_state``."""
+        return "field:" + self.path
+
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("horizon.start", "Start (local date, inclusive)", "date"),
+    FieldSpec("horizon.end", "End (local date, exclusive)", "date"),
+    FieldSpec("horizon.timestep_minutes", "Timestep (min)", "choice", options=(5, 15, 30, 60)),
+    FieldSpec("bess.power_mw", "BESS power (MW)", step=5.0),
+    FieldSpec("bess.energy_mwh", "BESS energy (MWh)", step=10.0),
+    FieldSpec("bess.pcs_mva", "PCS rating (MVA)", step=5.0, help="must be ≥ BESS power"),
+    FieldSpec("gas_gen.units", "Gas units", "int", step=1),
+    FieldSpec("gas_gen.unit_mw", "Unit size (MW)", step=1.0),
+    FieldSpec("poi.import_limit_mw", "POI import limit (MW)", step=5.0),
+    FieldSpec("poi.export_limit_mw", "POI export limit (MW)", step=5.0),
+    FieldSpec("transformer.rating_mva", "Transformer rating (MVA)", step=5.0),
+    FieldSpec("reliability.voll_critical_usd_per_mwh", "VoLL critical ($/MWh)", step=1000.0),
+    FieldSpec("solver.mip_rel_gap", "MIP relative gap (-)", step=0.001, fmt="%g"),
+    FieldSpec("solver.time_limit_s", "Time limit (s)", step=10.0),
+)
+FIELDS_BY_PATH = {f.path: f for f in FIELDS}
+
+
+def get_path(data: dict[str, Any], dotted: str) -> Any:
+    """Value at a dotted path of a nested dict, ``None`` when any level is missing."""
+    node: Any = data
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set a dotted path (creating sections); ``value=None`` removes the key."""
+    *parents, last = dotted.split(".")
+    node = data
+    for part in parents:
+        if not isinstance(node.get(part), dict):
+            node[part] = {}
+        node = node[part]
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
+
+
+def to_widget(spec: FieldSpec, raw: Any) -> Any:
+    """JSON value → widget value (``None`` when missing or not representable)."""
+    if raw is None or isinstance(raw, bool):
+        return None
+    try:
+        if spec.kind == "date":
+            return raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+        if spec.kind == "int":
+            return int(raw) if float(raw) == int(float(raw)) else None
+        if spec.kind == "choice":
+            return int(raw) if isinstance(raw, int | float) and float(raw) == int(raw) else raw
+        return float(raw)
+    except (TypeError, ValueError):
+        return None
+
+
+def to_json(spec: FieldSpec, value: Any) -> Any:
+    """Widget value → JSON value of the case file."""
+    if value is None:
+        return None
+    if spec.kind == "date":
+        return value.isoformat()
+    return value
+
+
+def choice_options(spec: FieldSpec, current: Any) -> list[Any]:
+    """Options of a choice field, plus the file's value when it is not one of them (so its
+    validation error can be shown instead of silently replacing it)."""
+    opts = list(spec.options)
+    if current is not None and current not in opts:
+        opts.append(current)
+    return opts
+
+
+def field_values(data: dict[str, Any]) -> dict[str, Any]:
+    """Widget values of every field of a case dict."""
+    return {f.path: to_widget(f, get_path(data, f.path)) for f in FIELDS}
+
+
+def apply_edits(base: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``base`` with the edited field values; an empty field removes the key.
+
+    A file value no widget can show (e.g. ``"start": "soon"``, ``"units": 2.5``) leaves its
+    field empty; while it stays empty the file's value is kept, so validation reports it.
+    """
+    data = copy.deepcopy(base)
+    for path, value in values.items():
+        spec = FIELDS_BY_PATH[path]
+        raw = get_path(base, path)
+        if value is None and raw is not None and to_widget(spec, raw) is None:
+            continue
+        set_path(data, path, to_json(spec, value))
+    return data
+
+
+def read_case_file(path: str | Path) -> dict[str, Any]:
+    """Raw JSON object of a case file; CaseError when missing, unreadable or not an object.
+
+    Schema problems are not raised here: the form shows them next to their fields.
+    """
+    p = Path(str(path).strip())
+    if not str(path).strip():
+        raise CaseError("<empty path>", [("$", "no case file given; fix: enter a path")])
+    if not p.is_file():
+        raise CaseError(str(p), [("$", "file not found; fix: check the path")])
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise CaseError(
+            str(p), [("$", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CaseError(str(p), [("$", f"cannot read the file: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise CaseError(str(p), [("$", "a case must be a JSON object")])
+    return data
+
+
+def validate(
+    data: dict[str, Any], source: str, base_dir: Path | None
+) -> tuple[Case | None, list[tuple[str, str]]]:
+    """Validate a case dict with the case schema: (case, []) or (None, problems)."""
+    try:
+        return case_from_dict(data, source=source, base_dir=base_dir), []
+    except CaseError as exc:
+        return None, list(exc.problems)
+
+
+@dataclass
+class Problems:
+    """Validation problems sorted to where the form shows them."""
+
+    by_field: dict[str, list[str]] = field(default_factory=dict)
+    by_section: dict[str, list[str]] = field(default_factory=dict)
+    other: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return (
+            sum(map(len, self.by_field.values()))
+            + sum(map(len, self.by_section.values()))
+            + len(self.other)
+        )
+
+
+def sort_problems(problems: list[tuple[str, str]]) -> Problems:
+    """Map CaseError problems (json path, message) to a form field, its section, or neither.
+
+    ``$.bess.energy_mwh`` goes under that field; ``$.bess`` (a cross-field check) or a
+    non-editable ``$.bess.soc_min_fraction`` under the BESS section; the rest (e.g. ``$.load``)
+    to the general list. Messages keep their JSON path.
+    """
+    out = Problems()
+    for path, msg in problems:
+        dotted = re.sub(r"\[\d+\]", "", path.removeprefix("$").lstrip("."))
+        text = f"`{path}`: {msg}"
+        if dotted in FIELDS_BY_PATH:
+            out.by_field.setdefault(dotted, []).append(text)
+        elif dotted.split(".", 1)[0] in SECTIONS:
+            out.by_section.setdefault(dotted.split(".", 1)[0], []).append(text)
+        else:
+            out.other.append(text)
+    return out
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass
+class RunOutcome:
+    """Result of one Run MILP click: results on success, else a kind and a message."""
+
+    results: dict[str, Any] | None = None
+    error: str | None = None
+    kind: Literal["ok", "input", "infeasible", "solver", "unexpected"] = "ok"
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.results is not None
+
+
+ERROR_TITLES = {
+    "input": "Bad input",
+    "infeasible": "Infeasible case",
+    "solver": "Solver returned no solution",
+    "unexpected": "Unexpected error",
+}
+
+
+def run(case: Case, runner: Callable[..., dict[str, Any]] | None = None) -> RunOutcome:
+    """Solve ``case`` with :func:`dcpower.runner.run_case` (or ``runner``); never raises for
+    the documented failures (bad input, infeasible, no solution) nor for unexpected ones."""
+    from dcpower.iso.base import MarketDataError
+    from dcpower.resources.load import LoadProfileError
+    from dcpower.runner import InfeasibleCaseError, SolverFailedError, run_case
+
+    solve = runner or run_case
+    try:
+        return RunOutcome(results=solve(case))
+    except CaseError as exc:
+        lines = [f"{p}: {m}" for p, m in exc.problems]
+        return RunOutcome(error="\n".join(lines), kind="input", problems=list(exc.problems))
+    except (MarketDataError, LoadProfileError) as exc:
+        return RunOutcome(error=str(exc), kind="input")
+    except InfeasibleCaseError as exc:
+        return RunOutcome(error=str(exc), kind="infeasible")
+    except SolverFailedError as exc:
+        return RunOutcome(error=str(exc), kind="solver")
+    except Exception as exc:  # the page must survive anything; the log keeps the traceback
+        logger.exception("run failed")
+        return RunOutcome(error=f"{type(exc).__name__}: {exc}", kind="unexpected")
+
+
+def _fmt_gap(gap: Any) -> str:
+    return "n/a" if gap is None else f"{100 * float(gap):.3f} %"
+
+
+def solver_line(results: dict[str, Any]) -> str:
+    """One line: status, gap, solve and wall time, e.g. ``optimal · gap 0.022 % · …``."""
+    s = results["solver"]
+    return (
+        f"{s['status']} · gap {_fmt_gap(s.get('mip_gap'))} · "
+        f"build {s.get('build_seconds', 0.0):.2f} s · solve {s.get('solve_seconds', 0.0):.2f} s"
+        f" · wall {s.get('wall_seconds', 0.0):.2f} s"
+    )
+
+
+def headline(results: dict[str, Any]) -> dict[str, str]:
+    """Headline metrics (label → text) of a results dict."""
+    s, econ = results["solver"], results["economics"]
+    served = econ.get("energy_mwh", {}).get("load_served_mwh")
+    return {
+        "Solver status": str(s["status"]),
+        "Net value": f"{econ['net_value_usd']:,.0f} $",
+        "MIP gap": _fmt_gap(s.get("mip_gap")),
+        "Solve time": f"{s.get('solve_seconds', 0.0):.2f} s",
+        "Load served": "n/a" if served is None else f"{served:,.0f} MWh",
+    }
+
+
+def results_json_bytes(results: dict[str, Any]) -> bytes:
+    """The results document exactly as ``dcpower run --out`` writes it."""
+    with tempfile.TemporaryDirectory(prefix="dcpower-ui-") as tmp:
+        path = Path(tmp) / "results.json"
+        write_json_atomic(results, path)
+        return path.read_bytes()
+
+
+def parquet_zip_bytes(results: dict[str, Any]) -> bytes:
+    """Zip of dispatch/electrical/binding Parquet (``write_parquet_tables``)."""
+    buf = io.BytesIO()
+    with tempfile.TemporaryDirectory(prefix="dcpower-ui-") as tmp:
+        paths = write_parquet_tables(results, tmp)
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            for p in paths:
+                zf.write(p, arcname=p.name)
+    return buf.getvalue()
+
+
+def load_results_file(path: str | Path) -> dict[str, Any]:
+    """A results JSON written by ``dcpower run``; ValueError with a clear message otherwise."""
+    p = Path(str(path).strip())
+    if not p.is_file():
+        raise ValueError(f"{p}: file not found; fix: check the path")
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{p}: not a JSON file ({exc})") from None
+    missing = [k for k in ("solver", "dispatch", "economics", "explainability") if k not in data]
+    if not isinstance(data, dict) or missing:
+        raise ValueError(
+            f"{p}: not a dcpower results file (missing {', '.join(missing) or 'object'}); "
+            "fix: pick the JSON written by `dcpower run --out`"
+        )
+    return data
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+class SweepError(ValueError):
+    """A sweep folder is missing or incomplete; the message says what to do."""
+
+
+SURVIVAL_PROB = re.compile(r"^survival_prob_(\d+(?:\.\d+)?)h$")
+SIZE_COLUMNS = ["bess_mwh", "gen_units", "transformer_mva", "market_year"]
+TABLE_COLUMNS = [
+    "scenario",
+    *SIZE_COLUMNS,
+    "annual_total_cost_usd",
+    "annualised_capex_usd",
+    "fixed_om_usd",
+    "net_operating_value_usd",
+    "unserved_critical_mwh",
+    "pareto",
+    "solver_status",
+    "solver_gap",
+    "wall_seconds",
+]
+
+
+def find_sweeps(root: Path | None = None, max_depth: int = 3) -> list[str]:
+    """Folders up to ``max_depth`` below ``root`` that hold a ``summary.parquet``."""
+    root = root or results_root()
+    if not root.is_dir():
+        return []
+    found = []
+    for depth in range(max_depth):
+        pattern = "/".join(["*"] * (depth + 1)) + "/summary.parquet"
+        found += [_display(p.parent) for p in root.glob(pattern) if "scenarios" not in p.parts]
+    if (root / "summary.parquet").is_file():
+        found.append(_display(root))
+    return sorted(set(found))
+
+
+def survival_metrics(summary: pd.DataFrame) -> list[str]:
+    """``survival_prob_<d>h`` columns ordered by duration."""
+    cols = [c for c in summary.columns if SURVIVAL_PROB.match(c)]
+    return sorted(cols, key=lambda c: float(SURVIVAL_PROB.match(c).group(1)))
+
+
+def default_metric(metrics: list[str]) -> str | None:
+    """The workflow's default frontier metric when present, else the shortest outage."""
+    if "survival_prob_8h" in metrics:
+        return "survival_prob_8h"
+    return metrics[0] if metrics else None
+
+
+def load_sweep(folder: str | Path) -> pd.DataFrame:
+    """``summary.parquet`` of a study folder, checked for the columns the page needs."""
+    text = str(folder).strip()
+    if not text:
+        raise SweepError("no sweep folder given; fix: pick a study folder or enter its path")
+    p = Path(text)
+    if not p.is_dir():
+        raise SweepError(f"{p}: folder not found; fix: check the path (e.g. results/<study>)")
+    summary_path = p / "summary.parquet"
+    if not summary_path.is_file():
+        raise SweepError(
+            f"{p}: no summary.parquet; fix: run the sweep (`snakemake …`) until its aggregate "
+            "step has written results/<study>/summary.parquet, or pick another folder"
+        )
+    try:
+        summary = pd.read_parquet(summary_path)
+    except Exception as exc:
+        raise SweepError(f"{summary_path}: unreadable Parquet ({exc})") from None
+    missing = [c for c in ("scenario", "annual_total_cost_usd") if c not in summary.columns]
+    if missing:
+        raise SweepError(f"{summary_path}: missing column(s) {', '.join(missing)}")
+    if not survival_metrics(summary):
+        raise SweepError(f"{summary_path}: no survival_prob_<d>h column to plot against")
+    if summary.empty:
+        raise SweepError(f"{summary_path}: no scenarios")
+    return summary
+
+
+def with_frontier(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Copy with ``frontier`` = Pareto-efficient for (annual total cost, ``metric``)."""
+    out = summary.copy()
+    out["frontier"] = pareto_mask(
+        out["annual_total_cost_usd"].to_numpy(float), out[metric].to_numpy(float)
+    )
+    return out
+
+
+def scenario_table(
+    summary: pd.DataFrame, sort_by: str, ascending: bool, all_columns: bool = False
+) -> pd.DataFrame:
+    """Scenarios sorted by ``sort_by``; the main columns unless ``all_columns``."""
+    metrics = [c for c in summary.columns if c.startswith(("survival_prob_", "survival_min_"))]
+    if all_columns:
+        cols = list(summary.columns)
+    else:
+        wanted = [*TABLE_COLUMNS[:5], "frontier", *metrics, *TABLE_COLUMNS[5:]]
+        cols = [c for c in dict.fromkeys(wanted) if c in summary.columns]
+    return (
+        summary[cols]
+        .sort_values(sort_by, ascending=ascending, kind="stable", na_position="last")
+        .reset_index(drop=True)
+    )
+
+
+def sortable_columns(summary: pd.DataFrame) -> list[str]:
+    """Numeric and boolean columns (the metrics a table can be sorted by)."""
+    return [
+        c
+        for c in summary.columns
+        if pd.api.types.is_numeric_dtype(summary[c]) or pd.api.types.is_bool_dtype(summary[c])
+    ]
+
+
+def scenario_dispatch_path(folder: str | Path, scenario: str) -> Path:
+    """``<folder>/scenarios/<scenario>/dispatch.parquet`` (no escaping the folder)."""
+    base = (Path(folder) / "scenarios").resolve()
+    path = (base / scenario / "dispatch.parquet").resolve()
+    if base not in path.parents:
+        raise SweepError(f"{scenario!r} is not a scenario path under {base}")
+    return path
+
+
+def load_scenario_dispatch(folder: str | Path, scenario: str) -> pd.DataFrame:
+    """A scenario's dispatch table with a UTC DatetimeIndex."""
+    path = scenario_dispatch_path(folder, scenario)
+    if not path.is_file():
+        raise SweepError(
+            f"{path}: no dispatch.parquet for scenario {scenario}; fix: re-run its "
+            "solve_scenario job"
+        )
+    df = pd.read_parquet(path)
+    if not isinstance(df.index, pd.DatetimeIndex):
+        if "timestamp" not in df.columns:
+            raise SweepError(f"{path}: no timestamp index or column")
+        df = df.set_index(pd.DatetimeIndex(pd.to_datetime(df.pop("timestamp"), utc=True)))
+    if df.index.tz is None:
+        df.index = df.index.tz_localize("UTC")
+    return df
+
+
+#: horizons of at least this many days get a day-range slider instead of all steps at once
+LONG_HORIZON_DAYS = 14
+
+
+def time_window(index: pd.DatetimeIndex, max_days: int = 14) -> tuple[date, date]:
+    """Default (first, last) day shown of a long dispatch: at most ``max_days`` days."""
+    first, last = index.min().date(), index.max().date()
+    if (last - first).days >= max_days:
+        last = date.fromordinal(first.toordinal() + max_days - 1)
+    return first, last

@@ -1,0 +1,264 @@
+"""End to end in a real browser: the Streamlit app in a subprocess, driven by headless Chromium.
+
+Chromium is driven over its own DevTools protocol (CDP) with the ``websockets`` client that
+Streamlit already depends on, so no browser-automation package is needed. Skipped when Debian's
+``/usr/bin/chromium`` is missing (``bash scripts/install_chromium.sh`` installs it).
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import itertools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from dcpower.ui import APP_PATH
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = (1400, 2200)
+
+ws_sync = pytest.importorskip("websockets.sync.client", reason="needs websockets (streamlit dep)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(),
+    reason="/usr/bin/chromium not installed; run `bash scripts/install_chromium.sh`",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for(check, timeout_s: float, what: str, interval_s: float = 0.2):
+    """Poll ``check()`` until it returns something truthy; fail with ``what`` on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(interval_s)
+
+
+def _get(url: str) -> bytes | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as r:
+            return r.read()
+    except OSError:
+        return None
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """End a process group this test started (by its id), politely first."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+class Cdp:
+    """Minimal Chrome DevTools Protocol client over one page's websocket."""
+
+    def __init__(self, ws_url: str):
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(ws_sync.connect(ws_url, max_size=None, open_timeout=10))
+        self.ids = itertools.count(1)
+
+    def call(self, method: str, timeout_s: float = 30, **params):
+        msg_id = next(self.ids)
+        self.ws.send(json.dumps({"id": msg_id, "method": method, "params": params}))
+        deadline = time.monotonic() + timeout_s
+        while True:
+            reply = json.loads(self.ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+            if reply.get("id") == msg_id:
+                if "error" in reply:
+                    raise RuntimeError(f"{method}: {reply['error']}")
+                return reply.get("result", {})
+
+    def js(self, expression: str):
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"JS error: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def click(self, x: float, y: float) -> None:
+        for kind in ("mousePressed", "mouseReleased"):
+            self.call("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def close(self) -> None:
+        self._stack.close()
+
+
+@pytest.fixture
+def short_case(tmp_path) -> Path:
+    """The example case cut to two days (a short solve)."""
+    data = json.loads((ROOT / "config" / "cases" / "example_ercot.json").read_text())
+    data["horizon"]["end"] = "2023-07-12"
+    path = tmp_path / "example_2d.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.fixture
+def app_url(short_case, tmp_path):
+    port = _free_port()
+    env = {**os.environ, "DCPOWER_UI_DEFAULT_CASE": str(short_case)}
+    log = (tmp_path / "streamlit.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(APP_PATH),
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(
+            lambda: proc.poll() is not None or _get(f"{url}/_stcore/health") == b"ok",
+            60,
+            "streamlit to answer",
+        )
+        assert proc.poll() is None, (tmp_path / "streamlit.log").read_text()
+        yield url
+    finally:
+        _stop(proc)
+        log.close()
+
+
+@pytest.fixture
+def browser(tmp_path):
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    w, h = VIEWPORT
+    proc = subprocess.Popen(
+        [
+            str(CHROMIUM),
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={profile}",
+            "--remote-debugging-port=0",
+            f"--window-size={w},{h}",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    cdp = None
+    try:
+        active = profile / "DevToolsActivePort"
+        _wait_for(lambda: active.is_file() and active.read_text().strip(), 30, "Chromium")
+        port = active.read_text().split()[0]
+
+        def page_ws():
+            raw = _get(f"http://127.0.0.1:{port}/json/list")
+            pages = [t for t in json.loads(raw or b"[]") if t.get("type") == "page"]
+            return pages[0]["webSocketDebuggerUrl"] if pages else None
+
+        cdp = Cdp(_wait_for(page_ws, 30, "a Chromium page target"))
+        cdp.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=w,
+            height=h,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        yield cdp
+    finally:
+        if cdp is not None:
+            cdp.close()
+        _stop(proc)
+
+
+BODY = "document.body ? document.body.innerText : ''"
+RUN_BUTTON_RECT = """(() => {
+  const b = [...document.querySelectorAll('button')].find(
+      e => e.innerText.includes('Run MILP') && !e.disabled);
+  if (!b) return null;
+  b.scrollIntoView({block: 'center'});
+  const r = b.getBoundingClientRect();
+  return {x: r.x + r.width / 2, y: r.y + r.height / 2};
+})()"""
+CHARTS_DRAWN = """document.querySelectorAll(
+  '[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks').length"""
+
+
+def test_run_example_in_chromium(browser, app_url, short_case, tmp_path):
+    cdp = browser
+    cdp.call("Page.enable")
+    cdp.call("Page.navigate", url=app_url)
+    rect = _wait_for(lambda: cdp.js(RUN_BUTTON_RECT), 60, "the Run MILP button")
+    body = cdp.js(BODY)
+    assert "Case & run" in body and "BESS energy (MWh)" in body
+    assert cdp.js(CHARTS_DRAWN) == 0  # no results before the run
+
+    clicked = time.perf_counter()
+    cdp.click(rect["x"], rect["y"])
+    _wait_for(
+        lambda: cdp.js(CHARTS_DRAWN) and "Last run:" in cdp.js(BODY),
+        120,
+        "the result charts",
+    )
+    click_to_charts = time.perf_counter() - clicked
+    print(f"\nclick → charts drawn: {click_to_charts:.2f} s")
+    # the script run ends with the download buttons; wait for them before the screenshot
+    _wait_for(lambda: "Download Parquet tables" in cdp.js(BODY), 60, "the end of the run")
+
+    body = cdp.js(BODY)
+    assert "Solver status" in body and "optimal" in body
+    assert "Net value" in body and " $" in body
+    assert "Run failed" not in body and "Traceback" not in body
+    assert str(short_case) in body  # the env var chose the 2-day case
+    cdp.js(
+        "window.scrollTo(0, 0); document.querySelector('[data-testid=\"stMain\"]')?.scrollTo(0, 0)"
+    )
+    shot = base64.b64decode(cdp.call("Page.captureScreenshot", format="png")["data"])
+    path = tmp_path / "ui_after_run.png"
+    path.write_bytes(shot)
+    print(f"screenshot: {path}")
+    assert shot[:8] == b"\x89PNG\r\n\x1a\n" and len(shot) > 10_000
