@@ -232,6 +232,8 @@ def test_run_example_in_chromium(browser, app_url, short_case, tmp_path):
     cdp = browser
     cdp.call("Page.enable")
     cdp.call("Page.navigate", url=app_url)
+    # the script renders top to bottom: wait for the whole form, not just the button
+    _wait_for(lambda: "BESS energy (MWh)" in cdp.js(BODY), 60, "the case form")
     rect = _wait_for(lambda: cdp.js(RUN_BUTTON_RECT), 60, "the Run MILP button")
     body = cdp.js(BODY)
     assert "Case & run" in body and "BESS energy (MWh)" in body

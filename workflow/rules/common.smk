@@ -1,4 +1,5 @@
 # Helpers only: scenario space, paths and cross-key checks.
+import json
 import sys
 
 import pandas as pd
@@ -19,6 +20,9 @@ SCENARIO_CONFIG = {k: v for k, v in config.items() if k not in ("grid", "resourc
 SCENARIO_CONFIG["grid"] = {
     k: v for k, v in config["grid"].items() if k not in ("bess_mwh", "gen_units", "transformer_mva")
 }
+# Key order canonical too: params are compared as text, so a re-saved YAML with the same
+# content in another order must not look like a change.
+SCENARIO_CONFIG = json.loads(json.dumps(SCENARIO_CONFIG, sort_keys=True))
 
 
 def _check_config(cfg):
