@@ -86,5 +86,36 @@ def small_site(price_file: Path, start: str, end: str, **overrides) -> dict:
     return case
 
 
+def infeasible_terminal_soc_case(price_file: Path) -> dict:
+    """A day on which the battery must end full but can never charge (no import, no units)."""
+    return small_site(
+        price_file,
+        "2023-07-10",
+        "2023-07-11",
+        bess={
+            "power_mw": 10,
+            "energy_mwh": 40,
+            "soc_initial_fraction": 0.5,
+            "soc_final_min_fraction": 1.0,
+            "pcs_mva": 10,
+        },
+        poi={"import_limit_mw": 0, "export_limit_mw": 10, "min_power_factor": 0.9},
+    )
+
+
+def copy_workflow(dest: Path) -> Path:
+    """Copy the workflow (Snakefile, workflow/, config/, scripts/) to ``dest``; link the data."""
+    import shutil
+
+    for name in ("Snakefile", "workflow", "config", "scripts"):
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name)
+        else:
+            shutil.copy(src, dest / name)
+    (dest / "resources_data").symlink_to(ROOT / "resources_data")
+    return dest
+
+
 def solve_dict(case: dict) -> dict:
     return run_case(case_from_dict(case))

@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLE_CASE, ROOT, small_site, write_tidy_prices
+from conftest import EXAMPLE_CASE, ROOT, infeasible_terminal_soc_case, write_tidy_prices
 
 from dcpower.cli import main
 
@@ -101,19 +101,7 @@ def test_n_plus_1_impossible_is_bad_input(tmp_path, capsys, example_case_dict):
 def test_infeasible_case_names_family_and_timestep(tmp_path, capsys):
     """Battery must end full but can never charge (no import, no generation): soc_terminal."""
     pf = write_tidy_prices(tmp_path / "p.csv", "2023-07-10 00:00", [30.0] * 24)
-    case = small_site(
-        pf,
-        "2023-07-10",
-        "2023-07-11",
-        bess={
-            "power_mw": 10,
-            "energy_mwh": 40,
-            "soc_initial_fraction": 0.5,
-            "soc_final_min_fraction": 1.0,
-            "pcs_mva": 10,
-        },
-        poi={"import_limit_mw": 0, "export_limit_mw": 10, "min_power_factor": 0.9},
-    )
+    case = infeasible_terminal_soc_case(pf)
     out = tmp_path / "o.json"
     code = main(["run", str(_write(tmp_path, case)), "--out", str(out)])
     err = capsys.readouterr().err

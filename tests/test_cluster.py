@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, copy_workflow
 
 pytestmark = pytest.mark.cluster
 
@@ -57,17 +56,6 @@ def slurm():
     if not already_up:
         down = _script("down", timeout=120)
         assert down.returncode == 0, down.stderr
-
-
-def _copy_workflow(dest: Path) -> Path:
-    for name in ("Snakefile", "workflow", "config", "scripts"):
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name)
-        else:
-            shutil.copy(src, dest / name)
-    (dest / "resources_data").symlink_to(ROOT / "resources_data")
-    return dest
 
 
 def _cancel_jobs_of(work: Path) -> None:
@@ -142,7 +130,7 @@ def _slurm_jobs(work: Path, proc: subprocess.CompletedProcess) -> dict[str, dict
 @pytest.fixture(scope="module")
 def local_summary(tmp_path_factory) -> pd.DataFrame:
     """The tiny study run locally with --cores 2: the reference for the SLURM runs."""
-    work = _copy_workflow(tmp_path_factory.mktemp("local"))
+    work = copy_workflow(tmp_path_factory.mktemp("local"))
     proc = _snakemake(
         work, f"{STUDY}/summary.parquet", "--cores", "2", "--configfile", "config/test/config.yaml"
     )
@@ -165,8 +153,8 @@ def _assert_same_results(summary: pd.DataFrame, reference: pd.DataFrame) -> None
 def slurm_runs(slurm, tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
     """The tiny study through SLURM twice, side by side: one SLURM job per solve
     (--group-components solve=1), and the profile's grouping (solve=4, summary only)."""
-    single = _copy_workflow(tmp_path_factory.mktemp("slurm_single"))
-    grouped = _copy_workflow(tmp_path_factory.mktemp("slurm_grouped"))
+    single = copy_workflow(tmp_path_factory.mktemp("slurm_single"))
+    grouped = copy_workflow(tmp_path_factory.mktemp("slurm_grouped"))
     config = ("--configfile", "config/test/config.yaml")
     procs = _snakemake_parallel(
         {

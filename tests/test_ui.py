@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import EXAMPLE_CASE, small_site, write_tidy_prices
+from conftest import EXAMPLE_CASE, infeasible_terminal_soc_case, write_tidy_prices
 from streamlit.testing.v1 import AppTest
 
 from dcpower.case import CaseError, load_case
@@ -224,19 +224,7 @@ def test_run_time_case_problem_shown_in_its_section(app):
 
 def test_infeasible_case_shows_message_and_keeps_previous_result(app, tmp_path, short_results):
     prices = write_tidy_prices(tmp_path / "p.csv", "2023-07-10 00:00", [30.0] * 24)
-    case = small_site(
-        prices,
-        "2023-07-10",
-        "2023-07-11",
-        bess={
-            "power_mw": 10,
-            "energy_mwh": 40,
-            "soc_initial_fraction": 0.5,
-            "soc_final_min_fraction": 1.0,
-            "pcs_mva": 10,
-        },
-        poi={"import_limit_mw": 0, "export_limit_mw": 10, "min_power_factor": 0.9},
-    )
+    case = infeasible_terminal_soc_case(prices)
     path = tmp_path / "infeasible.json"
     path.write_text(json.dumps(case))
     app.session_state["results"] = short_results  # a previous good run

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,22 +12,11 @@ import pandas as pd
 import pytest
 import xarray as xr
 import yaml
-from conftest import ROOT
+from conftest import ROOT, copy_workflow
 
 from dcpower.plots import pareto_mask
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-
-def _copy_workflow(dest: Path) -> Path:
-    for name in ("Snakefile", "workflow", "config", "scripts"):
-        src = ROOT / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name)
-        else:
-            shutil.copy(src, dest / name)
-    (dest / "resources_data").symlink_to(ROOT / "resources_data")
-    return dest
 
 
 def _snakemake(cwd: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
@@ -40,7 +28,7 @@ def _snakemake(cwd: Path, *args: str, timeout: int = 900) -> subprocess.Complete
 @pytest.fixture(scope="module")
 def tiny_study(tmp_path_factory):
     """The tiny 2×2×1 study run with `snakemake --cores 2` in a temporary copy."""
-    work = _copy_workflow(tmp_path_factory.mktemp("wf"))
+    work = copy_workflow(tmp_path_factory.mktemp("wf"))
     proc = _snakemake(work, "--cores", "2", "--configfile", "config/test/config.yaml")
     assert proc.returncode == 0, proc.stderr[-4000:]
     report = _snakemake(
@@ -140,7 +128,7 @@ def _job_counts(text: str) -> dict[str, int]:
 
 
 def test_default_study_dry_run_job_count(tmp_path):
-    work = _copy_workflow(tmp_path)
+    work = copy_workflow(tmp_path)
     proc = _snakemake(work, "-n")
     assert proc.returncode == 0, proc.stderr[-3000:]
     cfg = yaml.safe_load((ROOT / "config/config.yaml").read_text())
@@ -158,7 +146,7 @@ def test_default_study_dry_run_job_count(tmp_path):
     ],
 )
 def test_invalid_config_fails_before_any_job(tmp_path, mutate, key):
-    work = _copy_workflow(tmp_path)
+    work = copy_workflow(tmp_path)
     cfg = yaml.safe_load((work / "config/test/config.yaml").read_text())
     mutate(cfg)
     (work / "config/test/bad.yaml").write_text(yaml.safe_dump(cfg))
