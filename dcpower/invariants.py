@@ -147,7 +147,7 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
     check("gen_power_factor", np.abs(e["gen_q_mvar"].to_numpy()) - k_gen * gen)
     if case.reliability.n_plus_1:
         bess_mw = b.power_mw if b.energy_mwh > 0 else 0.0
-        cap = g.unit_mw * (producing - 1) + bess_mw - rsum("bess", "up")
+        cap = gas_gen.n_plus_1_capacity_mw(g, producing, bess_mw - rsum("bess", "up"))
         check("n_plus_1", d["load_critical_mw"].to_numpy() - cap)
     if b.energy_mwh > 0 and reserves:
         floor = d["bess_soc_floor_mwh"].to_numpy()

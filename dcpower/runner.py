@@ -90,7 +90,7 @@ def precheck(x: DispatchInputs) -> list[tuple[str, str]]:
     if case.reliability.n_plus_1:
         g, b = case.gas_gen, case.bess
         bess_mw = b.power_mw if b.energy_mwh > 0 else 0.0
-        capacity = g.unit_mw * (g.units - 1) + bess_mw
+        capacity = gas_gen.n_plus_1_capacity_mw(g, g.units, bess_mw)
         crit = float(np.max(x.load.critical_mw)) if x.n_steps else 0.0
         if capacity < crit - 1e-9:
             problems.append(

@@ -81,6 +81,12 @@ def study_year(config: dict[str, Any], sizes: dict[str, Any]) -> int:
     return int(sizes.get(YEAR_DIM, config["market"]["years"][0]))
 
 
+def reserve_products_for(config: dict[str, Any], year: int) -> list[str]:
+    """Reserve products of a study year (``market.reserve_products``: a list or year → list)."""
+    products = config["market"]["reserve_products"]
+    return list(products.get(str(year), []) if isinstance(products, dict) else products)
+
+
 def scenario_case(base: Case, sizes: dict[str, Any], config: dict[str, Any]) -> Case:
     """The base case with the scenario's sizes, market and solver settings applied."""
     grid, market_cfg, solve_cfg = config["grid"], config["market"], config.get("solve", {})
@@ -107,9 +113,7 @@ def scenario_case(base: Case, sizes: dict[str, Any], config: dict[str, Any]) -> 
         iso=market_cfg["iso"],
         settlement_point=market_cfg["settlement_point"],
         energy_market=market_cfg["energy_market"],
-        reserve_products=list(market_cfg["reserve_products"].get(str(year), []))
-        if isinstance(market_cfg["reserve_products"], dict)
-        else list(market_cfg["reserve_products"]),
+        reserve_products=reserve_products_for(config, year),
     )
     data["solver"].update({k: v for k, v in solve_cfg.items() if k in data["solver"]})
     return Case.model_validate(data)
@@ -296,11 +300,6 @@ def _unit_of(name: str) -> str:
     return "-"
 
 
-def load_base_case(config: dict[str, Any], root: Path) -> Case:
-    """The study's base case (path relative to the workflow root)."""
-    return load_case(root / config["study"]["base_case"])
-
-
 def best_per_reliability(summary: pd.DataFrame, metric: str, levels: list[float]) -> pd.DataFrame:
     """Cheapest scenario reaching each reliability level of ``metric`` (NaN row if none)."""
     out = []
@@ -319,11 +318,6 @@ def best_per_reliability(summary: pd.DataFrame, metric: str, levels: list[float]
             }
         )
     return pd.DataFrame(out)
-
-
-def is_finite_number(x: Any) -> bool:
-    """True for a finite int/float."""
-    return isinstance(x, int | float) and math.isfinite(x)
 
 
 def infeasible_summary(
@@ -362,8 +356,7 @@ def retrieve_prices(year: int, config: dict[str, Any], data_dir: Path) -> dict[s
     from dcpower.runner import load_market
 
     market = config["market"]
-    products = market["reserve_products"]
-    products = products.get(str(year), []) if isinstance(products, dict) else products
+    products = reserve_products_for(config, year)
     ensure_year(
         year,
         market["settlement_point"],

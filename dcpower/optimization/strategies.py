@@ -157,7 +157,6 @@ def solve_rolling(
 ) -> DispatchSolution:
     """Rolling windows of ``window_steps`` with ``lookahead_steps`` of look-ahead."""
     n = x.n_steps
-    delay = None
     state = {
         "soc_initial_mwh": x.soc_initial_mwh,
         "gen_initial_committed": x.gen_initial_committed,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from dcpower.case import GasGen
 
 
@@ -35,7 +37,9 @@ def reactive_ratio(min_power_factor: float) -> float:
     return math.tan(math.acos(min_power_factor))
 
 
-def n_plus_1_capacity_mw(gen: GasGen, units_producing: int, bess_available_mw: float) -> float:
+def n_plus_1_capacity_mw(
+    gen: GasGen, units_producing: int | np.ndarray, bess_available_mw: float | np.ndarray
+) -> float | np.ndarray:
     """Capacity left for the critical load after losing the largest unit, MW.
 
     unit_mw × (producing − 1) + BESS discharge headroom; conservative when none produce.

@@ -12,7 +12,6 @@ from dcpower import sweep as _sweep
 RESULTS = f"results/{config['study']['name']}"
 PLOTS = ["frontier", "net_value_vs_bess", "cost_stack"]
 SCENARIOS = Paramspace(_sweep.scenario_grid(config))  # bess_mwh~400/gen_units~4/…
-YEARS = [int(y) for y in config["market"]["years"]]
 RES = config.get("resources", {})
 # What one scenario's solve depends on: everything but the grid lists, so that adding a grid
 # value does not change existing scenarios' params (Snakemake reruns jobs whose params change).
