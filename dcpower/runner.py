@@ -201,6 +201,21 @@ def choose_method(case: Case) -> str:
     return "monolithic" if days <= MONOLITHIC_MAX_DAYS else "rolling_horizon"
 
 
+def _market_and_inputs(case: Case, data_dir: Path | None) -> tuple[MarketData, DispatchInputs]:
+    market = load_market(case, data_dir)
+    load = build_load_segments(case.load, market.energy_price_usd_per_mwh.index)
+    x = build_inputs(case, market, load)
+    problems = precheck(x)
+    if problems:
+        raise CaseError(case.name, problems)
+    return market, x
+
+
+def prepare_inputs(case: Case, data_dir: Path | None = None) -> DispatchInputs:
+    """The model inputs of a case (market data, load segments, SOC floor), prechecked."""
+    return _market_and_inputs(case, data_dir)[1]
+
+
 def run_case(
     case: Case,
     *,
@@ -221,12 +236,7 @@ def run_case(
     when no dispatch satisfies every constraint, SolverFailedError when HiGHS finds none in time.
     """
     started = time.perf_counter()
-    market = load_market(case, data_dir)
-    load = build_load_segments(case.load, market.energy_price_usd_per_mwh.index)
-    x = build_inputs(case, market, load)
-    problems = precheck(x)
-    if problems:
-        raise CaseError(case.name, problems)
+    market, x = _market_and_inputs(case, data_dir)
     relax = case.solver.relax_integrality if relax is None else relax
     opts = {
         "mip_rel_gap": case.solver.mip_rel_gap if mip_rel_gap is None else mip_rel_gap,
@@ -258,9 +268,10 @@ def run_case(
         ) from None
     logger.info("solve: %s objective=%s", solution.report.status.value, solution.report.objective)
     if lp_bound and not relax:
-        lp = strategies.solve_monolithic(x, opts, relax=True)
-        solution.report.lp_bound = lp.report.objective
-        solution.report.lp_seconds = lp.report.solve_seconds + lp.report.build_seconds
+        lp = strategies.lp_relaxation_bound(x, threads=opts["threads"])
+        solution.report.lp_bound = lp.objective
+        solution.report.lp_seconds = lp.total_seconds
+        solution.report.lp_solve_seconds = lp.solve_seconds
     return assemble_results(case, x, market, solution, time.perf_counter() - started)
 
 

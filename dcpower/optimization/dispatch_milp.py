@@ -1,5 +1,10 @@
 """The dispatch MILP: every constraint family a named, time-indexed Pyomo component.
 
+Everything that changes from one rolling window to the next (prices, load, SOC floor, the state
+handed over at the window start, the terminal SOC) is a mutable ``Param``: a model built once
+for a window length is re-used for every window of that length, and HiGHS receives only the
+changed costs and bounds (``load_window_data``).
+
 Sign conventions: P at the POI is import − export (MW, positive into the site); Q is positive
 when delivered to the site bus (MVAr). BESS P is discharge − charge. Prices are $/MWh, reserve
 prices $/MW per hour, Δt in hours. The objective maximises the site's net value in $.
@@ -9,6 +14,7 @@ Families (see ``CONSTRAINT_FAMILIES``) are what explainability reports when they
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 
 from dcpower.optimization.inputs import DispatchInputs
@@ -47,6 +53,8 @@ CONSTRAINT_FAMILIES: dict[str, str] = {
     "gen_reactive_upper": "Q gen ≤ tan(acos PF_min)·P gen (MVAr)",
     "gen_reactive_lower": "−Q gen ≤ tan(acos PF_min)·P gen (MVAr)",
     "n_plus_1": "unit MW·(producing − 1) + BESS power − BESS up-reserves ≥ critical load (MW)",
+    "n_plus_1_units": "producing units ≥ ⌈(critical load − BESS power)/unit MW⌉ + 1 (units; the "
+    "integer rounding of n_plus_1, which tightens the LP relaxation)",
 }
 
 #: families that get elastic slacks when an infeasible case is re-solved to explain itself.
@@ -82,6 +90,7 @@ def build_dispatch_model(inputs: DispatchInputs, elastic: bool = False) -> pyo.C
     if elastic:
         m.ELASTIC = pyo.Set(initialize=ELASTIC_FAMILIES)
         m.slack = pyo.Var(m.ELASTIC, m.T, ["pos", "neg"], within=pyo.NonNegativeReals)
+    _add_window_params(m, inputs)
     _add_load(m, inputs)
     _add_grid(m, inputs)
     _add_bess(m, inputs)
@@ -89,7 +98,79 @@ def build_dispatch_model(inputs: DispatchInputs, elastic: bool = False) -> pyo.C
     _add_reserves(m, inputs)
     _add_balances(m, inputs)
     _add_objective(m, inputs)
+    load_window_data(m, inputs)
     return m
+
+
+def _add_window_params(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    """Mutable parameters for every input that differs between windows of equal length."""
+    products = list(x.reserve_products)
+    mutable = {"mutable": True, "initialize": 0.0, "within": pyo.Reals}
+    m.price = pyo.Param(m.T, **mutable)  # $/MWh
+    m.reserve_price = pyo.Param(products, m.T, **mutable)  # $/MW per hour
+    m.load_total = pyo.Param(m.T, **mutable)  # MW
+    m.load_critical = pyo.Param(m.T, **mutable)
+    m.load_flexible = pyo.Param(m.T, **mutable)
+    m.load_other = pyo.Param(m.T, **mutable)
+    m.soc_floor_param = pyo.Param(m.T, **mutable)  # MWh
+    m.n_plus_1_min_units = pyo.Param(m.T, **mutable)  # units
+    m.soc_initial = pyo.Param(**mutable)  # MWh
+    m.soc_final_min = pyo.Param(**mutable)  # MWh (0 when the window has no terminal SOC)
+    m.gen_initial_committed = pyo.Param(**mutable)  # units
+    m.gen_initial_mw = pyo.Param(**mutable)  # MW
+    #: MW added to the first step's ramp limits: the case's first step has no prior output
+    #: (unit MW × units, never binding); 0 for later windows, whose prior output is known.
+    m.gen_first_ramp_relief_mw = pyo.Param(**mutable)
+    delay = gas_gen.start_delay_steps(x.case.gas_gen, x.case.horizon.timestep_minutes)
+    #: starts k = 1…delay steps before the window's first step (may still be in their delay).
+    m.gen_prior_starts = pyo.Param(pyo.RangeSet(1, max(delay, 1)), **mutable)
+
+
+def _set_indexed(param, values) -> None:
+    for t, v in enumerate(values):
+        param[t] = float(v)
+
+
+def load_window_data(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    """Write the inputs of one window into the model's mutable parameters.
+
+    ``x`` must have the model's length, reserve products and case; only data changes.
+    """
+    if x.n_steps != len(m.T):
+        raise ValueError(f"window of {x.n_steps} steps given to a {len(m.T)}-step model")
+    _set_indexed(m.price, x.price_usd_per_mwh)
+    for p, prices in x.reserve_price_usd_per_mw_h.items():
+        for t, v in enumerate(prices):
+            m.reserve_price[p, t] = float(v)
+    _set_indexed(m.load_total, x.load.total_mw)
+    _set_indexed(m.load_critical, x.load.critical_mw)
+    _set_indexed(m.load_flexible, x.load.flexible_mw)
+    _set_indexed(m.load_other, x.load.other_mw)
+    _set_indexed(m.soc_floor_param, x.soc_floor_mwh)
+    _set_indexed(m.n_plus_1_min_units, n_plus_1_min_units(x))
+    m.soc_initial = float(x.soc_initial_mwh)
+    m.soc_final_min = float(x.soc_final_min_mwh or 0.0)
+    g = x.case.gas_gen
+    m.gen_initial_committed = float(x.gen_initial_committed)
+    m.gen_initial_mw = float(x.gen_initial_mw or 0.0)
+    m.gen_first_ramp_relief_mw = float(g.units * g.unit_mw) if x.gen_initial_mw is None else 0.0
+    prior = list(x.gen_prior_starts)
+    for k in m.gen_prior_starts:
+        m.gen_prior_starts[k] = float(prior[-k]) if k <= len(prior) else 0.0
+
+
+def n_plus_1_min_units(x: DispatchInputs) -> np.ndarray:
+    """Fewest producing units N+1 allows at each step: ⌈(critical − BESS power)/unit MW⌉ + 1.
+
+    From unit MW·(producing − 1) + BESS power − up-reserves ≥ critical with up-reserves ≥ 0 and
+    producing integer (clipped at 0). Zeros when N+1 is off or there are no gas units.
+    """
+    g, b = x.case.gas_gen, x.case.bess
+    if not x.case.reliability.n_plus_1 or g.unit_mw <= 0 or g.units <= 0:
+        return np.zeros(x.n_steps)
+    bess_power = b.power_mw if b.power_mw > 0 and b.energy_mwh > 0 else 0.0
+    need = (x.load.critical_mw - bess_power) / g.unit_mw + 1.0
+    return np.maximum(np.ceil(need - 1e-9), 0.0)
 
 
 def _mode_domain(x: DispatchInputs, t: int):
@@ -103,14 +184,13 @@ def _soft(m: pyo.ConcreteModel, family: str, t: int, sign: str = "pos"):
 
 
 def _add_load(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
-    seg = x.load
-    m.unserved_critical = pyo.Var(m.T, bounds=lambda _, t: (0, seg.critical_mw[t]))
-    m.unserved_flexible = pyo.Var(m.T, bounds=lambda _, t: (0, seg.flexible_mw[t]))
-    m.unserved_other = pyo.Var(m.T, bounds=lambda _, t: (0, seg.other_mw[t]))
+    m.unserved_critical = pyo.Var(m.T, bounds=lambda m, t: (0, m.load_critical[t]))
+    m.unserved_flexible = pyo.Var(m.T, bounds=lambda m, t: (0, m.load_flexible[t]))
+    m.unserved_other = pyo.Var(m.T, bounds=lambda m, t: (0, m.load_other[t]))
     m.served = pyo.Expression(
         m.T,
         rule=lambda m, t: (
-            seg.total_mw[t] - m.unserved_critical[t] - m.unserved_flexible[t] - m.unserved_other[t]
+            m.load_total[t] - m.unserved_critical[t] - m.unserved_flexible[t] - m.unserved_other[t]
         ),
     )
 
@@ -188,29 +268,26 @@ def _add_bess(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
             <= facets[k][2] * b.pcs_mva
         ),
     )
-    soc0 = x.soc_initial_mwh
     m.soc_dynamics = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
             m.bess_soc[t]
-            == (soc0 if t == 0 else m.bess_soc[t - 1])
+            == (m.soc_initial if t == 0 else m.bess_soc[t - 1])
             + b.charge_efficiency * m.bess_charge[t] * dt
             - m.bess_discharge[t] * dt / b.discharge_efficiency
         ),
     )
-    floor = x.soc_floor_mwh
     top = bess_model.soc_max_mwh(b)
     m.soc_floor = pyo.Constraint(
-        m.T, rule=lambda m, t: m.bess_soc[t] + _soft(m, "soc_floor", t) >= floor[t]
+        m.T, rule=lambda m, t: m.bess_soc[t] + _soft(m, "soc_floor", t) >= m.soc_floor_param[t]
     )
     m.soc_ceiling = pyo.Constraint(
         m.T, rule=lambda m, t: m.bess_soc[t] - _soft(m, "soc_ceiling", t) <= top
     )
     last = x.n_steps - 1
-    if x.soc_final_min_mwh is not None:
-        m.soc_terminal = pyo.Constraint(
-            expr=m.bess_soc[last] + _soft(m, "soc_terminal", last) >= x.soc_final_min_mwh
-        )
+    m.soc_terminal = pyo.Constraint(
+        expr=m.bess_soc[last] + _soft(m, "soc_terminal", last) >= m.soc_final_min
+    )
 
 
 def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
@@ -224,13 +301,12 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     m.gen_stops = pyo.Var(m.T, within=pyo.NonNegativeReals, bounds=(0, n_units))
     delay = gas_gen.start_delay_steps(g, step)
     m.gen_delay_steps = delay
-    prior = list(x.gen_prior_starts)  # starts before this model's first step, oldest first
 
     def starts_at(m, tau):
-        """Starts at step tau (negative: before the window, from ``prior``)."""
+        """Starts at step tau (negative: before the window, from ``gen_prior_starts``)."""
         if tau >= 0:
             return m.gen_starts[tau]
-        return prior[tau] if -tau <= len(prior) else 0
+        return m.gen_prior_starts[-tau] if -tau <= delay else 0
 
     def recent_starts(m, t):
         return sum(starts_at(m, tau) for tau in range(t - delay + 1, t + 1))
@@ -245,7 +321,7 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         m.T,
         rule=lambda m, t: (
             m.gen_committed[t]
-            == (x.gen_initial_committed if t == 0 else m.gen_committed[t - 1])
+            == (m.gen_initial_committed if t == 0 else m.gen_committed[t - 1])
             + m.gen_starts[t]
             - m.gen_stops[t]
         ),
@@ -258,24 +334,25 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     k_gen = gas_gen.reactive_ratio(g.min_power_factor)
 
     def prev_gen(m, t):
-        return x.gen_initial_mw if t == 0 else m.gen_mw[t - 1]
+        return m.gen_initial_mw if t == 0 else m.gen_mw[t - 1]
+
+    def relief(m, t):
+        return m.gen_first_ramp_relief_mw if t == 0 else 0.0
 
     m.gen_ramp_up = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
-            pyo.Constraint.Skip
-            if t == 0
-            else m.gen_mw[t] - m.gen_mw[t - 1] - _soft(m, "gen_ramp_up", t)
-            <= ramp * (m.gen_producing[t] - m.gen_new_producing[t]) + su * m.gen_new_producing[t]
+            m.gen_mw[t] - prev_gen(m, t) - _soft(m, "gen_ramp_up", t)
+            <= ramp * (m.gen_producing[t] - m.gen_new_producing[t])
+            + su * m.gen_new_producing[t]
+            + relief(m, t)
         ),
     )
     m.gen_ramp_down = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
-            pyo.Constraint.Skip
-            if t == 0
-            else m.gen_mw[t - 1] - m.gen_mw[t] - _soft(m, "gen_ramp_down", t)
-            <= ramp * m.gen_producing[t] + su * m.gen_stops[t]
+            prev_gen(m, t) - m.gen_mw[t] - _soft(m, "gen_ramp_down", t)
+            <= ramp * m.gen_producing[t] + su * m.gen_stops[t] + relief(m, t)
         ),
     )
     m.gen_reactive_upper = pyo.Constraint(m.T, rule=lambda m, t: m.gen_q[t] <= k_gen * m.gen_mw[t])
@@ -319,9 +396,7 @@ def _add_reserves(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     has_bess = b.power_mw > 0 and b.energy_mwh > 0
     bess_pairs = [pr for pr in m.RESERVE_PAIRS if pr[1] == "bess"]
     if has_bess and bess_pairs:
-        floor = x.soc_floor_mwh
         top = bess_model.soc_max_mwh(b)
-        soc0 = x.soc_initial_mwh
 
         def backing(direction: str, t: int):
             return sum(
@@ -341,13 +416,14 @@ def _add_reserves(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         def soc_at(m, t, end):
             if end == "end":
                 return m.bess_soc[t]
-            return soc0 if t == 0 else m.bess_soc[t - 1]
+            return m.soc_initial if t == 0 else m.bess_soc[t - 1]
 
         m.reserve_energy_up = pyo.Constraint(
             m.T,
             m.STEP_END,
             rule=lambda m, t, e: (
-                soc_at(m, t, e) - floor[t] + _soft(m, "reserve_energy_up", t) >= backing("up", t)
+                soc_at(m, t, e) - m.soc_floor_param[t] + _soft(m, "reserve_energy_up", t)
+                >= backing("up", t)
             ),
         )
         m.reserve_energy_down = pyo.Constraint(
@@ -380,14 +456,17 @@ def _add_reserves(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
             )
     if x.case.reliability.n_plus_1:
         bess_power = b.power_mw if has_bess else 0.0
-        crit = x.load.critical_mw
         m.n_plus_1 = pyo.Constraint(
             m.T,
             rule=lambda m, t: (
                 pmax * (m.gen_producing[t] - 1) + bess_power - bess_up(t) + _soft(m, "n_plus_1", t)
-                >= crit[t]
+                >= m.load_critical[t]
             ),
         )
+        if not m.elastic and pmax > 0 and g.units > 0:
+            m.n_plus_1_units = pyo.Constraint(
+                m.T, rule=lambda m, t: m.gen_producing[t] >= m.n_plus_1_min_units[t]
+            )
 
 
 def _add_balances(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
@@ -419,7 +498,7 @@ def _add_balances(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
 def objective_terms(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, pyo.Expression]:
     """Net-value components in $, signed (revenues positive, costs negative)."""
     dt = x.dt_h
-    price = x.price_usd_per_mwh
+    price = m.price
     adder = x.case.market.export_price_adder_usd_per_mwh
     g, b, rel, load = x.case.gas_gen, x.case.bess, x.case.reliability, x.case.load
     terms: dict[str, pyo.Expression] = {
@@ -428,9 +507,8 @@ def objective_terms(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, pyo.Ex
     }
     for p in x.reserve_products:
         pairs = [pr for pr in m.RESERVE_PAIRS if pr[0] == p]
-        prices = x.reserve_price_usd_per_mw_h[p]
         terms[f"reserve_{p.lower()}_revenue_usd"] = sum(
-            prices[t] * m.reserve[p, res, t] * dt for _, res in pairs for t in m.T
+            m.reserve_price[p, t] * m.reserve[p, res, t] * dt for _, res in pairs for t in m.T
         )
     terms["gen_fuel_cost_usd"] = -sum(g.fuel_cost_usd_per_mwh * m.gen_mw[t] * dt for t in m.T)
     terms["gen_start_cost_usd"] = -sum(g.start_cost_usd * m.gen_starts[t] for t in m.T)

@@ -6,18 +6,41 @@ Equality rows (balances, SOC dynamics, commitment bookkeeping) always hold with 
 they are not reported; neither are rows with a zero bound whose continuous variables are all
 zero (an idle resource meets ``discharge ≤ power·mode`` with equality at 0 = 0, which explains
 nothing). Rows with a non-zero bound, such as N+1, are reported even when flows are zero.
+
+For speed, the solver's row activities pick the candidate rows (``near_bound_rows``, numpy over
+all rows); only those are checked against the Pyomo rows.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
+import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.visitor import identify_variables
 
 BINDING_ABS_TOL = 1e-6
 BINDING_REL_TOL = 1e-6
 ELASTIC_REPORT_TOL = 1e-6
+#: candidate filter: looser than the binding test, so it never drops a binding row (HiGHS moves
+#: constants into the row bounds, which changes |bound| in the relative tolerance).
+CANDIDATE_ABS_TOL = 1e-4
+CANDIDATE_REL_TOL = 1e-4
+
+
+def near_bound_rows(activity: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: list) -> list:
+    """Inequality rows whose activity is within the candidate tolerance of a finite bound."""
+    finite_lo, finite_up = np.isfinite(lower), np.isfinite(upper)
+    inequality = ~(finite_lo & finite_up & (lower == upper))
+
+    def near(bound, finite):
+        b = np.where(finite, bound, 0.0)
+        tol = CANDIDATE_ABS_TOL + CANDIDATE_REL_TOL * np.maximum(1.0, np.abs(b))
+        return finite & (np.abs(activity - b) <= tol)
+
+    pick = inequality & (near(lower, finite_lo) | near(upper, finite_up))
+    return [rows[i] for i in np.flatnonzero(pick)]
 
 
 def _timestep_of(index) -> int | None:
@@ -57,27 +80,37 @@ def _is_mode(v) -> bool:
     return v.parent_component().local_name in ("bess_discharging", "grid_importing")
 
 
-def binding_constraints(m: pyo.ConcreteModel) -> dict[int, list[str]]:
-    """Timestep → sorted names of constraint families binding there."""
-    out: dict[int, set[str]] = defaultdict(set)
+def _all_rows(m: pyo.ConcreteModel):
     for comp in m.component_objects(pyo.Constraint, active=True):
-        for index, con in comp.items():
-            if con.equality:
+        yield from comp.values()
+
+
+def binding_constraints(
+    m: pyo.ConcreteModel, candidates: Iterable | None = None
+) -> dict[int, list[str]]:
+    """Timestep → sorted names of constraint families binding there.
+
+    ``candidates``: the rows to test (from ``near_bound_rows``); default every active row.
+    """
+    out: dict[int, set[str]] = defaultdict(set)
+    for con in _all_rows(m) if candidates is None else candidates:
+        if con.equality:
+            continue
+        body = pyo.value(con.body, exception=False)
+        if body is None:
+            continue
+        for bound in (con.upper, con.lower):
+            if bound is None:
                 continue
-            body = pyo.value(con.body, exception=False)
-            if body is None:
-                continue
-            for bound in (con.upper, con.lower):
-                if bound is None:
-                    continue
-                b = pyo.value(bound)
-                if abs(body - b) <= BINDING_ABS_TOL + BINDING_REL_TOL * max(1.0, abs(b)):
-                    if _trivial(con, b):
-                        break
-                    t = _t_of(m, comp, index)
-                    if t is not None:
-                        out[t].add(comp.local_name)
+            b = pyo.value(bound)
+            if abs(body - b) <= BINDING_ABS_TOL + BINDING_REL_TOL * max(1.0, abs(b)):
+                if _trivial(con, b):
                     break
+                comp = con.parent_component()
+                t = _t_of(m, comp, con.index())
+                if t is not None:
+                    out[t].add(comp.local_name)
+                break
     return {t: sorted(names) for t, names in sorted(out.items())}
 
 

@@ -7,20 +7,24 @@ Rolling horizon: windows of ``window_days`` solved in sequence, each with ``look
 more that are solved but discarded; the kept part's end state (SOC, units committed, last output,
 recent starts still inside the start delay) seeds the next window, so ramp, start-delay and SOC
 constraints hold across window boundaries. Only the last window keeps the terminal SOC. Each
-window gets the case's gap and time limit.
+window gets the case's gap and time limit. Windows of equal length share one model kept in
+HiGHS (``WindowSolver``): a year of weekly windows is built and handed over twice, not 52 times.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 from dataclasses import dataclass, replace
+from pathlib import Path
 
+import highspy
 import pandas as pd
 import pyomo.environ as pyo
 
 from dcpower.optimization import dispatch_milp, explain, extract
 from dcpower.optimization.inputs import DispatchInputs
-from dcpower.optimization.solve import SolveReport, SolveStatus, relax_integrality, solve_model
+from dcpower.optimization.solve import HighsSession, SolveReport, SolveStatus, relax_integrality
 
 
 @dataclass
@@ -56,20 +60,6 @@ SIMULTANEOUS_TOL_MW = 1e-6
 MAX_BINARY_ROUNDS = 6
 
 
-def _solve_built(x: DispatchInputs, opts: dict, relax: bool, method: str):
-    t0 = time.perf_counter()
-    m = dispatch_milp.build_dispatch_model(x)
-    if relax:
-        relax_integrality(m)
-    build_s = time.perf_counter() - t0
-    report = solve_model(m, build_seconds=build_s, method=method, **opts)
-    if report.status == SolveStatus.INFEASIBLE:
-        raise WindowInfeasibleError(x, report)
-    if not report.has_solution:
-        raise NoSolutionError(report)
-    return m, report
-
-
 def simultaneous_steps(m: pyo.ConcreteModel) -> set[int]:
     """Steps where the battery charges and discharges, or the POI imports and exports, at once."""
     out = set()
@@ -97,39 +87,87 @@ def snap_mode_variables(m: pyo.ConcreteModel) -> None:
             m.bess_discharging[t].set_value(0.0 if charging else 1.0)
 
 
-def _solve_one(x: DispatchInputs, opts: dict, relax: bool, method: str, selective: bool = False):
-    """Solve one model; with ``selective``, mode binaries only where they are needed.
+class WindowSolver:
+    """A dispatch model of one length, built once and kept in HiGHS across windows.
 
-    Selective binaries: start with battery-mode and grid-direction variables relaxed to [0, 1]
-    (the convex hull), and make them binary at every step where the solution charges and
-    discharges (or imports and exports) at once; repeat until no step does. The result is a
-    solution of the full model: at steps left relaxed nothing is simultaneous, so a binary
-    value exists that matches it. Falls back to all binaries after MAX_BINARY_ROUNDS.
+    Each window writes its data into the model's mutable parameters; HiGHS receives only the
+    changed costs and bounds. ``build_seconds`` of a report is the Pyomo build (first window) or
+    the parameter write (later windows); ``handoff_seconds`` is the Pyomo → HiGHS transfer.
     """
-    if relax or not selective:
-        return _solve_built(x, opts, relax, method)
-    binary: set[int] = set()
-    build_s = solve_s = handoff_s = 0.0
-    for _round in range(MAX_BINARY_ROUNDS):
-        xi = replace(x, binary_steps=frozenset(binary))
-        m, report = _solve_built(xi, opts, False, method)
-        build_s += report.build_seconds
-        solve_s += report.solve_seconds
-        handoff_s += report.handoff_seconds
-        bad = simultaneous_steps(m)
-        if not bad:
-            break
-        binary |= bad
-    else:
-        m, report = _solve_built(x, opts, False, method)
-        build_s += report.build_seconds
-        solve_s += report.solve_seconds
-        handoff_s += report.handoff_seconds
-    snap_mode_variables(m)
-    report = replace(
-        report, build_seconds=build_s, solve_seconds=solve_s, handoff_seconds=handoff_s
-    )
-    return m, report
+
+    def __init__(self, x: DispatchInputs, opts: dict, relax: bool, selective: bool):
+        started = time.perf_counter()
+        self.relax = relax
+        self.selective = selective and not relax
+        binary_steps = frozenset() if self.selective else None
+        self.model = dispatch_milp.build_dispatch_model(replace(x, binary_steps=binary_steps))
+        if relax:
+            relax_integrality(self.model)
+        self.session = HighsSession(self.model, **opts)
+        self._build_seconds: float | None = time.perf_counter() - started
+        m = self.model
+        self.mode_vars = {
+            t: [m.grid_importing[t]]
+            + ([m.bess_discharging[t]] if hasattr(m, "bess_discharging") else [])
+            for t in m.T
+        }
+
+    @property
+    def n_steps(self) -> int:
+        """Steps per window."""
+        return len(self.model.T)
+
+    def solve(self, x: DispatchInputs, method: str) -> SolveReport:
+        """Solve the window ``x`` (same length as the model); raise when it has no solution.
+
+        With ``selective`` binaries: battery-mode and grid-direction variables start relaxed to
+        [0, 1] (the convex hull) and become binary at every step where the solution charges and
+        discharges (or imports and exports) at once; repeat until no step does. The result is a
+        solution of the full model: at steps left relaxed nothing is simultaneous, so a binary
+        value exists that matches it. Falls back to all binaries after MAX_BINARY_ROUNDS.
+        """
+        started = time.perf_counter()
+        if self._build_seconds is None:
+            dispatch_milp.load_window_data(self.model, x)
+            build_s = time.perf_counter() - started
+        else:
+            build_s, self._build_seconds = self._build_seconds, None
+        if not self.selective:
+            return self._checked(x, self.session.solve(build_seconds=build_s, method=method))
+        self._set_binary_steps(set())
+        binary: set[int] = set()
+        solve_s = handoff_s = 0.0
+        for _round in range(MAX_BINARY_ROUNDS + 1):
+            if _round == MAX_BINARY_ROUNDS:
+                self._set_binary_steps(set(self.model.T))
+            report = self._checked(x, self.session.solve(build_seconds=build_s, method=method))
+            solve_s += report.solve_seconds
+            handoff_s += report.handoff_seconds
+            bad = simultaneous_steps(self.model)
+            if not bad:
+                break
+            binary |= bad
+            self._set_binary_steps(binary)
+        snap_mode_variables(self.model)
+        return replace(report, solve_seconds=solve_s, handoff_seconds=handoff_s)
+
+    def binding(self) -> dict[int, list[str]]:
+        """Binding families per step of the last solution."""
+        rows = explain.near_bound_rows(*self.session.row_activity())
+        return explain.binding_constraints(self.model, rows)
+
+    def _set_binary_steps(self, steps: set[int]) -> None:
+        on = [v for t in steps for v in self.mode_vars[t]]
+        off = [v for t in self.model.T if t not in steps for v in self.mode_vars[t]]
+        self.session.set_binary(off, False)
+        self.session.set_binary(on, True)
+
+    def _checked(self, x: DispatchInputs, report: SolveReport) -> SolveReport:
+        if report.status == SolveStatus.INFEASIBLE:
+            raise WindowInfeasibleError(x, report)
+        if not report.has_solution:
+            raise NoSolutionError(report)
+        return report
 
 
 def solve_monolithic(
@@ -137,11 +175,13 @@ def solve_monolithic(
 ) -> DispatchSolution:
     """The whole horizon as one model (MILP, or its LP relaxation when ``relax``)."""
     method = "lp_relaxation" if relax else "monolithic_milp"
-    m, report = _solve_one(x, opts, relax, method, selective)
+    solver = WindowSolver(x, opts, relax, selective)
+    report = solver.solve(x, method)
+    m = solver.model
     return DispatchSolution(
         dispatch=extract.dispatch_frame(m, x),
         electrical=extract.electrical_frame(m, x),
-        binding=explain.binding_constraints(m),
+        binding=solver.binding(),
         report=report,
         max_window_gap=report.mip_gap,
     )
@@ -165,19 +205,24 @@ def solve_rolling(
     }
     dispatch_parts, electrical_parts, binding = [], [], {}
     reports: list[SolveReport] = []
+    solvers: dict[int, WindowSolver] = {}  # one model per window length
     start = 0
     while start < n:
         stop = min(n, start + window_steps + lookahead_steps)
         last = stop == n
         keep = n - start if last else window_steps
         xi = x.window(start, stop, last=last, **state)
-        m, report = _solve_one(xi, opts, relax, "rolling_window", selective)
+        if xi.n_steps not in solvers:
+            solvers[xi.n_steps] = WindowSolver(xi, opts, relax, selective)
+        solver = solvers[xi.n_steps]
+        report = solver.solve(xi, "rolling_window")
+        m = solver.model
         reports.append(report)
         delay = m.gen_delay_steps
         d = extract.dispatch_frame(m, xi).iloc[:keep]
         dispatch_parts.append(d)
         electrical_parts.append(extract.electrical_frame(m, xi).iloc[:keep])
-        for t, names in explain.binding_constraints(m).items():
+        for t, names in solver.binding().items():
             if t < keep:
                 binding[start + t] = names
         starts = tuple(int(round(v)) for v in d["gen_starts"])
@@ -217,4 +262,76 @@ def solve_rolling(
         report=report,
         windows=len(reports),
         max_window_gap=max(gaps) if gaps else None,
+    )
+
+
+@dataclass
+class LpBound:
+    """Objective of the whole-horizon LP relaxation ($, an upper bound on any dispatch's net
+    value) and its times in seconds: Pyomo build, hand-off (LP file written by Pyomo, read by
+    HiGHS) and HiGHS's own solve."""
+
+    objective: float
+    build_seconds: float
+    handoff_seconds: float
+    solve_seconds: float
+
+    @property
+    def total_seconds(self) -> float:
+        """Build + hand-off + solve, s."""
+        return self.build_seconds + self.handoff_seconds + self.solve_seconds
+
+
+def lp_relaxation_bound(x: DispatchInputs, threads: int = 1) -> LpBound:
+    """Solve the LP relaxation of the whole-horizon model for its objective only.
+
+    The same Pyomo model as every solve (mode variables continuous, integers relaxed) goes to
+    HiGHS through Pyomo's LP writer: no solution is mapped back, so the hand-off is several
+    times cheaper than a persistent-solver build for a year of steps.
+    """
+    t0 = time.perf_counter()
+    m = dispatch_milp.build_dispatch_model(replace(x, binary_steps=frozenset()))
+    relax_integrality(m)
+    t1 = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+    h.setOptionValue("threads", threads)
+    h.setOptionValue("random_seed", 0)
+    with tempfile.TemporaryDirectory(prefix="dcpower_lp_") as tmp:
+        path = Path(tmp) / "relaxation.lp"
+        m.write(str(path), format="lp", io_options={"symbolic_solver_labels": False})
+        h.readModel(str(path))
+    del m
+    t2 = time.perf_counter()
+    h.run()
+    t3 = time.perf_counter()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise NoSolutionError(
+            SolveReport(
+                status=SolveStatus.INFEASIBLE
+                if status == highspy.HighsModelStatus.kInfeasible
+                else SolveStatus.ERROR,
+                termination=h.modelStatusToString(status),
+                objective=None,
+                best_bound=None,
+                mip_gap=None,
+                build_seconds=t1 - t0,
+                solve_seconds=t3 - t1,
+                n_rows=h.getNumRow(),
+                n_columns=h.getNumCol(),
+                n_integer=0,
+                method="lp_relaxation",
+                solver="highs",
+                mip_rel_gap_requested=0.0,
+                time_limit_s=float("inf"),
+                threads=threads,
+            )
+        )
+    return LpBound(
+        objective=float(h.getInfo().objective_function_value),
+        build_seconds=t1 - t0,
+        handoff_seconds=t2 - t1,
+        solve_seconds=t3 - t2,
     )
