@@ -300,7 +300,7 @@ def lp_relaxation_bound(x: DispatchInputs, threads: int = 1) -> LpBound:
     h.setOptionValue("random_seed", 0)
     with tempfile.TemporaryDirectory(prefix="dcpower_lp_") as tmp:
         path = Path(tmp) / "relaxation.lp"
-        m.write(str(path), format="lp", io_options={"symbolic_solver_labels": False})
+        m.write(str(path), io_options={"symbolic_solver_labels": False})  # CPLEX LP format
         h.readModel(str(path))
     del m
     t2 = time.perf_counter()
