@@ -282,6 +282,8 @@ def _solver_section(solution: strategies.DispatchSolution) -> dict[str, Any]:
     d["relaxed_integrality"] = relaxed
     d["windows"] = solution.windows
     d["max_window_gap"] = solution.max_window_gap
+    d["windows_time_limited"] = solution.windows_time_limited
+    d["window_gap_usd"] = solution.window_gap_usd
     d["time_limit_reached"] = report.status == SolveStatus.TIME_LIMIT_FEASIBLE
     if report.status == SolveStatus.TIME_LIMIT_FEASIBLE:
         gap = solution.max_window_gap

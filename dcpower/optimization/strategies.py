@@ -37,6 +37,8 @@ class DispatchSolution:
     report: SolveReport
     windows: int = 1
     max_window_gap: float | None = None
+    windows_time_limited: int = 0  # windows that stopped at the time limit (best found)
+    window_gap_usd: float | None = None  # Σ (window bound − window objective), $
 
 
 class WindowInfeasibleError(RuntimeError):
@@ -57,7 +59,7 @@ class NoSolutionError(RuntimeError):
 
 
 SIMULTANEOUS_TOL_MW = 1e-6
-MAX_BINARY_ROUNDS = 6
+MAX_BINARY_ROUNDS = 4
 
 
 def simultaneous_steps(m: pyo.ConcreteModel) -> set[int]:
@@ -122,24 +124,30 @@ class WindowSolver:
 
         With ``selective`` binaries: battery-mode and grid-direction variables start relaxed to
         [0, 1] (the convex hull) and become binary at every step where the solution charges and
-        discharges (or imports and exports) at once; repeat until no step does. The result is a
-        solution of the full model: at steps left relaxed nothing is simultaneous, so a binary
-        value exists that matches it. Falls back to all binaries after MAX_BINARY_ROUNDS.
+        discharges (or imports and exports) at once: first where the window's LP relaxation
+        does (one cheap LP), then wherever a MILP solution still does, until none does. The
+        result is a solution of the full model: at steps left relaxed nothing is simultaneous,
+        so a binary value exists that matches it. The last of MAX_BINARY_ROUNDS makes every
+        mode variable binary. Each round gets the time limit.
         """
         started = time.perf_counter()
         if self._build_seconds is None:
             dispatch_milp.load_window_data(self.model, x)
             build_s = time.perf_counter() - started
+            self.session.push_parameters()
         else:
             build_s, self._build_seconds = self._build_seconds, None
         if not self.selective:
             return self._checked(x, self.session.solve(build_seconds=build_s, method=method))
+        # round 0: the LP relaxation (cheap) says where mode binaries will be needed
         self._set_binary_steps(set())
-        binary: set[int] = set()
-        solve_s = handoff_s = 0.0
+        self._relax_commitment(True)
+        lp = self._checked(x, self.session.solve(build_seconds=build_s, method=method))
+        binary = simultaneous_steps(self.model)
+        self._relax_commitment(False)
+        self._set_binary_steps(binary)
+        solve_s, handoff_s = lp.solve_seconds, lp.handoff_seconds
         for _round in range(MAX_BINARY_ROUNDS + 1):
-            if _round == MAX_BINARY_ROUNDS:
-                self._set_binary_steps(set(self.model.T))
             report = self._checked(x, self.session.solve(build_seconds=build_s, method=method))
             solve_s += report.solve_seconds
             handoff_s += report.handoff_seconds
@@ -147,6 +155,8 @@ class WindowSolver:
             if not bad:
                 break
             binary |= bad
+            if _round + 1 == MAX_BINARY_ROUNDS:
+                binary = set(self.model.T)
             self._set_binary_steps(binary)
         snap_mode_variables(self.model)
         return replace(report, solve_seconds=solve_s, handoff_seconds=handoff_s)
@@ -159,8 +169,14 @@ class WindowSolver:
     def _set_binary_steps(self, steps: set[int]) -> None:
         on = [v for t in steps for v in self.mode_vars[t]]
         off = [v for t in self.model.T if t not in steps for v in self.mode_vars[t]]
-        self.session.set_binary(off, False)
-        self.session.set_binary(on, True)
+        self.session.set_domain(off, pyo.UnitInterval)
+        self.session.set_domain(on, pyo.Binary)
+
+    def _relax_commitment(self, relax: bool) -> None:
+        """Unit counts continuous (for the round-0 LP) or integer again."""
+        m = self.model
+        domain = pyo.NonNegativeReals if relax else pyo.NonNegativeIntegers
+        self.session.set_domain([*m.gen_committed.values(), *m.gen_starts.values()], domain)
 
     def _checked(self, x: DispatchInputs, report: SolveReport) -> SolveReport:
         if report.status == SolveStatus.INFEASIBLE:
@@ -187,6 +203,21 @@ def solve_monolithic(
     )
 
 
+def window_abs_gap_usd(done: list[tuple[float, int]], rel_gap: float, steps: int) -> float | None:
+    """Absolute gap a window may stop at: ``rel_gap`` × the mean |net value| per step of the
+    windows so far × the window's steps, $ (None for the first window).
+
+    A window whose own net value is near zero (costs ≈ revenues) cannot prove a relative gap
+    cheaply, yet its dollars matter to the horizon only in proportion to the horizon's value.
+    Each window still stops at ``rel_gap`` of its own value when that comes first.
+    ``done``: (net value $, steps) of the windows solved so far.
+    """
+    if not done:
+        return None
+    value = sum(abs(v) for v, _ in done)
+    return rel_gap * value / sum(n for _, n in done) * steps
+
+
 def solve_rolling(
     x: DispatchInputs,
     opts: dict,
@@ -206,6 +237,7 @@ def solve_rolling(
     dispatch_parts, electrical_parts, binding = [], [], {}
     reports: list[SolveReport] = []
     solvers: dict[int, WindowSolver] = {}  # one model per window length
+    values: list[tuple[float, int]] = []  # (net value $, steps) per window solved
     start = 0
     while start < n:
         stop = min(n, start + window_steps + lookahead_steps)
@@ -215,9 +247,12 @@ def solve_rolling(
         if xi.n_steps not in solvers:
             solvers[xi.n_steps] = WindowSolver(xi, opts, relax, selective)
         solver = solvers[xi.n_steps]
+        solver.session.set_abs_gap(window_abs_gap_usd(values, opts["mip_rel_gap"], xi.n_steps))
         report = solver.solve(xi, "rolling_window")
         m = solver.model
         reports.append(report)
+        if report.objective is not None and not relax:
+            values.append((report.objective, xi.n_steps))
         delay = m.gen_delay_steps
         d = extract.dispatch_frame(m, xi).iloc[:keep]
         dispatch_parts.append(d)
@@ -262,6 +297,12 @@ def solve_rolling(
         report=report,
         windows=len(reports),
         max_window_gap=max(gaps) if gaps else None,
+        windows_time_limited=sum(r.status == SolveStatus.TIME_LIMIT_FEASIBLE for r in reports),
+        window_gap_usd=sum(
+            r.best_bound - r.objective
+            for r in reports
+            if r.best_bound is not None and r.objective is not None
+        ),
     )
 
 
