@@ -13,6 +13,7 @@ HiGHS (``WindowSolver``): a year of weekly windows is built and handed over twic
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from dataclasses import dataclass, replace
@@ -57,6 +58,8 @@ class NoSolutionError(RuntimeError):
         super().__init__(report.status.value)
         self.report = report
 
+
+logger = logging.getLogger(__name__)
 
 SIMULTANEOUS_TOL_MW = 1e-6
 MAX_BINARY_ROUNDS = 4
@@ -251,6 +254,16 @@ def solve_rolling(
         report = solver.solve(xi, "rolling_window")
         m = solver.model
         reports.append(report)
+        logger.info(
+            "window %d from %s: %s, %.1f s, net value %.0f $, gap %s, %d integer columns",
+            len(reports),
+            xi.timestamps[0].strftime("%Y-%m-%dT%H:%MZ"),
+            report.status.value,
+            report.solve_seconds,
+            report.objective if report.objective is not None else float("nan"),
+            f"{report.mip_gap:.3%}" if report.mip_gap is not None else "n/a",
+            report.n_integer,
+        )
         if report.objective is not None and not relax:
             values.append((report.objective, xi.n_steps))
         delay = m.gen_delay_steps
