@@ -362,26 +362,9 @@ def lp_relaxation_bound(x: DispatchInputs, threads: int = 1) -> LpBound:
     t3 = time.perf_counter()
     status = h.getModelStatus()
     if status != highspy.HighsModelStatus.kOptimal:
-        raise NoSolutionError(
-            SolveReport(
-                status=SolveStatus.INFEASIBLE
-                if status == highspy.HighsModelStatus.kInfeasible
-                else SolveStatus.ERROR,
-                termination=h.modelStatusToString(status),
-                objective=None,
-                best_bound=None,
-                mip_gap=None,
-                build_seconds=t1 - t0,
-                solve_seconds=t3 - t1,
-                n_rows=h.getNumRow(),
-                n_columns=h.getNumCol(),
-                n_integer=0,
-                method="lp_relaxation",
-                solver="highs",
-                mip_rel_gap_requested=0.0,
-                time_limit_s=float("inf"),
-                threads=threads,
-            )
+        raise RuntimeError(
+            f"the whole-horizon LP relaxation ended '{h.modelStatusToString(status)}' although a "
+            "dispatch exists; report this case (numerical trouble in HiGHS)"
         )
     return LpBound(
         objective=float(h.getInfo().objective_function_value),
