@@ -81,6 +81,7 @@ def run_one(case_json: str) -> dict:
         "method": s["method"],
         "windows": s["windows"],
         "time_limited": s.get("windows_time_limited", 0),
+        "window_gap_usd": s.get("window_gap_usd"),
         "violations": len(res["verification"]["violations"]),
     }
 
