@@ -155,7 +155,8 @@ cmd_up() {
   local state=""
   while [ $((SECONDS - t0)) -lt "$TIMEOUT" ]; do
     for name in slurmctld slurmd; do
-      owned_pid "$name" >/dev/null || die "$name exited; last log lines:
+      # alive by PID: right after the fork the process may not have exec'd its binary yet
+      kill -0 "$(cat "$STATE/$name.pid" 2>/dev/null)" 2>/dev/null || die "$name exited; last log lines:
 $(tail -n 20 "$LOGDIR/$name.log" "$LOGDIR/$name.out" 2>/dev/null)"
     done
     state=$(node_state)

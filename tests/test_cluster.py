@@ -49,9 +49,12 @@ def slurm():
     try:
         up = _script("up")
     except subprocess.TimeoutExpired as err:
-        pytest.skip(f"scripts/slurm_local.sh up timed out: {err.stderr}")
-    if up.returncode != 0:
-        pytest.skip(f"SLURM unavailable (scripts/slurm_local.sh up failed): {up.stderr[-2000:]}")
+        _script("down", timeout=120)
+        pytest.fail(f"scripts/slurm_local.sh up timed out: {err.stderr}")
+    if up.returncode != 0:  # root on Linux: the script must work here, so this is a failure
+        if not already_up:
+            _script("down", timeout=120)
+        pytest.fail(f"scripts/slurm_local.sh up failed: {up.stderr[-2000:]}")
     yield
     if not already_up:
         down = _script("down", timeout=120)
