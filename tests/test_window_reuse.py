@@ -155,11 +155,11 @@ def test_every_run_of_a_kept_model_gets_the_full_time_limit():
     solver.solve(x, "rolling_window")  # LP round, then MILP round(s)
     highs = solver.session.opt._solver_model
     assert highs.getRunTime() > 0
-    assert solver.session._time_limit_option(7.0) == 7.0  # MIP now: per run
+    assert solver.session._time_limit_option(7.0, solver.session.size()[2]) == 7.0  # MIP: per run
     solver._relax_commitment(True)
     solver._set_binary_steps(set())
     clock = highs.getRunTime()
-    assert solver.session._time_limit_option(7.0) == pytest.approx(clock + 7.0)
+    assert solver.session._time_limit_option(7.0, 0) == pytest.approx(clock + 7.0)
     report = solver.session.solve(time_limit_s=7.0)
     assert report.status.value == "optimal" and report.n_integer == 0
     assert highs.getOptionValue("time_limit")[1] == pytest.approx(clock + 7.0)

@@ -164,13 +164,13 @@ class HighsSession:
             [rows[i] for i in range(h.getNumRow())],
         )
 
-    def _time_limit_option(self, seconds: float) -> float:
+    def _time_limit_option(self, seconds: float, n_integer: int) -> float:
         """HiGHS's ``time_limit`` for the next run so that it gets ``seconds``.
 
         One HiGHS instance keeps one run clock across runs: an LP run stops when that clock
         passes ``time_limit``, while a MIP run times itself from its own start (HiGHS 1.16).
         """
-        if not self._started or self.size()[2] > 0:
+        if not self._started or n_integer > 0:
             return seconds
         return self.opt._solver_model.getRunTime() + seconds
 
@@ -196,12 +196,15 @@ class HighsSession:
         """
         timer = HierarchicalTimer()
         started = time.perf_counter()
-        self.options["time_limit"] = self._time_limit_option(time_limit_s or self.time_limit_s)
+        size = self.size()  # domains do not change during the run
+        self.options["time_limit"] = self._time_limit_option(
+            time_limit_s or self.time_limit_s, size[2]
+        )
         res = self.opt.solve(self.model, timer=timer, auto_updates=_AUTO_UPDATES, **self.options)
         solve_seconds = time.perf_counter() - started
         self._started = True
         handoff = sum(_timer_total(timer, name) for name in ("set_instance", "update"))
-        return _report(self, res, build_seconds, solve_seconds, handoff, method)
+        return _report(self, res, size, build_seconds, solve_seconds, handoff, method)
 
 
 def _timer_total(timer: HierarchicalTimer, name: str) -> float:
@@ -214,6 +217,7 @@ def _timer_total(timer: HierarchicalTimer, name: str) -> float:
 def _report(
     session: HighsSession,
     res,
+    size: tuple[int, int, int],
     build_seconds: float,
     solve_seconds: float,
     handoff_seconds: float,
@@ -242,7 +246,7 @@ def _report(
     )
     bound = res.objective_bound
     bound = float(bound) if bound is not None and math.isfinite(bound) else None
-    n_rows, n_cols, n_int = session.size()
+    n_rows, n_cols, n_int = size
     if n_int == 0 and objective is not None and status == SolveStatus.OPTIMAL:
         bound = objective
     return SolveReport(

@@ -102,7 +102,6 @@ class WindowSolver:
 
     def __init__(self, x: DispatchInputs, opts: dict, relax: bool, selective: bool):
         started = time.perf_counter()
-        self.relax = relax
         self.selective = selective and not relax
         binary_steps = frozenset() if self.selective else None
         self.model = dispatch_milp.build_dispatch_model(replace(x, binary_steps=binary_steps))
@@ -116,11 +115,6 @@ class WindowSolver:
             + ([m.bess_discharging[t]] if hasattr(m, "bess_discharging") else [])
             for t in m.T
         }
-
-    @property
-    def n_steps(self) -> int:
-        """Steps per window."""
-        return len(self.model.T)
 
     def solve(self, x: DispatchInputs, method: str) -> SolveReport:
         """Solve the window ``x`` (same length as the model); raise when it has no solution.
@@ -344,8 +338,8 @@ def lp_relaxation_bound(x: DispatchInputs, threads: int = 1) -> LpBound:
     times cheaper than a persistent-solver build for a year of steps.
     """
     t0 = time.perf_counter()
-    m = dispatch_milp.build_dispatch_model(replace(x, binary_steps=frozenset()))
-    relax_integrality(m)
+    m = dispatch_milp.build_dispatch_model(x)
+    relax_integrality(m)  # mode variables too
     t1 = time.perf_counter()
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
