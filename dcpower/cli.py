@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also solve the whole-horizon LP relaxation: lp_bound, gap_to_lp_bound",
     )
+    run.add_argument(
+        "--proven-bound",
+        action="store_true",
+        help="also prove a bound tighter than the LP (Lagrangian blocks priced by the LP's "
+        "duals): lp_bound, proven_bound, proven_gap",
+    )
     run.add_argument("--mip-gap", type=float, help="override solver.mip_rel_gap")
     run.add_argument("--time-limit", type=float, help="override solver.time_limit_s, s")
     run.add_argument("--threads", type=int, help="override solver.threads")
@@ -99,6 +105,7 @@ def _run(args: argparse.Namespace) -> int:
             threads=args.threads,
             data_dir=args.data_dir,
             lp_bound=args.lp_bound,
+            proven_bound=args.proven_bound,
         )
     except (CaseError, MarketDataError, LoadProfileError) as exc:
         print(f"error: {exc}", file=sys.stderr)

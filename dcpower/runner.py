@@ -23,7 +23,7 @@ from dcpower.case import Case, CaseError
 from dcpower.economics import economics_from_dispatch
 from dcpower.invariants import check_invariants
 from dcpower.iso.base import MarketData, MarketRequest, apply_catalogue_overrides, get_adapter
-from dcpower.optimization import dispatch_milp, explain, strategies
+from dcpower.optimization import bounds, dispatch_milp, explain, strategies
 from dcpower.optimization.inputs import DispatchInputs, build_inputs
 from dcpower.optimization.solve import SolveStatus, solve_model
 from dcpower.resources import bess as bess_model
@@ -191,6 +191,9 @@ def explainability_section(binding: dict[int, list[str]], x: DispatchInputs) -> 
 
 
 MONOLITHIC_MAX_DAYS = 14
+#: block length of the Lagrangian proven bound: on the 2016 benchmark year (N+1, four AS
+#: products) 2-day blocks gave a bound 1.55 % below the LP bound in 345 s of block solves.
+PROVEN_BOUND_BLOCK_DAYS = 2
 
 
 def choose_method(case: Case) -> str:
@@ -226,11 +229,14 @@ def run_case(
     method: str | None = None,
     data_dir: Path | None = None,
     lp_bound: bool = False,
+    proven_bound: bool = False,
 ) -> dict[str, Any]:
     """Solve one case and return its results dict.
 
     ``lp_bound``: also solve the LP relaxation of the whole-horizon model, whatever the method,
     and report ``lp_bound`` and ``gap_to_lp_bound`` (no feasible dispatch can beat the bound).
+    ``proven_bound``: also the Lagrangian block bound (``bounds.lagrangian_bound``, blocks of
+    ``PROVEN_BOUND_BLOCK_DAYS``), reported as ``proven_bound`` and ``proven_gap`` with the LP's.
 
     Raises CaseError / MarketDataError / LoadProfileError for bad input, InfeasibleCaseError
     when no dispatch satisfies every constraint, SolverFailedError when HiGHS finds none in time.
@@ -267,11 +273,24 @@ def run_case(
             "solver.mip_rel_gap"
         ) from None
     logger.info("solve: %s objective=%s", solution.report.status.value, solution.report.objective)
-    if lp_bound and not relax:
-        lp = strategies.lp_relaxation_bound(x, threads=opts["threads"])
-        solution.report.lp_bound = lp.objective
-        solution.report.lp_seconds = lp.total_seconds
-        solution.report.lp_solve_seconds = lp.solve_seconds
+    report = solution.report
+    if method == "monolithic" and not relax and report.best_bound is not None:
+        report.proven_bound, report.proven_bound_method = report.best_bound, "milp_dual_bound"
+    if (lp_bound or proven_bound) and not relax:
+        block_steps = PROVEN_BOUND_BLOCK_DAYS * steps_per_day
+        blocks = bounds.block_boundaries(x.n_steps, block_steps)
+        started_lp = time.perf_counter()
+        lp = bounds.lp_relaxation_bound(
+            x, opts["threads"], [s for s, _ in blocks[1:]] if proven_bound else None
+        )
+        report.lp_bound = lp.objective
+        report.lp_seconds = lp.total_seconds
+        report.lp_solve_seconds = lp.solve_seconds
+        if proven_bound:
+            pb = bounds.lagrangian_bound(x, opts, block_steps, lp)
+            report.proven_bound_seconds = time.perf_counter() - started_lp
+            if report.proven_bound is None or pb.objective < report.proven_bound:
+                report.proven_bound, report.proven_bound_method = pb.objective, pb.method
     return assemble_results(case, x, market, solution, time.perf_counter() - started)
 
 
@@ -298,11 +317,14 @@ def _solver_section(solution: strategies.DispatchSolution) -> dict[str, Any]:
 
 
 def _gap_to_lp_bound(results: dict[str, Any]) -> None:
-    """(lp_bound − net value) / |net value|, once the net value is known."""
+    """(bound − net value) / |net value| for the LP and the proven bound, once the net value
+    is known."""
     s = results["solver"]
+    value = results["economics"]["net_value_usd"]
     if s.get("lp_bound") is not None and s.get("gap_to_lp_bound") is None:
-        value = results["economics"]["net_value_usd"]
         s["gap_to_lp_bound"] = (s["lp_bound"] - value) / max(abs(value), 1e-9)
+    if s.get("proven_bound") is not None:
+        s["proven_gap"] = (s["proven_bound"] - value) / max(abs(value), 1e-9)
 
 
 def assemble_results(

@@ -75,18 +75,25 @@ ELASTIC_FAMILIES: tuple[str, ...] = (
 ELASTIC_PENALTY_USD = 1e7
 
 
-def build_dispatch_model(inputs: DispatchInputs, elastic: bool = False) -> pyo.ConcreteModel:
+def build_dispatch_model(
+    inputs: DispatchInputs, elastic: bool = False, free_start: bool = False
+) -> pyo.ConcreteModel:
     """Build the dispatch model.
 
     Parameters
     ----------
     inputs : numeric inputs on the model's time index.
     elastic : add penalised slacks to ``ELASTIC_FAMILIES`` (diagnosing infeasible cases).
+    free_start : the start state (initial SOC, units committed, output, recent starts) is a
+        variable, and the objective prices the start and end states (``link_price_start``,
+        ``link_price_end``, $ per unit of state): one block of a Lagrangian decomposition of
+        the horizon (``bounds.lagrangian_bound``), never a dispatch.
     """
     m = pyo.ConcreteModel(name=inputs.case.name)
     m.T = pyo.RangeSet(0, inputs.n_steps - 1)
     m.K = pyo.RangeSet(0, inputs.case.transformer.polygon_facets - 1)
     m.elastic = elastic
+    m.free_start = free_start
     if elastic:
         m.ELASTIC = pyo.Set(initialize=ELASTIC_FAMILIES)
         m.slack = pyo.Var(m.ELASTIC, m.T, ["pos", "neg"], within=pyo.NonNegativeReals)
@@ -114,16 +121,76 @@ def _add_window_params(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     m.load_other = pyo.Param(m.T, **mutable)
     m.soc_floor_param = pyo.Param(m.T, **mutable)  # MWh
     m.n_plus_1_min_units = pyo.Param(m.T, **mutable)  # units
-    m.soc_initial = pyo.Param(**mutable)  # MWh
     m.soc_final_min = pyo.Param(**mutable)  # MWh (0 when the window has no terminal SOC)
-    m.gen_initial_committed = pyo.Param(**mutable)  # units
-    m.gen_initial_mw = pyo.Param(**mutable)  # MW
     #: MW added to the first step's ramp limits: the case's first step has no prior output
     #: (unit MW × units, never binding); 0 for later windows, whose prior output is known.
     m.gen_first_ramp_relief_mw = pyo.Param(**mutable)
     delay = gas_gen.start_delay_steps(x.case.gas_gen, x.case.horizon.timestep_minutes)
+    prior = pyo.RangeSet(1, max(delay, 1))
+    if m.free_start:
+        _add_free_start(m, x, prior)
+        return
+    m.soc_initial = pyo.Param(**mutable)  # MWh
+    m.gen_initial_committed = pyo.Param(**mutable)  # units
+    m.gen_initial_mw = pyo.Param(**mutable)  # MW
     #: starts k = 1…delay steps before the window's first step (may still be in their delay).
-    m.gen_prior_starts = pyo.Param(pyo.RangeSet(1, max(delay, 1)), **mutable)
+    m.gen_prior_starts = pyo.Param(prior, **mutable)
+
+
+#: the state one window hands to the next: name → what it is (units).
+LINK_STATES: dict[str, str] = {
+    "soc": "SOC at the end of the previous step (MWh)",
+    "committed": "units committed at the previous step (units)",
+    "gen_mw": "gas output at the previous step (MW)",
+}
+
+
+def link_state_names(delay_steps: int) -> list[str]:
+    """Names of the linking states: ``LINK_STATES`` plus ``starts_k``, the starts k steps
+    before the block (k = 1…start-delay steps)."""
+    return [*LINK_STATES, *(f"starts_{k}" for k in range(1, delay_steps + 1))]
+
+
+def _add_free_start(m: pyo.ConcreteModel, x: DispatchInputs, prior: pyo.RangeSet) -> None:
+    """Start state as variables (bounded by what any dispatch can hand over), and the mutable
+    prices of the start and end states in $ per MWh, unit or MW (``link_price_*``)."""
+    b, g = x.case.bess, x.case.gas_gen
+    units = g.units if g.unit_mw > 0 else 0
+    top = bess_model.soc_max_mwh(b) if b.power_mw > 0 and b.energy_mwh > 0 else 0.0
+    m.soc_initial = pyo.Var(bounds=(0, top))
+    m.gen_initial_committed = pyo.Var(within=pyo.NonNegativeIntegers, bounds=(0, units))
+    m.gen_initial_mw = pyo.Var(bounds=(0, units * g.unit_mw))
+    m.gen_prior_starts = pyo.Var(prior, within=pyo.NonNegativeIntegers, bounds=(0, units))
+    # valid for every dispatch: recent starts are committed, output needs committed units
+    m.free_start_starts = pyo.Constraint(
+        expr=sum(m.gen_prior_starts[k] for k in prior) <= m.gen_initial_committed
+    )
+    m.free_start_output = pyo.Constraint(
+        expr=m.gen_initial_mw <= g.unit_mw * m.gen_initial_committed
+    )
+    delay = gas_gen.start_delay_steps(g, x.case.horizon.timestep_minutes)
+    m.LINKS = pyo.Set(initialize=link_state_names(delay), ordered=True)
+    m.link_price_start = pyo.Param(m.LINKS, mutable=True, initialize=0.0, within=pyo.Reals)
+    m.link_price_end = pyo.Param(m.LINKS, mutable=True, initialize=0.0, within=pyo.Reals)
+
+
+def link_state_start(m: pyo.ConcreteModel, name: str):
+    """The start-state variable (free_start model) or parameter of a linking state."""
+    if name.startswith("starts_"):
+        return m.gen_prior_starts[int(name.split("_")[1])]
+    return {
+        "soc": m.soc_initial,
+        "committed": m.gen_initial_committed,
+        "gen_mw": m.gen_initial_mw,
+    }[name]
+
+
+def link_state_at(m: pyo.ConcreteModel, name: str, t: int):
+    """The variable that a linking state is at the end of step ``t`` (``starts_k``: the starts
+    of step t − k + 1, which are k steps before step t + 1)."""
+    if name.startswith("starts_"):
+        return m.gen_starts[t - int(name.split("_")[1]) + 1]
+    return {"soc": m.bess_soc, "committed": m.gen_committed, "gen_mw": m.gen_mw}[name][t]
 
 
 def _set_indexed(param, values) -> None:
@@ -148,12 +215,14 @@ def load_window_data(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     _set_indexed(m.load_other, x.load.other_mw)
     _set_indexed(m.soc_floor_param, x.soc_floor_mwh)
     _set_indexed(m.n_plus_1_min_units, n_plus_1_min_units(x))
-    m.soc_initial = float(x.soc_initial_mwh)
     m.soc_final_min = float(x.soc_final_min_mwh or 0.0)
     g = x.case.gas_gen
+    m.gen_first_ramp_relief_mw = float(g.units * g.unit_mw) if x.gen_initial_mw is None else 0.0
+    if m.free_start:  # the start state is a variable; bounds.lagrangian_bound fixes or frees it
+        return
+    m.soc_initial = float(x.soc_initial_mwh)
     m.gen_initial_committed = float(x.gen_initial_committed)
     m.gen_initial_mw = float(x.gen_initial_mw or 0.0)
-    m.gen_first_ramp_relief_mw = float(g.units * g.unit_mw) if x.gen_initial_mw is None else 0.0
     prior = list(x.gen_prior_starts)
     for k in m.gen_prior_starts:
         m.gen_prior_starts[k] = float(prior[-k]) if k <= len(prior) else 0.0
@@ -531,6 +600,13 @@ def _add_objective(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     terms = objective_terms(m, x)
     m.objective_terms = terms
     total = sum(terms.values())
+    if m.free_start:
+        last = x.n_steps - 1
+        total = total + sum(
+            m.link_price_end[k] * link_state_at(m, k, last)
+            - m.link_price_start[k] * link_state_start(m, k)
+            for k in m.LINKS
+        )
     if m.elastic:
         total = total - ELASTIC_PENALTY_USD * sum(m.slack[k] for k in m.slack)
     m.net_value = pyo.Objective(expr=total, sense=pyo.maximize)

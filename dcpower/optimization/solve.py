@@ -47,6 +47,11 @@ class SolveReport:
     lp_seconds: float | None = None  # LP build + hand-off + solve, s
     lp_solve_seconds: float | None = None  # HiGHS's own LP solve, s
     handoff_seconds: float = 0.0  # Pyomo → HiGHS translation (inside solve_seconds), s
+    #: proven upper bound on any dispatch's net value, $: the MILP's own dual bound (monolithic)
+    #: or the Lagrangian block bound (``bounds.lagrangian_bound``), whichever is lower
+    proven_bound: float | None = None
+    proven_bound_method: str | None = None
+    proven_bound_seconds: float | None = None  # Lagrangian bound: LP with prices + blocks, s
 
     @property
     def has_solution(self) -> bool:
@@ -141,6 +146,17 @@ class HighsSession:
         changed = [v for v in variables if v.domain is not domain]
         for v in changed:
             v.domain = domain
+        if changed and self._started:
+            self.opt.update_variables(changed)
+
+    def set_bounds(self, bounds: list[tuple]) -> None:
+        """Give variables new bounds for the next solve: (variable, lower, upper) triples."""
+        changed = []
+        for v, lo, hi in bounds:
+            if (v.lb, v.ub) != (lo, hi):
+                v.setlb(lo)
+                v.setub(hi)
+                changed.append(v)
         if changed and self._started:
             self.opt.update_variables(changed)
 

@@ -14,12 +14,9 @@ HiGHS (``WindowSolver``): a year of weekly windows is built and handed over twic
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
-import highspy
 import pandas as pd
 import pyomo.environ as pyo
 
@@ -310,59 +307,4 @@ def solve_rolling(
             for r in reports
             if r.best_bound is not None and r.objective is not None
         ),
-    )
-
-
-@dataclass
-class LpBound:
-    """Objective of the whole-horizon LP relaxation ($, an upper bound on any dispatch's net
-    value) and its times in seconds: Pyomo build, hand-off (LP file written by Pyomo, read by
-    HiGHS) and HiGHS's own solve."""
-
-    objective: float
-    build_seconds: float
-    handoff_seconds: float
-    solve_seconds: float
-
-    @property
-    def total_seconds(self) -> float:
-        """Build + hand-off + solve, s."""
-        return self.build_seconds + self.handoff_seconds + self.solve_seconds
-
-
-def lp_relaxation_bound(x: DispatchInputs, threads: int = 1) -> LpBound:
-    """Solve the LP relaxation of the whole-horizon model for its objective only.
-
-    The same Pyomo model as every solve (mode variables continuous, integers relaxed) goes to
-    HiGHS through Pyomo's LP writer: no solution is mapped back, so the hand-off is several
-    times cheaper than a persistent-solver build for a year of steps.
-    """
-    t0 = time.perf_counter()
-    m = dispatch_milp.build_dispatch_model(x)
-    relax_integrality(m)  # mode variables too
-    t1 = time.perf_counter()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("log_to_console", False)
-    h.setOptionValue("threads", threads)
-    h.setOptionValue("random_seed", 0)
-    with tempfile.TemporaryDirectory(prefix="dcpower_lp_") as tmp:
-        path = Path(tmp) / "relaxation.lp"
-        m.write(str(path), io_options={"symbolic_solver_labels": False})  # CPLEX LP format
-        h.readModel(str(path))
-    del m
-    t2 = time.perf_counter()
-    h.run()
-    t3 = time.perf_counter()
-    status = h.getModelStatus()
-    if status != highspy.HighsModelStatus.kOptimal:
-        raise RuntimeError(
-            f"the whole-horizon LP relaxation ended '{h.modelStatusToString(status)}' although a "
-            "dispatch exists; report this case (numerical trouble in HiGHS)"
-        )
-    return LpBound(
-        objective=float(h.getInfo().objective_function_value),
-        build_seconds=t1 - t0,
-        handoff_seconds=t2 - t1,
-        solve_seconds=t3 - t2,
     )

@@ -1,0 +1,268 @@
+"""Upper bounds on any dispatch's net value: the LP relaxation, and a proven Lagrangian bound.
+
+The LP relaxation of the whole-horizon model bounds every feasible dispatch, but on sites where
+gas units are committed to back reserves (N+1, spinning products) it credits fractional units
+and can sit more than 1 % above the best dispatch. ``lagrangian_bound`` proves a tighter one:
+the horizon is cut into blocks whose start state (SOC, units committed, output, recent starts)
+is a free variable; the constraints that tie a block's start to the previous block's end are
+moved into the objective, priced by the LP relaxation's duals. For any prices, the sum of the
+blocks' MILP bounds bounds the whole horizon (weak duality); with the LP's optimal prices and
+integer unit counts inside each block it is never above the LP bound.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.core.base.constraint import ConstraintData
+
+from dcpower.optimization import dispatch_milp
+from dcpower.optimization.inputs import DispatchInputs
+from dcpower.optimization.solve import HighsSession, relax_integrality
+from dcpower.resources import bess as bess_model
+
+logger = logging.getLogger(__name__)
+
+#: A block's MIP stops at this fraction of the dispatch's relative gap: its dual bound is what
+#: counts, so it is driven further than a dispatch window.
+BOUND_GAP_FRACTION = 0.2
+
+
+@dataclass
+class LpBound:
+    """Objective of the whole-horizon LP relaxation ($, an upper bound on any dispatch's net
+    value) and its times in seconds: Pyomo build, hand-off (LP file written by Pyomo, read by
+    HiGHS) and HiGHS's own solve. ``link_prices``: block start step → linking state → the LP's
+    price of that state at the block boundary ($ per MWh, unit or MW), when asked for."""
+
+    objective: float
+    build_seconds: float
+    handoff_seconds: float
+    solve_seconds: float
+    link_prices: dict[int, dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def total_seconds(self) -> float:
+        """Build + hand-off + solve, s."""
+        return self.build_seconds + self.handoff_seconds + self.solve_seconds
+
+
+def _row_step(con, last: int) -> int:
+    """The time step a constraint row belongs to (the last integer of its index)."""
+    idx = con.index()
+    if idx is None:  # scalar rows (the terminal SOC) belong to the last step
+        return last
+    if isinstance(idx, int):
+        return idx
+    return [i for i in idx if isinstance(i, int)][-1]
+
+
+def _link_columns(m: pyo.ConcreteModel, boundaries: list[int]) -> dict[tuple[int, str], object]:
+    """(boundary step b, linking state) → the model variable that is that state before b."""
+    names = dispatch_milp.link_state_names(m.gen_delay_steps)
+    out = {}
+    for b in boundaries:
+        for name in names:
+            k = int(name.split("_")[1]) if name.startswith("starts_") else 1
+            if b - k >= 0 and not (name == "soc" and m.bess_soc[b - 1].fixed):
+                out[(b, name)] = dispatch_milp.link_state_at(m, name, b - 1)
+    return out
+
+
+def lp_relaxation_bound(
+    x: DispatchInputs, threads: int = 1, boundaries: list[int] | None = None
+) -> LpBound:
+    """Solve the LP relaxation of the whole-horizon model for its objective.
+
+    The same Pyomo model as every solve (mode variables continuous, integers relaxed) goes to
+    HiGHS through Pyomo's LP writer: no solution is mapped back, so the hand-off is several
+    times cheaper than a persistent-solver build for a year of steps. With ``boundaries``
+    (block start steps) it also prices each linking state there: the row duals × coefficients
+    of the state's variable over the rows of the steps from the boundary on.
+    """
+    t0 = time.perf_counter()
+    m = dispatch_milp.build_dispatch_model(x)
+    relax_integrality(m)  # mode variables too
+    t1 = time.perf_counter()
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+    h.setOptionValue("threads", threads)
+    h.setOptionValue("random_seed", 0)
+    with tempfile.TemporaryDirectory(prefix="dcpower_lp_") as tmp:
+        path = Path(tmp) / "relaxation.lp"
+        _, smap_id = m.write(str(path), io_options={"symbolic_solver_labels": False})
+        h.readModel(str(path))
+    link_cols, row_step = {}, {}
+    if boundaries:
+        smap = m.solutions.symbol_map[smap_id]
+        link_cols = {key: smap.getSymbol(v) for key, v in _link_columns(m, boundaries).items()}
+        last = x.n_steps - 1
+        row_step = {
+            label: _row_step(obj, last)
+            for label, obj in smap.bySymbol.items()
+            if isinstance(obj, ConstraintData)
+        }
+    del m
+    t2 = time.perf_counter()
+    h.run()
+    t3 = time.perf_counter()
+    status = h.getModelStatus()
+    if status != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(
+            f"the whole-horizon LP relaxation ended '{h.modelStatusToString(status)}' although a "
+            "dispatch exists; report this case (numerical trouble in HiGHS)"
+        )
+    prices = _link_prices(h, link_cols, row_step) if boundaries else {}
+    return LpBound(
+        objective=float(h.getInfo().objective_function_value),
+        build_seconds=t1 - t0,
+        handoff_seconds=t2 - t1,
+        solve_seconds=t3 - t2,
+        link_prices=prices,
+    )
+
+
+def _link_prices(
+    h: highspy.Highs, link_cols: dict[tuple[int, str], str], row_step: dict[str, int]
+) -> dict[int, dict[str, float]]:
+    """Price of each linking state at each boundary: −Σ dual × coefficient over the rows of
+    the later block (steps ≥ b) in which the state's variable appears ($ per unit of state)."""
+    lp = h.getLp()
+    col_index = {name: j for j, name in enumerate(lp.col_names_)}
+    row_names = lp.row_names_
+    a = lp.a_matrix_
+    start, index, value = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_)
+    dual = np.asarray(h.getSolution().row_dual)
+    prices: dict[int, dict[str, float]] = {}
+    for (b, name), label in link_cols.items():
+        j = col_index.get(label)
+        total = 0.0
+        if j is not None:
+            for p in range(start[j], start[j + 1]):
+                i = index[p]
+                if row_step[row_names[i]] >= b:
+                    total += dual[i] * value[p]
+        prices.setdefault(b, {})[name] = -total
+    return prices
+
+
+@dataclass
+class ProvenBound:
+    """A proven upper bound on the net value of any dispatch of the horizon, $."""
+
+    objective: float
+    seconds: float
+    blocks: int
+    blocks_time_limited: int  # blocks whose MIP stopped at the time limit (their bound counts)
+    method: str
+
+
+def block_boundaries(n_steps: int, block_steps: int) -> list[tuple[int, int]]:
+    """[start, stop) of consecutive blocks of ``block_steps`` covering ``n_steps``."""
+    return [(s, min(n_steps, s + block_steps)) for s in range(0, n_steps, block_steps)]
+
+
+class _BlockModel:
+    """A free-start model of one block length kept in HiGHS across blocks."""
+
+    def __init__(self, x: DispatchInputs, opts: dict, relax: bool):
+        self.model = dispatch_milp.build_dispatch_model(
+            replace(x, binary_steps=frozenset()), free_start=True
+        )
+        if relax:
+            relax_integrality(self.model)
+        self.session = HighsSession(self.model, **opts)
+        self.used = False
+
+
+def lagrangian_bound(
+    x: DispatchInputs,
+    opts: dict,
+    block_steps: int,
+    lp: LpBound | None = None,
+    relax: bool = False,
+) -> ProvenBound:
+    """Proven upper bound on the net value of any dispatch of ``x``, $.
+
+    Blocks of ``block_steps``; the first keeps the case's start state, the others start free
+    and pay ``link_price`` for it, while the block before is credited the same price for its
+    end state. Each block's MIP (mode variables relaxed, unit counts integer) runs to
+    ``BOUND_GAP_FRACTION`` × the case's gap or its time limit, and its dual bound counts.
+    ``lp``: the whole-horizon LP with prices at the block starts (solved when None);
+    ``relax``: blocks as LPs too (then the bound equals the LP bound: a check of the prices).
+    """
+    started = time.perf_counter()
+    blocks = block_boundaries(x.n_steps, block_steps)
+    if lp is None or not lp.link_prices:
+        lp = lp_relaxation_bound(x, opts["threads"], [s for s, _ in blocks[1:]])
+    block_opts = {**opts, "mip_rel_gap": opts["mip_rel_gap"] * BOUND_GAP_FRACTION}
+    models: dict[int, _BlockModel] = {}
+    total, limited = 0.0, 0
+    for start, stop in blocks:
+        first, last = start == 0, stop == x.n_steps
+        xi = x.window(
+            start,
+            stop,
+            soc_initial_mwh=x.soc_initial_mwh,
+            gen_initial_committed=x.gen_initial_committed,
+            gen_initial_mw=x.gen_initial_mw if first else 0.0,
+            gen_prior_starts=x.gen_prior_starts if first else (),
+            last=last,
+        )
+        if xi.n_steps not in models:
+            models[xi.n_steps] = _BlockModel(xi, block_opts, relax)
+        block = models[xi.n_steps]
+        m = block.model
+        dispatch_milp.load_window_data(m, xi)
+        for name in m.LINKS:
+            m.link_price_start[name] = 0.0 if first else lp.link_prices[start].get(name, 0.0)
+            m.link_price_end[name] = 0.0 if last else lp.link_prices[stop].get(name, 0.0)
+        _set_start_state(block, xi, fixed=first)
+        block.session.push_parameters()
+        report = block.session.solve(method="lagrangian_block")
+        bound = report.best_bound
+        if bound is None:  # the MIP stopped before its root: the block's LP is a bound too
+            raise RuntimeError(
+                f"block from step {start}: no bound within the time limit; raise "
+                "solver.time_limit_s"
+            )
+        limited += report.status.value == "time_limit_feasible"
+        total += bound
+        logger.info("bound block from step %d: %.0f $ (%s)", start, bound, report.status.value)
+    return ProvenBound(
+        objective=min(total, lp.objective) if not relax else total,
+        seconds=time.perf_counter() - started,
+        blocks=len(blocks),
+        blocks_time_limited=limited,
+        method=f"lagrangian_{block_steps}_step_blocks_lp_prices",
+    )
+
+
+def _set_start_state(block: _BlockModel, xi: DispatchInputs, fixed: bool) -> None:
+    """Fix the start-state variables to ``xi``'s state (the case's first block) or free them
+    within what any dispatch can hand over."""
+    m = block.model
+    g, b = xi.case.gas_gen, xi.case.bess
+    units = g.units if g.unit_mw > 0 else 0
+    top = bess_model.soc_max_mwh(b) if b.power_mw > 0 and b.energy_mwh > 0 else 0.0
+    prior = list(xi.gen_prior_starts)
+    state = [
+        (m.soc_initial, xi.soc_initial_mwh, top),
+        (m.gen_initial_committed, xi.gen_initial_committed, units),
+        (m.gen_initial_mw, xi.gen_initial_mw or 0.0, units * g.unit_mw),
+        *(
+            (m.gen_prior_starts[k], prior[-k] if k <= len(prior) else 0, units)
+            for k in m.gen_prior_starts
+        ),
+    ]
+    block.session.set_bounds(
+        [(v, value, value) if fixed else (v, 0, upper) for v, value, upper in state]
+    )
