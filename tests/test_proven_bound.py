@@ -84,3 +84,11 @@ def test_monolithic_result_carries_its_dual_bound(feb_case):
     s = run_case(feb_case, method="monolithic")["solver"]
     assert s["proven_bound_method"] == "milp_dual_bound"
     assert s["proven_bound"] == s["best_bound"] and s["proven_gap"] >= -1e-9
+
+
+def test_bound_stays_valid_when_blocks_hit_the_time_limit(inputs, lp, optimum):
+    """Blocks stopped before or inside their root still count a valid bound (their dual bound,
+    or their LP when HiGHS has none)."""
+    proven = bounds.lagrangian_bound(inputs, OPTS | {"time_limit_s": 0.01}, BLOCK_STEPS, lp)
+    assert proven.blocks_time_limited >= 1
+    assert optimum - 1e-6 * abs(optimum) <= proven.objective <= lp.objective + 1e-6

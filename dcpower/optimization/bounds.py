@@ -25,7 +25,7 @@ from pyomo.core.base.constraint import ConstraintData
 
 from dcpower.optimization import dispatch_milp
 from dcpower.optimization.inputs import DispatchInputs
-from dcpower.optimization.solve import HighsSession, relax_integrality
+from dcpower.optimization.solve import HighsSession, SolveStatus, relax_integrality
 from dcpower.resources import bess as bess_model
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,8 @@ def lp_relaxation_bound(
             f"the whole-horizon LP relaxation ended '{h.modelStatusToString(status)}' although a "
             "dispatch exists; report this case (numerical trouble in HiGHS)"
         )
-    prices = _link_prices(h, link_cols, row_step) if boundaries else {}
+    prices = {b: {} for b in boundaries or ()}
+    prices.update(_link_prices(h, link_cols, row_step))
     return LpBound(
         objective=float(h.getInfo().objective_function_value),
         build_seconds=t1 - t0,
@@ -141,7 +142,7 @@ def _link_prices(
     a = lp.a_matrix_
     start, index, value = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_)
     dual = np.asarray(h.getSolution().row_dual)
-    prices: dict[int, dict[str, float]] = {}
+    prices: dict[int, dict[str, float]] = {b: {} for b, _ in link_cols}
     for (b, name), label in link_cols.items():
         j = col_index.get(label)
         total = 0.0
@@ -150,7 +151,7 @@ def _link_prices(
                 i = index[p]
                 if row_step[row_names[i]] >= b:
                     total += dual[i] * value[p]
-        prices.setdefault(b, {})[name] = -total
+        prices[b][name] = -total
     return prices
 
 
@@ -180,7 +181,21 @@ class _BlockModel:
         if relax:
             relax_integrality(self.model)
         self.session = HighsSession(self.model, **opts)
-        self.used = False
+
+    def lp_value(self) -> float:
+        """Objective of the block's LP relaxation (unit counts continuous), $."""
+        ints = [v for v in self.model.component_data_objects(pyo.Var) if v.is_integer()]
+        self.session.set_domain(ints, pyo.NonNegativeReals)
+        try:
+            # a block's LP takes well under a second; the MIP's limit may be far shorter
+            report = self.session.solve(
+                method="lagrangian_block_lp", time_limit_s=max(self.session.time_limit_s, 60.0)
+            )
+        finally:
+            self.session.set_domain(ints, pyo.NonNegativeIntegers)
+        if report.objective is None:
+            raise RuntimeError(f"a bound block's LP ended {report.status.value}")
+        return report.objective
 
 
 def lagrangian_bound(
@@ -201,8 +216,9 @@ def lagrangian_bound(
     """
     started = time.perf_counter()
     blocks = block_boundaries(x.n_steps, block_steps)
-    if lp is None or not lp.link_prices:
-        lp = lp_relaxation_bound(x, opts["threads"], [s for s, _ in blocks[1:]])
+    starts = [s for s, _ in blocks[1:]]
+    if lp is None or any(s not in lp.link_prices for s in starts):
+        lp = lp_relaxation_bound(x, opts["threads"], starts)
     block_opts = {**opts, "mip_rel_gap": opts["mip_rel_gap"] * BOUND_GAP_FRACTION}
     models: dict[int, _BlockModel] = {}
     total, limited = 0.0, 0
@@ -229,12 +245,12 @@ def lagrangian_bound(
         block.session.push_parameters()
         report = block.session.solve(method="lagrangian_block")
         bound = report.best_bound
-        if bound is None:  # the MIP stopped before its root: the block's LP is a bound too
-            raise RuntimeError(
-                f"block from step {start}: no bound within the time limit; raise "
-                "solver.time_limit_s"
-            )
-        limited += report.status.value == "time_limit_feasible"
+        if bound is None:  # the MIP stopped before its root: the block's LP bounds it too
+            bound = block.lp_value()
+        limited += report.status in (
+            SolveStatus.TIME_LIMIT_FEASIBLE,
+            SolveStatus.TIME_LIMIT_NO_SOLUTION,
+        )
         total += bound
         logger.info("bound block from step %d: %.0f $ (%s)", start, bound, report.status.value)
     return ProvenBound(
