@@ -12,7 +12,8 @@ Cases (real shipped data, every constraint family on, N+1 on):
 - 15 min: ERCOT RTM 2024 HB_HUBAVG (no AS prices ship for 2024, so no reserves).
 
 Usage: ``python benchmarks/bench_dispatch.py [--horizons week month] [--steps 60 15]
-[--proven-bound] [--repeats 3] [--method auto|monolithic|rolling_horizon] [--time-limit 60]``.
+[--proven-bound] [--repeats 3] [--method auto|monolithic|rolling_horizon] [--time-limit 60]
+[--mip-gap 0.005]``.
 """
 
 from __future__ import annotations
@@ -35,14 +36,16 @@ HORIZONS = {  # name -> (start, end) per timestep
 }
 
 
-def bench_case(horizon: str, step: int, method: str, time_limit: float) -> dict:
+def bench_case(
+    horizon: str, step: int, method: str, time_limit: float, mip_gap: float = 0.005
+) -> dict:
     """The case dict of one benchmark point."""
     case = json.loads(BASE_CASE.read_text())
     start, end = HORIZONS[horizon][step]
     case["name"] = f"bench_{horizon}_{step}min"
     case["horizon"].update(start=start, end=end, timestep_minutes=step)
     case["reliability"]["n_plus_1"] = True
-    case["solver"].update(method=method, time_limit_s=time_limit)
+    case["solver"].update(method=method, time_limit_s=time_limit, mip_rel_gap=mip_gap)
     if step == 15:
         case["market"].update(
             settlement_point="HB_HUBAVG", energy_market="rtm", reserve_products=[]
@@ -143,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--method", default="auto", choices=["auto", "monolithic", "rolling_horizon"])
     p.add_argument("--time-limit", type=float, default=60.0, help="per solve (window), s")
+    p.add_argument("--mip-gap", type=float, default=0.005, help="relative gap per solve (window)")
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--one-lp", help=argparse.SUPPRESS)
     p.add_argument("--one-bound", help=argparse.SUPPRESS)
@@ -182,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     print("|---" * (len(cols) + 4) + "|")
     for step in args.steps:
         for horizon in args.horizons:
-            case = bench_case(horizon, step, args.method, args.time_limit)
+            case = bench_case(horizon, step, args.method, args.time_limit, args.mip_gap)
             runs = []
             for _ in range(args.repeats):
                 run = _child("--one", case) | _child("--one-lp", case)
