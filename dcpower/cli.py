@@ -120,10 +120,9 @@ def _run(args: argparse.Namespace) -> int:
         write_parquet_tables(results, args.parquet)
     write_json_atomic(results, args.out)
     s, econ = results["solver"], results["economics"]
-    gap = s["mip_gap"]
     print(
         f"{case.name}: {s['status']} net value {econ['net_value_usd']:,.2f} $ "
-        f"(gap {gap if gap is not None else float('nan'):.3%}; build {s['build_seconds']:.2f} s, "
+        f"({_gap_text(s)}; build {s['build_seconds']:.2f} s, "
         f"solve {s['solve_seconds']:.2f} s; {s['n_rows']} rows, {s['n_columns']} columns, "
         f"{s['n_integer']} integer) → {args.out}"
     )
@@ -132,6 +131,21 @@ def _run(args: argparse.Namespace) -> int:
     for v in results["verification"]["violations"]:
         print(f"warning: invariant violated: {v}", file=sys.stderr)
     return EXIT_OK
+
+
+def _gap_text(s: dict) -> str:
+    """The gaps a solver section knows: the MIP's, else the largest window's; proven; to LP."""
+    gap = s["mip_gap"] if s["mip_gap"] is not None else s.get("max_window_gap")
+    parts = [f"{'gap' if s['mip_gap'] is not None else 'largest window gap'} {_pct(gap)}"]
+    if s.get("proven_gap") is not None:
+        parts.append(f"proven gap {_pct(s['proven_gap'])}")
+    if s.get("gap_to_lp_bound") is not None:
+        parts.append(f"to LP bound {_pct(s['gap_to_lp_bound'])}")
+    return ", ".join(parts)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3%}"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -92,3 +92,17 @@ def test_bound_stays_valid_when_blocks_hit_the_time_limit(inputs, lp, optimum):
     proven = bounds.lagrangian_bound(inputs, OPTS | {"time_limit_s": 0.01}, BLOCK_STEPS, lp)
     assert proven.blocks_time_limited >= 1
     assert optimum - 1e-6 * abs(optimum) <= proven.objective <= lp.objective + 1e-6
+
+
+def test_cli_proven_bound_writes_and_prints_it(tmp_path, capsys, feb_case):
+    from dcpower.cli import main
+
+    case_file = tmp_path / "case.json"
+    case_file.write_text(json.dumps(feb_case.model_dump(mode="json")))
+    out = tmp_path / "out.json"
+    assert main(["run", str(case_file), "--out", str(out), "--proven-bound"]) == 0
+    s = json.loads(out.read_text())["solver"]
+    assert s["proven_gap"] is not None and s["gap_to_lp_bound"] > s["proven_gap"] >= -1e-9
+    printed = capsys.readouterr().out
+    assert f"proven gap {s['proven_gap']:.3%}" in printed
+    assert f"to LP bound {s['gap_to_lp_bound']:.3%}" in printed
