@@ -276,21 +276,18 @@ def run_case(
     report = solution.report
     if method == "monolithic" and not relax and report.best_bound is not None:
         report.proven_bound, report.proven_bound_method = report.best_bound, "milp_dual_bound"
+    if proven_bound and not relax:
+        pb = bounds.lagrangian_bound(x, opts, PROVEN_BOUND_BLOCK_DAYS * steps_per_day)
+        report.proven_bound_seconds = pb.seconds
+        if report.proven_bound is None or pb.objective < report.proven_bound:
+            report.proven_bound, report.proven_bound_method = pb.objective, pb.method
+        lp = pb.lp
+    elif lp_bound and not relax:
+        lp = bounds.lp_relaxation_bound(x, opts["threads"])
     if (lp_bound or proven_bound) and not relax:
-        block_steps = PROVEN_BOUND_BLOCK_DAYS * steps_per_day
-        blocks = bounds.block_boundaries(x.n_steps, block_steps)
-        started_lp = time.perf_counter()
-        lp = bounds.lp_relaxation_bound(
-            x, opts["threads"], [s for s, _ in blocks[1:]] if proven_bound else None
-        )
         report.lp_bound = lp.objective
         report.lp_seconds = lp.total_seconds
         report.lp_solve_seconds = lp.solve_seconds
-        if proven_bound:
-            pb = bounds.lagrangian_bound(x, opts, block_steps, lp)
-            report.proven_bound_seconds = time.perf_counter() - started_lp
-            if report.proven_bound is None or pb.objective < report.proven_bound:
-                report.proven_bound, report.proven_bound_method = pb.objective, pb.method
     return assemble_results(case, x, market, solution, time.perf_counter() - started)
 
 

@@ -21,12 +21,10 @@ from pathlib import Path
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.core.base.constraint import ConstraintData
 
 from dcpower.optimization import dispatch_milp
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.optimization.solve import HighsSession, SolveStatus, relax_integrality
-from dcpower.resources import bess as bess_model
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +68,27 @@ def _link_columns(m: pyo.ConcreteModel, boundaries: list[int]) -> dict[tuple[int
     out = {}
     for b in boundaries:
         for name in names:
-            k = int(name.split("_")[1]) if name.startswith("starts_") else 1
-            if b - k >= 0 and not (name == "soc" and m.bess_soc[b - 1].fixed):
+            if b - dispatch_milp.starts_lag(name) >= 0 and not (
+                name == "soc" and m.bess_soc[b - 1].fixed
+            ):
                 out[(b, name)] = dispatch_milp.link_state_at(m, name, b - 1)
+    return out
+
+
+def _link_rows(
+    h: highspy.Highs, smap, columns: dict[tuple[int, str], object], last: int
+) -> dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]:
+    """(b, linking state) → (HiGHS rows of steps ≥ b in which the state's variable appears,
+    its coefficients there); no rows when the variable is not in the LP."""
+    out = {}
+    for key, var in columns.items():
+        status, j = h.getColByName(smap.getSymbol(var))
+        if status != highspy.HighsStatus.kOk:
+            out[key] = (np.zeros(0, dtype=int), np.zeros(0))
+            continue
+        _, rows, coefs = h.getColEntries(j)
+        later = [_row_step(smap.bySymbol[h.getRowName(i)[1]], last) >= key[0] for i in rows]
+        out[key] = (rows[later], coefs[later])
     return out
 
 
@@ -100,16 +116,11 @@ def lp_relaxation_bound(
         path = Path(tmp) / "relaxation.lp"
         _, smap_id = m.write(str(path), io_options={"symbolic_solver_labels": False})
         h.readModel(str(path))
-    link_cols, row_step = {}, {}
+    link_rows = {}
     if boundaries:
         smap = m.solutions.symbol_map[smap_id]
-        link_cols = {key: smap.getSymbol(v) for key, v in _link_columns(m, boundaries).items()}
-        last = x.n_steps - 1
-        row_step = {
-            label: _row_step(obj, last)
-            for label, obj in smap.bySymbol.items()
-            if isinstance(obj, ConstraintData)
-        }
+        columns = _link_columns(m, boundaries)
+        link_rows = _link_rows(h, smap, columns, x.n_steps - 1)
     del m
     t2 = time.perf_counter()
     h.run()
@@ -120,8 +131,11 @@ def lp_relaxation_bound(
             f"the whole-horizon LP relaxation ended '{h.modelStatusToString(status)}' although a "
             "dispatch exists; report this case (numerical trouble in HiGHS)"
         )
-    prices = {b: {} for b in boundaries or ()}
-    prices.update(_link_prices(h, link_cols, row_step))
+    # price of each linking state: −Σ dual × coefficient over the later block's rows
+    dual = np.asarray(h.getSolution().row_dual)
+    prices: dict[int, dict[str, float]] = {b: {} for b in boundaries or ()}
+    for (b, name), (rows, coefs) in link_rows.items():
+        prices[b][name] = -float(dual[rows] @ coefs)
     return LpBound(
         objective=float(h.getInfo().objective_function_value),
         build_seconds=t1 - t0,
@@ -129,30 +143,6 @@ def lp_relaxation_bound(
         solve_seconds=t3 - t2,
         link_prices=prices,
     )
-
-
-def _link_prices(
-    h: highspy.Highs, link_cols: dict[tuple[int, str], str], row_step: dict[str, int]
-) -> dict[int, dict[str, float]]:
-    """Price of each linking state at each boundary: −Σ dual × coefficient over the rows of
-    the later block (steps ≥ b) in which the state's variable appears ($ per unit of state)."""
-    lp = h.getLp()
-    col_index = {name: j for j, name in enumerate(lp.col_names_)}
-    row_names = lp.row_names_
-    a = lp.a_matrix_
-    start, index, value = np.asarray(a.start_), np.asarray(a.index_), np.asarray(a.value_)
-    dual = np.asarray(h.getSolution().row_dual)
-    prices: dict[int, dict[str, float]] = {b: {} for b, _ in link_cols}
-    for (b, name), label in link_cols.items():
-        j = col_index.get(label)
-        total = 0.0
-        if j is not None:
-            for p in range(start[j], start[j + 1]):
-                i = index[p]
-                if row_step[row_names[i]] >= b:
-                    total += dual[i] * value[p]
-        prices[b][name] = -total
-    return prices
 
 
 @dataclass
@@ -164,6 +154,7 @@ class ProvenBound:
     blocks: int
     blocks_time_limited: int  # blocks whose MIP stopped at the time limit (their bound counts)
     method: str
+    lp: LpBound  # the whole-horizon LP whose duals priced the blocks
 
 
 def block_boundaries(n_steps: int, block_steps: int) -> list[tuple[int, int]]:
@@ -181,6 +172,10 @@ class _BlockModel:
         if relax:
             relax_integrality(self.model)
         self.session = HighsSession(self.model, **opts)
+        m = self.model
+        start_vars = [m.soc_initial, m.gen_initial_committed, m.gen_initial_mw]
+        #: (start-state variable, lower, upper) as built: what any dispatch can hand over
+        self.free_start = [(v, v.lb, v.ub) for v in start_vars + list(m.gen_prior_starts.values())]
 
     def lp_value(self) -> float:
         """Objective of the block's LP relaxation (unit counts continuous), $."""
@@ -259,26 +254,23 @@ def lagrangian_bound(
         blocks=len(blocks),
         blocks_time_limited=limited,
         method=f"lagrangian_{block_steps}_step_blocks_lp_prices",
+        lp=lp,
     )
 
 
 def _set_start_state(block: _BlockModel, xi: DispatchInputs, fixed: bool) -> None:
     """Fix the start-state variables to ``xi``'s state (the case's first block) or free them
     within what any dispatch can hand over."""
+    if not fixed:
+        block.session.set_bounds(block.free_start)
+        return
     m = block.model
-    g, b = xi.case.gas_gen, xi.case.bess
-    units = g.units if g.unit_mw > 0 else 0
-    top = bess_model.soc_max_mwh(b) if b.power_mw > 0 and b.energy_mwh > 0 else 0.0
-    prior = list(xi.gen_prior_starts)
-    state = [
-        (m.soc_initial, xi.soc_initial_mwh, top),
-        (m.gen_initial_committed, xi.gen_initial_committed, units),
-        (m.gen_initial_mw, xi.gen_initial_mw or 0.0, units * g.unit_mw),
-        *(
-            (m.gen_prior_starts[k], prior[-k] if k <= len(prior) else 0, units)
-            for k in m.gen_prior_starts
-        ),
+    values = [
+        xi.soc_initial_mwh,
+        xi.gen_initial_committed,
+        xi.gen_initial_mw or 0.0,
+        *(dispatch_milp.prior_starts(xi, k) for k in m.gen_prior_starts),
     ]
     block.session.set_bounds(
-        [(v, value, value) if fixed else (v, 0, upper) for v, value, upper in state]
+        [(v, value, value) for (v, _, _), value in zip(block.free_start, values, strict=True)]
     )

@@ -174,10 +174,21 @@ def _add_free_start(m: pyo.ConcreteModel, x: DispatchInputs, prior: pyo.RangeSet
     m.link_price_end = pyo.Param(m.LINKS, mutable=True, initialize=0.0, within=pyo.Reals)
 
 
+def starts_lag(name: str) -> int:
+    """k of a ``starts_k`` linking state; 1 for the others (the state just before)."""
+    return int(name.split("_")[1]) if name.startswith("starts_") else 1
+
+
+def prior_starts(x: DispatchInputs, k: int) -> float:
+    """Units started k steps before ``x``'s first step (0 beyond what ``x`` records)."""
+    prior = x.gen_prior_starts
+    return float(prior[-k]) if k <= len(prior) else 0.0
+
+
 def link_state_start(m: pyo.ConcreteModel, name: str):
     """The start-state variable (free_start model) or parameter of a linking state."""
     if name.startswith("starts_"):
-        return m.gen_prior_starts[int(name.split("_")[1])]
+        return m.gen_prior_starts[starts_lag(name)]
     return {
         "soc": m.soc_initial,
         "committed": m.gen_initial_committed,
@@ -189,7 +200,7 @@ def link_state_at(m: pyo.ConcreteModel, name: str, t: int):
     """The variable that a linking state is at the end of step ``t`` (``starts_k``: the starts
     of step t − k + 1, which are k steps before step t + 1)."""
     if name.startswith("starts_"):
-        return m.gen_starts[t - int(name.split("_")[1]) + 1]
+        return m.gen_starts[t - starts_lag(name) + 1]
     return {"soc": m.bess_soc, "committed": m.gen_committed, "gen_mw": m.gen_mw}[name][t]
 
 
@@ -223,9 +234,8 @@ def load_window_data(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     m.soc_initial = float(x.soc_initial_mwh)
     m.gen_initial_committed = float(x.gen_initial_committed)
     m.gen_initial_mw = float(x.gen_initial_mw or 0.0)
-    prior = list(x.gen_prior_starts)
     for k in m.gen_prior_starts:
-        m.gen_prior_starts[k] = float(prior[-k]) if k <= len(prior) else 0.0
+        m.gen_prior_starts[k] = prior_starts(x, k)
 
 
 def n_plus_1_min_units(x: DispatchInputs) -> np.ndarray:
