@@ -192,7 +192,8 @@ def explainability_section(binding: dict[int, list[str]], x: DispatchInputs) -> 
 
 MONOLITHIC_MAX_DAYS = 14
 #: block length of the Lagrangian proven bound: on the 2016 benchmark year (N+1, four AS
-#: products) 2-day blocks gave a bound 1.55 % below the LP bound in 345 s of block solves.
+#: products) 2-day blocks gave a bound 1.55 % below the LP bound in 378 s (LP + blocks, median
+#: of 3; benchmarks/README.md).
 PROVEN_BOUND_BLOCK_DAYS = 2
 
 
