@@ -16,6 +16,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 TIMESTEPS_MINUTES = (5, 15, 30, 60)
+#: BESS wear per MWh of charge + discharge, $/MWh: cell replacement ≈ 120 $/kWh (BloombergNEF's
+#: 2024 battery price survey: pack average 115 $/kWh, stationary storage ≈ 125 $/kWh) spread
+#: over ≈ 6,000 equivalent full cycles to 80 % capacity (LFP stationary cells' datasheet
+#: figure), each cycle 2 MWh of throughput per MWh: 120,000 $/MWh / 12,000 MWh = 10 $/MWh.
+DEFAULT_DEGRADATION_USD_PER_MWH = 10.0
+#: synchronous generator nameplate PF (NEMA MG 1 / IEEE C50.13 rate at 0.8 lagging).
+DEFAULT_GEN_RATED_PF = 0.8
+#: cost of reactive power at the POI beyond the PF limit, $/MVArh: an assumption of this
+#: project (no tariff figure); utilities bill poor PF in many ways — set your own.
+DEFAULT_EXCESS_REACTIVE_USD_PER_MVARH = 10.0
 
 
 class _Strict(BaseModel):
@@ -59,6 +69,14 @@ class ReserveProductOverride(_Strict):
     direction: Literal["up", "down"] | None = None
     duration_h: float | None = Field(None, gt=0, description="Hours storage must sustain, h.")
     eligible_resources: list[Literal["gen", "bess"]] | None = None
+    deployment_minutes: float | None = Field(
+        None, gt=0, le=240, description="Time to deliver the full award after deployment, min."
+    )
+    offline_gen_eligible: bool | None = Field(
+        None,
+        description="Offline gas units that can start and ramp within the deployment "
+        "time may carry the product (ERCOT: Non-Spin).",
+    )
 
 
 class Market(_Strict):
@@ -146,7 +164,12 @@ class Bess(_Strict):
         0.0, ge=0, description="Energy held back from market use above the physical minimum, MWh."
     )
     degradation_cost_usd_per_mwh: float = Field(
-        0.0, ge=0, description="Wear cost per MWh of throughput (charge + discharge), $/MWh."
+        DEFAULT_DEGRADATION_USD_PER_MWH,
+        ge=0,
+        description="Wear cost per MWh of throughput (charge + discharge), $/MWh. Default 10: "
+        "cell replacement ≈ 120 $/kWh over ≈ 6,000 full cycles (2 MWh of throughput per MWh "
+        "of capacity and cycle) = 120,000 / 12,000; set your own from the cell warranty. "
+        "0 makes cycling free.",
     )
 
     @model_validator(mode="after")
@@ -174,6 +197,13 @@ class GasGen(_Strict):
     start_cost_usd: float = Field(0.0, ge=0, description="Cost of one start, $.")
     min_power_factor: float = Field(0.8, gt=0, le=1, description="Min PF at the terminals, -.")
     initial_units_online: int = Field(0, ge=0, description="Units producing at horizon start.")
+    rated_power_factor: float = Field(
+        DEFAULT_GEN_RATED_PF,
+        gt=0,
+        le=1,
+        description="Nameplate PF of one unit: unit MVA = unit_mw / rated_power_factor, -. "
+        "Default 0.8 (NEMA MG 1 / IEEE C50.13 synchronous generators).",
+    )
 
     @model_validator(mode="after")
     def _initial(self) -> GasGen:
@@ -188,6 +218,17 @@ class Poi(_Strict):
     import_limit_mw: float = Field(ge=0, description="Maximum import, MW.")
     export_limit_mw: float = Field(ge=0, description="Maximum export, MW.")
     min_power_factor: float = Field(0.95, gt=0, le=1, description="Min PF of the exchange, -.")
+    power_factor_rule: Literal["penalty", "hard"] = Field(
+        "penalty",
+        description="'penalty': reactive power beyond the PF limit is allowed at "
+        "excess_reactive_cost_usd_per_mvarh (as a utility bills it); 'hard': never.",
+    )
+    excess_reactive_cost_usd_per_mvarh: float = Field(
+        DEFAULT_EXCESS_REACTIVE_USD_PER_MVARH,
+        ge=0,
+        description="Cost of MVArh at the POI beyond the PF limit, $/MVArh (default 10: an "
+        "assumption, not a tariff figure; set your utility's).",
+    )
 
 
 class Transformer(_Strict):

@@ -51,6 +51,11 @@ def economics_from_dispatch(
             load.flexible_curtailment_usd_per_mwh * d["flexible_curtailed_mw"].sum() * dt
         ),
     }
+    if case.poi.power_factor_rule == "penalty":
+        excess = d["poi_q_excess_mvar"] if "poi_q_excess_mvar" in d.columns else 0.0 * price
+        costs["poi_excess_reactive_cost_usd"] = float(
+            case.poi.excess_reactive_cost_usd_per_mvarh * excess.sum() * dt
+        )
     total_rev, total_cost = sum(revenues.values()), sum(costs.values())
     return {
         "revenues_usd": revenues,

@@ -301,12 +301,26 @@ def _solver_section(solution: strategies.DispatchSolution) -> dict[str, Any]:
     d["max_window_gap"] = solution.max_window_gap
     d["windows_time_limited"] = solution.windows_time_limited
     d["window_gap_usd"] = solution.window_gap_usd
+    d["windows_above_gap"] = solution.windows_above_gap
     d["time_limit_reached"] = report.status == SolveStatus.TIME_LIMIT_FEASIBLE
+    gap = solution.max_window_gap
+    gap_text = f"{gap:.4%}" if gap is not None else "unknown"
     if report.status == SolveStatus.TIME_LIMIT_FEASIBLE:
-        gap = solution.max_window_gap
+        limited = (
+            f" in {solution.windows_time_limited} of {solution.windows} windows"
+            if solution.windows > 1
+            else ""
+        )
         d["warning"] = (
-            f"time limit of {report.time_limit_s:g} s reached: best solution found, "
-            f"gap {gap if gap is not None else float('nan'):.4%} to the bound"
+            f"time limit of {report.time_limit_s:g} s reached{limited}: best solution found, "
+            f"worst gap {gap_text} to the bound (requested {report.mip_rel_gap_requested:.4%})"
+        )
+    elif report.status == SolveStatus.ABOVE_REQUESTED_GAP:
+        d["warning"] = (
+            f"{solution.windows_above_gap} of {solution.windows} windows stopped above the "
+            f"requested gap {report.mip_rel_gap_requested:.4%} (worst {gap_text}) by the "
+            "absolute-gap rule (mip_rel_gap × the mean |value| per step of earlier windows); "
+            "lower solver.mip_rel_gap for a tighter dispatch"
         )
     if report.method == "lp_relaxation":
         d["lp_bound"] = report.objective
@@ -359,6 +373,9 @@ def assemble_results(
                     "duration_h": p.duration_h,
                     "eligible_resources": list(p.eligible_resources),
                     "source": p.source,
+                    "deployment_minutes": p.deployment_minutes,
+                    "offline_gen_eligible": p.offline_gen_eligible,
+                    "deployment_source": p.deployment_source,
                 }
                 for name, p in x.reserve_products.items()
             },

@@ -11,11 +11,14 @@ from dcpower.invariants import check_invariants
 from dcpower.results import records_to_frame
 
 
-def test_two_price_day_arbitrage_value(tmp_path):
+@pytest.mark.parametrize("degradation", [0.0, 10.0])
+def test_two_price_day_arbitrage_value(tmp_path, degradation):
     """12 h at 20 $/MWh then 12 h at 100 $/MWh; 10 MW / 40 MWh, 90 % each way, empty at both ends.
 
     Fill 40 MWh stored: 40/0.9 = 44.444 MWh bought at 20 = 888.89 $; sell 40·0.9 = 36 MWh at
     100 = 3600 $. Net 2711.11 $. Power is not binding (4.44 h to charge, 3.6 h to discharge).
+    With wear at 10 $/MWh of throughput the same cycle still pays (a stored MWh costs
+    (20 + 10)/0.9 and earns (100 − 10)·0.9): 2711.11 − 10·(44.444 + 36) = 1906.67 $.
     """
     prices = [20.0] * 12 + [100.0] * 12
     pf = write_tidy_prices(tmp_path / "p.csv", "2023-07-10 00:00", prices)
@@ -31,10 +34,11 @@ def test_two_price_day_arbitrage_value(tmp_path):
             "soc_min_fraction": 0.0,
             "soc_initial_fraction": 0.0,
             "pcs_mva": 10,
+            "degradation_cost_usd_per_mwh": degradation,
         },
     )
     res = solve_dict(case)
-    expected = -(40 / 0.9) * 20 + 40 * 0.9 * 100
+    expected = -(40 / 0.9) * 20 + 40 * 0.9 * 100 - degradation * (40 / 0.9 + 36)
     assert res["economics"]["net_value_usd"] == pytest.approx(expected, abs=1e-4)
     d = records_to_frame(res["dispatch"])
     assert d["bess_charge_mw"].iloc[:12].sum() == pytest.approx(40 / 0.9, abs=1e-6)
@@ -93,9 +97,10 @@ def test_transformer_mva_binds_and_is_explained(tmp_path):
     """100 MW of load at PF 0.95 through a 90 MVA transformer, no local P or Q sources.
 
     Q must cross the POI with P at exactly PF 0.95 (angle φ = acos 0.95 = 18.19°). The 16-facet
-    inscribed polygon's facet nearest φ has normal 22.5°, offset 90·cos(π/16), so
-    S_max = 90·cos(11.25°)/cos(22.5° − φ) = 88.52 MVA and P_max = 0.95·S_max = 84.10 MW. The rest
-    is shed cheapest first: 10 MW flexible (500 $/MWh) then non-critical (2000 $/MWh).
+    inscribed polygon has vertices at 0°, 22.5°, …; the facet between them has normal 11.25°,
+    offset 90·cos(π/16), so S_max = 90·cos(11.25°)/cos(φ − 11.25°) = 88.92 MVA and
+    P_max = 0.95·S_max = 84.47 MW. The rest is shed cheapest first: 10 MW flexible
+    (500 $/MWh) then non-critical (2000 $/MWh).
     """
     pf = write_tidy_prices(tmp_path / "p.csv", "2023-07-10 00:00", [50.0] * 24)
     case = small_site(
@@ -114,7 +119,7 @@ def test_transformer_mva_binds_and_is_explained(tmp_path):
     )
     res = solve_dict(case)
     phi = math.acos(0.95)
-    s_max = 90 * math.cos(math.pi / 16) / math.cos(math.radians(22.5) - phi)
+    s_max = 90 * math.cos(math.pi / 16) / math.cos(phi - math.radians(11.25))
     p_max = 0.95 * s_max
     d = records_to_frame(res["dispatch"])
     assert d["load_served_mw"].to_numpy() == pytest.approx([p_max] * 24, abs=1e-5)

@@ -437,7 +437,7 @@ def test_chart_specs_build_and_validate(short_results):
             for inner in layer.get("layer", []):
                 assert "params" not in inner, name
     loading = charts.loading_data(e, tz)
-    assert set(loading["equipment"]) >= {"POI (MVA)", "Transformer (MVA)", "PCS (MVA)"}
+    assert set(loading["equipment"]) >= {"POI (MW limit)", "Transformer (MVA)", "PCS (MVA)"}
     reserves = charts.reserves_data(d, tz, products)
     down = [p for p, s in products.items() if s["direction"] == "down"]
     assert (reserves.loc[reserves["product"].isin(down), "mw"] <= 0).all()

@@ -38,6 +38,11 @@ class ReserveProduct:
     duration_h : hours of full delivery that storage must be able to sustain (energy backing).
     eligible_resources : resources that may carry the product (``"gen"``, ``"bess"``).
     source : protocol section / NPRR the duration and eligibility follow.
+    deployment_minutes : time from deployment to full delivery, min; a gas unit's award is at
+        most its ramp rate × this (per producing unit).
+    offline_gen_eligible : offline gas units whose start delay and ramp deliver within
+        ``deployment_minutes`` may carry it (ERCOT Non-Spin).
+    deployment_source : protocol section the deployment time and offline rule follow.
     """
 
     name: str
@@ -45,6 +50,9 @@ class ReserveProduct:
     duration_h: float
     eligible_resources: tuple[str, ...]
     source: str
+    deployment_minutes: float = 10.0
+    offline_gen_eligible: bool = False
+    deployment_source: str = ""
 
 
 @dataclass(frozen=True)
@@ -105,7 +113,13 @@ class IsoAdapter(Protocol):
         ...
 
 
-_OVERRIDABLE_FIELDS = ("direction", "duration_h", "eligible_resources")
+_OVERRIDABLE_FIELDS = (
+    "direction",
+    "duration_h",
+    "eligible_resources",
+    "deployment_minutes",
+    "offline_gen_eligible",
+)
 _RESOURCES = ("gen", "bess", "load")
 
 
@@ -148,6 +162,16 @@ def apply_catalogue_overrides(
                 if not math.isfinite(value) or not 0 <= value <= 24:
                     raise MarketDataError(f"{where}: must be within [0, 24] hours, got {value}.")
                 changes["duration_h"] = float(value)
+            elif field_name == "deployment_minutes":
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise MarketDataError(f"{where}: must be a number of minutes, got {value!r}.")
+                if not math.isfinite(value) or not 0 < value <= 240:
+                    raise MarketDataError(f"{where}: must be within (0, 240] minutes, got {value}.")
+                changes["deployment_minutes"] = float(value)
+            elif field_name == "offline_gen_eligible":
+                if not isinstance(value, bool):
+                    raise MarketDataError(f"{where}: must be true or false, got {value!r}.")
+                changes["offline_gen_eligible"] = value
             else:
                 if isinstance(value, str) or not isinstance(value, Iterable):
                     raise MarketDataError(

@@ -163,15 +163,42 @@ _SRC_NSPIN = (
 )
 
 
+_DEPLOY = (
+    "Nodal Protocols 3.18 (Resource Limits in Providing Ancillary Service): a Generation "
+    "Resource's award is limited to what its ramp rate delivers in the product's deployment "
+    "time — Regulation 5 min, RRS 10 min, ECRS 10 min, Non-Spin 30 min (as this project reads "
+    "3.18; verify against the current text)."
+)
+_DEPLOY_NSPIN = (
+    f"{_DEPLOY} Nodal Protocols 2.1 (definition of Non-Spinning Reserve Service): Off-Line "
+    "Generation Resources that can be synchronised and ramped to their award within 30 min may "
+    "carry Non-Spin; here an offline unit counts min(unit MW, ramp × (30 min − start delay)) "
+    "when that reaches its minimum stable output, else nothing."
+)
+
+
 def ercot_reserve_catalogue() -> dict[str, ReserveProduct]:
     """Default ERCOT reserve products (durations per current protocols; see module docstring)."""
     both = ("gen", "bess")
+
+    def product(name, direction, duration_h, source, minutes, offline=False):
+        return ReserveProduct(
+            name,
+            direction,
+            duration_h,
+            both,
+            source,
+            deployment_minutes=minutes,
+            offline_gen_eligible=offline,
+            deployment_source=_DEPLOY_NSPIN if offline else _DEPLOY,
+        )
+
     return {
-        "REGUP": ReserveProduct("REGUP", "up", 0.5, both, _SRC_REG),
-        "REGDN": ReserveProduct("REGDN", "down", 0.5, both, _SRC_REG),
-        "RRS": ReserveProduct("RRS", "up", 0.5, both, _SRC_RRS),
-        "ECRS": ReserveProduct("ECRS", "up", 1.0, both, _SRC_ECRS),
-        "NSPIN": ReserveProduct("NSPIN", "up", 4.0, both, _SRC_NSPIN),
+        "REGUP": product("REGUP", "up", 0.5, _SRC_REG, 5.0),
+        "REGDN": product("REGDN", "down", 0.5, _SRC_REG, 5.0),
+        "RRS": product("RRS", "up", 0.5, _SRC_RRS, 10.0),
+        "ECRS": product("ECRS", "up", 1.0, _SRC_ECRS, 10.0),
+        "NSPIN": product("NSPIN", "up", 4.0, _SRC_NSPIN, 30.0, offline=True),
     }
 
 

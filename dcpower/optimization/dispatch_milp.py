@@ -28,8 +28,8 @@ CONSTRAINT_FAMILIES: dict[str, str] = {
     "reactive_balance": "Q from POI + gen + PCS = Q of served load at its PF (MVAr)",
     "poi_import_cap": "import ≤ POI import limit · importing (MW)",
     "poi_export_cap": "export ≤ POI export limit · (1 − importing) (MW)",
-    "poi_pf_upper": "Q at POI ≤ tan(acos PF_min)·|P| (MVAr)",
-    "poi_pf_lower": "−Q at POI ≤ tan(acos PF_min)·|P| (MVAr)",
+    "poi_pf_upper": "Q at POI ≤ tan(acos PF_min)·|P| + priced excess (MVAr)",
+    "poi_pf_lower": "−Q at POI ≤ tan(acos PF_min)·|P| + priced excess (MVAr)",
     "transformer_mva": "transformer (P, Q) inside the inscribed K-facet MVA polygon",
     "poi_reserve_up": "export after deploying all up-reserves ≤ export limit (MW)",
     "poi_reserve_down": "import after deploying all down-reserves ≤ import limit (MW)",
@@ -42,20 +42,50 @@ CONSTRAINT_FAMILIES: dict[str, str] = {
     "soc_terminal": "SOC at the end ≥ required final SOC (MWh)",
     "bess_up_headroom": "discharge − charge + up-reserves ≤ power (MW)",
     "bess_down_headroom": "charge − discharge + down-reserves ≤ power (MW)",
-    "reserve_energy_up": "SOC − floor ≥ Σ up-reserve × duration, at both ends of the step (MWh)",
-    "reserve_energy_down": "SOC max − SOC ≥ Σ down-reserve × duration × η_ch (MWh)",
+    "reserve_energy_up": "SOC − floor ≥ Σ up-reserve × duration / η_dis, at both ends of the "
+    "step (MWh)",
+    "reserve_energy_down": "SOC max − SOC ≥ Σ down-reserve × duration × η_ch, at both ends of "
+    "the step (MWh)",
     "gen_commitment": "committed[t] = committed[t−1] + starts − stops (units)",
-    "gen_start_delay": "units started in the last ceil(delay/Δt) steps do not produce (units)",
-    "gen_max_output": "gen + up-reserves ≤ unit MW × producing units (MW)",
+    "gen_start_delay": "units started in the last ceil(delay/Δt) steps do not produce (units); "
+    "reported binding at the steps where started units wait",
+    "gen_stop_producing": "stops[t] ≤ producing[t−1]: only producing units stop (units)",
+    "gen_max_output": "gen + online up-reserves ≤ unit MW × producing units (MW)",
     "gen_min_output": "gen − down-reserves ≥ min stable MW × producing units (MW)",
-    "gen_ramp_up": "gen[t] − gen[t−1] ≤ ramp·running + start-up ramp·new units (MW)",
-    "gen_ramp_down": "gen[t−1] − gen[t] ≤ ramp·producing + shut-down ramp·stops (MW)",
+    "gen_startup_capacity": "gen[t] ≤ unit MW·continuing + start-up ramp·new units: a unit's "
+    "first producing step stays within its start-up capability (MW)",
+    "gen_shutdown_capacity": "gen[t−1] ≤ unit MW·continuing + shut-down ramp·stopping units: a "
+    "unit's last producing step stays within its shut-down capability (MW)",
+    "gen_ramp_up": "gen[t] − gen[t−1] ≤ ramp·continuing + start-up ramp·new − min MW·stopping "
+    "units (MW; per unit, no lending between groups)",
+    "gen_ramp_down": "gen[t−1] − gen[t] ≤ ramp·continuing + shut-down ramp·stopping − min "
+    "MW·new units (MW; per unit, no lending between groups)",
     "gen_reactive_upper": "Q gen ≤ tan(acos PF_min)·P gen (MVAr)",
     "gen_reactive_lower": "−Q gen ≤ tan(acos PF_min)·P gen (MVAr)",
+    "gen_mva": "gas units (P, Q) inside the K-facet polygon of unit MVA × producing units",
+    "gen_reserve_deliverable_up": "online gen up-reserves deployed within T minutes ≤ ramp·T per "
+    "producing unit, for each product's deployment time T (MW)",
+    "gen_reserve_deliverable_down": "gen down-reserves deployed within T minutes ≤ ramp·T per "
+    "producing unit, for each product's deployment time T (MW)",
+    "gen_offline_reserve": "reserve from offline units ≤ their start-and-ramp capability within "
+    "the deployment time × units not committed (MW)",
+    "gen_offline_reserve_share": "reserve from offline units ≤ the product's gen award (MW)",
     "n_plus_1": "unit MW·(producing − 1) + BESS power − BESS up-reserves ≥ critical load (MW)",
     "n_plus_1_units": "producing units ≥ ⌈(critical load − BESS power)/unit MW⌉ + 1 (units; the "
     "integer rounding of n_plus_1, which tightens the LP relaxation)",
 }
+
+#: families that involve reactive power: the second stage (``reactive.dispatch_reactive``)
+#: re-sets Q after the solve, so their rows are re-checked for binding at the final Q.
+REACTIVE_FAMILIES: tuple[str, ...] = (
+    "poi_pf_upper",
+    "poi_pf_lower",
+    "transformer_mva",
+    "pcs_mva",
+    "gen_reactive_upper",
+    "gen_reactive_lower",
+    "gen_mva",
+)
 
 #: families that get elastic slacks when an infeasible case is re-solved to explain itself.
 ELASTIC_FAMILIES: tuple[str, ...] = (
@@ -289,17 +319,23 @@ def _add_grid(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     m.poi_export_cap = pyo.Constraint(
         m.T, rule=lambda m, t: m.grid_export[t] <= poi.export_limit_mw * (1 - m.grid_importing[t])
     )
+    if poi.power_factor_rule == "penalty":
+        m.poi_q_excess = pyo.Var(m.T, within=pyo.NonNegativeReals)  # MVAr beyond the PF limit
+
+    def excess(m, t):
+        return m.poi_q_excess[t] if hasattr(m, "poi_q_excess") else 0.0
+
     m.poi_pf_upper = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
-            m.poi_q[t] - _soft(m, "poi_pf_upper", t)
+            m.poi_q[t] - excess(m, t) - _soft(m, "poi_pf_upper", t)
             <= k_poi * (m.grid_import[t] + m.grid_export[t])
         ),
     )
     m.poi_pf_lower = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
-            -m.poi_q[t] - _soft(m, "poi_pf_lower", t)
+            -m.poi_q[t] - excess(m, t) - _soft(m, "poi_pf_lower", t)
             <= k_poi * (m.grid_import[t] + m.grid_export[t])
         ),
     )
@@ -370,6 +406,16 @@ def _add_bess(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
 
 
 def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    """Clustered identical units with per-unit ramps (Morales-España-style tight clustered UC).
+
+    Groups at step t: ``new`` units produce for the first time (started ``delay`` steps ago),
+    ``stopping`` units produced at t−1 and are off at t, ``continuing`` = producing − new
+    produced at both. Each group keeps its own ramp limits, so no group lends ramp room to
+    another: continuing units move by the ramp each, new units start from 0 to at most the
+    start-up capability, stopping units leave from at most the shut-down capability. For one
+    transition these rows are exactly the sum of the per-unit polytopes (a Minkowski sum of
+    identical units); tests compare with a per-unit model over whole horizons.
+    """
     g = x.case.gas_gen
     step = x.case.horizon.timestep_minutes
     n_units = g.units if g.unit_mw > 0 else 0
@@ -390,24 +436,36 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     def recent_starts(m, t):
         return sum(starts_at(m, tau) for tau in range(t - delay + 1, t + 1))
 
+    def committed_at(m, t):
+        return m.gen_initial_committed if t < 0 else m.gen_committed[t]
+
     m.gen_producing = pyo.Expression(
         m.T, rule=lambda m, t: m.gen_committed[t] - recent_starts(m, t)
     )
+    #: producing units at the step before the window (committed minus those still in delay)
+    m.gen_producing_before = pyo.Expression(expr=m.gen_initial_committed - recent_starts(m, -1))
     m.gen_new_producing = pyo.Expression(
         m.T, rule=lambda m, t: starts_at(m, t - delay) if delay > 0 else m.gen_starts[t]
     )
+
+    def producing_prev(m, t):
+        return m.gen_producing_before if t == 0 else m.gen_producing[t - 1]
+
+    def continuing(m, t):
+        return m.gen_producing[t] - m.gen_new_producing[t]
+
     m.gen_commitment = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
-            m.gen_committed[t]
-            == (m.gen_initial_committed if t == 0 else m.gen_committed[t - 1])
-            + m.gen_starts[t]
-            - m.gen_stops[t]
+            m.gen_committed[t] == committed_at(m, t - 1) + m.gen_starts[t] - m.gen_stops[t]
         ),
     )
     if delay > 0:
         m.gen_start_delay = pyo.Constraint(m.T, rule=lambda m, t: m.gen_producing[t] >= 0)
-    pmin = gas_gen.min_output_mw(g)
+    m.gen_stop_producing = pyo.Constraint(
+        m.T, rule=lambda m, t: m.gen_stops[t] <= producing_prev(m, t)
+    )
+    pmin, pmax = gas_gen.min_output_mw(g), g.unit_mw
     ramp = gas_gen.ramp_per_step_mw(g, step)
     su = gas_gen.startup_shutdown_ramp_mw(g, step)
     k_gen = gas_gen.reactive_ratio(g.min_power_factor)
@@ -418,12 +476,24 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     def relief(m, t):
         return m.gen_first_ramp_relief_mw if t == 0 else 0.0
 
+    m.gen_startup_capacity = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: m.gen_mw[t] <= pmax * continuing(m, t) + su * m.gen_new_producing[t],
+    )
+    m.gen_shutdown_capacity = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            prev_gen(m, t)
+            <= pmax * (producing_prev(m, t) - m.gen_stops[t]) + su * m.gen_stops[t] + relief(m, t)
+        ),
+    )
     m.gen_ramp_up = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
             m.gen_mw[t] - prev_gen(m, t) - _soft(m, "gen_ramp_up", t)
-            <= ramp * (m.gen_producing[t] - m.gen_new_producing[t])
+            <= ramp * continuing(m, t)
             + su * m.gen_new_producing[t]
+            - pmin * m.gen_stops[t]
             + relief(m, t)
         ),
     )
@@ -431,11 +501,24 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         m.T,
         rule=lambda m, t: (
             prev_gen(m, t) - m.gen_mw[t] - _soft(m, "gen_ramp_down", t)
-            <= ramp * m.gen_producing[t] + su * m.gen_stops[t] + relief(m, t)
+            <= ramp * continuing(m, t)
+            + su * m.gen_stops[t]
+            - pmin * m.gen_new_producing[t]
+            + relief(m, t)
         ),
     )
     m.gen_reactive_upper = pyo.Constraint(m.T, rule=lambda m, t: m.gen_q[t] <= k_gen * m.gen_mw[t])
     m.gen_reactive_lower = pyo.Constraint(m.T, rule=lambda m, t: -m.gen_q[t] <= k_gen * m.gen_mw[t])
+    facets = facet_coefficients(x.case.transformer.polygon_facets)
+    s_unit = gas_gen.unit_mva(g)
+    m.gen_mva = pyo.Constraint(
+        m.K,
+        m.T,
+        rule=lambda m, k, t: (
+            facets[k][0] * m.gen_mw[t] + facets[k][1] * m.gen_q[t]
+            <= facets[k][2] * s_unit * m.gen_producing[t]
+        ),
+    )
     m.gen_pmin_mw = pmin
 
 
@@ -463,8 +546,14 @@ def _add_reserves(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         r("bess", "up"),
         r("bess", "down"),
     )
+    _add_gen_deliverability(m, x)
+    gen_up_online = (
+        (lambda t: gen_up(t) - sum(m.reserve_offline[p, t] for p in m.OFFLINE_PRODUCTS))
+        if hasattr(m, "OFFLINE_PRODUCTS")
+        else gen_up
+    )
     m.gen_max_output = pyo.Constraint(
-        m.T, rule=lambda m, t: m.gen_mw[t] + gen_up(t) <= pmax * m.gen_producing[t]
+        m.T, rule=lambda m, t: m.gen_mw[t] + gen_up_online(t) <= pmax * m.gen_producing[t]
     )
     m.gen_min_output = pyo.Constraint(
         m.T,
@@ -478,6 +567,7 @@ def _add_reserves(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         top = bess_model.soc_max_mwh(b)
 
         def backing(direction: str, t: int):
+            """Energy the awards take when deployed for their durations, at the AC side, MWh."""
             return sum(
                 m.reserve[p, "bess", t] * x.reserve_products[p].duration_h
                 for p, res in bess_pairs
@@ -502,7 +592,7 @@ def _add_reserves(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
             m.STEP_END,
             rule=lambda m, t, e: (
                 soc_at(m, t, e) - m.soc_floor_param[t] + _soft(m, "reserve_energy_up", t)
-                >= backing("up", t)
+                >= backing("up", t) / b.discharge_efficiency
             ),
         )
         m.reserve_energy_down = pyo.Constraint(
@@ -548,6 +638,65 @@ def _add_reserves(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
             )
 
 
+def _add_gen_deliverability(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    """Gas-unit awards a unit can ramp to in each product's deployment time.
+
+    For every deployment time T among the gen-eligible products of one direction: the online
+    awards of products deployed within T sum to at most ramp·T (capped at unit MW) per producing
+    unit, so products deployed together are delivered together. Products marked
+    ``offline_gen_eligible`` (ERCOT Non-Spin) may also come from units not committed, each
+    contributing what it delivers after its start delay (``offline_reserve_capability_mw``).
+    """
+    g = x.case.gas_gen
+    gen_products = [p for p, res in m.RESERVE_PAIRS if res == "gen"]
+    if not gen_products:
+        return
+    offline = [
+        p
+        for p in gen_products
+        if x.reserve_products[p].offline_gen_eligible
+        and gas_gen.offline_reserve_capability_mw(g, x.reserve_products[p].deployment_minutes) > 0
+    ]
+    if offline:
+        m.OFFLINE_PRODUCTS = pyo.Set(initialize=offline, ordered=True)
+        m.reserve_offline = pyo.Var(m.OFFLINE_PRODUCTS, m.T, within=pyo.NonNegativeReals)
+        m.gen_offline_reserve = pyo.Constraint(
+            m.OFFLINE_PRODUCTS,
+            m.T,
+            rule=lambda m, p, t: (
+                m.reserve_offline[p, t]
+                <= gas_gen.offline_reserve_capability_mw(
+                    g, x.reserve_products[p].deployment_minutes
+                )
+                * (g.units - m.gen_committed[t])
+            ),
+        )
+        m.gen_offline_reserve_share = pyo.Constraint(
+            m.OFFLINE_PRODUCTS,
+            m.T,
+            rule=lambda m, p, t: m.reserve_offline[p, t] <= m.reserve[p, "gen", t],
+        )
+
+    def online(p, t):
+        award = m.reserve[p, "gen", t]
+        return award - m.reserve_offline[p, t] if p in offline else award
+
+    for direction in ("up", "down"):
+        products = [p for p in gen_products if x.reserve_products[p].direction == direction]
+        times = sorted({x.reserve_products[p].deployment_minutes for p in products})
+        if not times:
+            continue
+        index = pyo.Set(initialize=times, ordered=True)
+        setattr(m, f"GEN_DEPLOY_{direction.upper()}", index)
+
+        def rule(m, T, t, products=products):
+            within = [p for p in products if x.reserve_products[p].deployment_minutes <= T]
+            cap = gas_gen.online_reserve_capability_mw(g, T)
+            return sum(online(p, t) for p in within) <= cap * m.gen_producing[t]
+
+        setattr(m, f"gen_reserve_deliverable_{direction}", pyo.Constraint(index, m.T, rule=rule))
+
+
 def _add_balances(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     k_load = gas_gen.reactive_ratio(x.case.load.power_factor)
     m.power_balance = pyo.Constraint(
@@ -574,36 +723,61 @@ def _add_balances(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     )
 
 
-def objective_terms(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, pyo.Expression]:
-    """Net-value components in $, signed (revenues positive, costs negative)."""
+def objective_terms_by_step(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, list]:
+    """Net-value components per step in $, signed (revenues positive, costs negative).
+
+    The one statement of the objective's coefficients: the objective is their sum, and a
+    rolling window's kept steps are valued by summing them over those steps.
+    """
     dt = x.dt_h
     price = m.price
     adder = x.case.market.export_price_adder_usd_per_mwh
     g, b, rel, load = x.case.gas_gen, x.case.bess, x.case.reliability, x.case.load
-    terms: dict[str, pyo.Expression] = {
-        "energy_export_revenue_usd": sum((price[t] + adder) * m.grid_export[t] * dt for t in m.T),
-        "energy_import_cost_usd": -sum(price[t] * m.grid_import[t] * dt for t in m.T),
+    T = list(m.T)
+    terms: dict[str, list] = {
+        "energy_export_revenue_usd": [(price[t] + adder) * m.grid_export[t] * dt for t in T],
+        "energy_import_cost_usd": [-price[t] * m.grid_import[t] * dt for t in T],
     }
     for p in x.reserve_products:
         pairs = [pr for pr in m.RESERVE_PAIRS if pr[0] == p]
-        terms[f"reserve_{p.lower()}_revenue_usd"] = sum(
-            m.reserve_price[p, t] * m.reserve[p, res, t] * dt for _, res in pairs for t in m.T
-        )
-    terms["gen_fuel_cost_usd"] = -sum(g.fuel_cost_usd_per_mwh * m.gen_mw[t] * dt for t in m.T)
-    terms["gen_start_cost_usd"] = -sum(g.start_cost_usd * m.gen_starts[t] for t in m.T)
-    terms["bess_degradation_cost_usd"] = -sum(
-        b.degradation_cost_usd_per_mwh * (m.bess_charge[t] + m.bess_discharge[t]) * dt for t in m.T
-    )
-    terms["unserved_critical_cost_usd"] = -sum(
-        rel.voll_critical_usd_per_mwh * m.unserved_critical[t] * dt for t in m.T
-    )
-    terms["unserved_noncritical_cost_usd"] = -sum(
-        rel.voll_noncritical_usd_per_mwh * m.unserved_other[t] * dt for t in m.T
-    )
-    terms["flexible_curtailment_cost_usd"] = -sum(
-        load.flexible_curtailment_usd_per_mwh * m.unserved_flexible[t] * dt for t in m.T
-    )
+        terms[f"reserve_{p.lower()}_revenue_usd"] = [
+            sum(m.reserve_price[p, t] * m.reserve[p, res, t] * dt for _, res in pairs) for t in T
+        ]
+    terms["gen_fuel_cost_usd"] = [-g.fuel_cost_usd_per_mwh * m.gen_mw[t] * dt for t in T]
+    terms["gen_start_cost_usd"] = [-g.start_cost_usd * m.gen_starts[t] for t in T]
+    terms["bess_degradation_cost_usd"] = [
+        -b.degradation_cost_usd_per_mwh * (m.bess_charge[t] + m.bess_discharge[t]) * dt for t in T
+    ]
+    terms["unserved_critical_cost_usd"] = [
+        -rel.voll_critical_usd_per_mwh * m.unserved_critical[t] * dt for t in T
+    ]
+    terms["unserved_noncritical_cost_usd"] = [
+        -rel.voll_noncritical_usd_per_mwh * m.unserved_other[t] * dt for t in T
+    ]
+    terms["flexible_curtailment_cost_usd"] = [
+        -load.flexible_curtailment_usd_per_mwh * m.unserved_flexible[t] * dt for t in T
+    ]
+    if hasattr(m, "poi_q_excess"):
+        cost = x.case.poi.excess_reactive_cost_usd_per_mvarh
+        terms["poi_excess_reactive_cost_usd"] = [-cost * m.poi_q_excess[t] * dt for t in T]
     return terms
+
+
+def objective_terms(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, pyo.Expression]:
+    """Net-value components in $ over the model's horizon, signed (revenues positive)."""
+    return {name: sum(parts) for name, parts in objective_terms_by_step(m, x).items()}
+
+
+def kept_value_usd(m: pyo.ConcreteModel, x: DispatchInputs, keep: int) -> float:
+    """Net value in $ of the solved model's first ``keep`` steps (a rolling window's kept part),
+    from the objective's own per-step terms at the current solution."""
+    return float(
+        sum(
+            pyo.value(parts[t])
+            for parts in objective_terms_by_step(m, x).values()
+            for t in range(keep)
+        )
+    )
 
 
 def _add_objective(m: pyo.ConcreteModel, x: DispatchInputs) -> None:

@@ -43,36 +43,27 @@ def near_bound_rows(activity: np.ndarray, lower: np.ndarray, upper: np.ndarray, 
     return [rows[i] for i in np.flatnonzero(pick)]
 
 
-def _timestep_of(index) -> int | None:
-    """The timestep of a constraint index: the int itself or the int element of a tuple."""
-    if isinstance(index, int):
-        return index
-    if isinstance(index, tuple):
-        ints = [i for i in index if isinstance(i, int)]
-        return ints[-1] if ints else None
+def _t_of(m: pyo.ConcreteModel, comp, index) -> int | None:
+    """The timestep of a row: the position of ``m.T`` in its component's index."""
+    if index is None:  # scalar constraint such as soc_terminal: it sits on the last step
+        return len(m.T) - 1
+    if not isinstance(index, tuple):
+        return int(index) if comp.index_set() is m.T else None
+    for position, subset in enumerate(comp.index_set().subsets()):
+        if subset is m.T:
+            return int(index[position])
     return None
 
 
-def _t_of(m: pyo.ConcreteModel, comp, index) -> int | None:
-    if index is None:  # scalar constraint such as soc_terminal: it sits on the last step
-        return len(m.T) - 1
-    if comp.dim() == 2 and list(comp.index_set().subsets())[0] is m.K:  # (facet, t)
-        return index[1]
-    if comp.dim() == 2:  # (t, start|end)
-        return index[0]
-    return _timestep_of(index)
-
-
 def _trivial(con, bound: float) -> bool:
-    """A row that binds only because its resource is idle: every continuous variable is zero
-    and the bound is zero (e.g. export ≤ limit·(1 − importing) while importing)."""
+    """A row that binds only because its resource is idle: the bound is zero and every variable
+    is zero — continuous ones, and integer ones too when the row has no continuous variable
+    (e.g. export ≤ limit·(1 − importing) while importing; units started ≤ committed with none)."""
     if abs(bound) > BINDING_ABS_TOL:
         return False
-    return all(
-        abs(v.value or 0.0) <= BINDING_ABS_TOL
-        for v in identify_variables(con.body, include_fixed=False)
-        if not (v.is_integer() or v.is_binary() or _is_mode(v))
-    )
+    variables = [v for v in identify_variables(con.body, include_fixed=False) if not _is_mode(v)]
+    continuous = [v for v in variables if not (v.is_integer() or v.is_binary())]
+    return all(abs(v.value or 0.0) <= BINDING_ABS_TOL for v in (continuous or variables))
 
 
 def _is_mode(v) -> bool:
@@ -85,14 +76,34 @@ def _all_rows(m: pyo.ConcreteModel):
         yield from comp.values()
 
 
+def start_delay_waits(m: pyo.ConcreteModel) -> list[int]:
+    """Steps at which started units wait out their start delay (committed, not yet producing):
+    the start delay binds there, whatever the slack of its integer row."""
+    if not hasattr(m, "gen_start_delay"):
+        return []
+    return [t for t in m.T if pyo.value(m.gen_committed[t]) - pyo.value(m.gen_producing[t]) > 0.5]
+
+
+def rows_of(m: pyo.ConcreteModel, families: Iterable[str]):
+    """Every row of the named constraint families present in ``m``."""
+    for name in families:
+        comp = getattr(m, name, None)
+        if comp is not None:
+            yield from comp.values()
+
+
 def binding_constraints(
     m: pyo.ConcreteModel, candidates: Iterable | None = None
 ) -> dict[int, list[str]]:
     """Timestep → sorted names of constraint families binding there.
 
     ``candidates``: the rows to test (from ``near_bound_rows``); default every active row.
+    The start delay, an integer-only family, binds where started units wait
+    (``start_delay_waits``).
     """
     out: dict[int, set[str]] = defaultdict(set)
+    for t in start_delay_waits(m):
+        out[t].add("gen_start_delay")
     for con in _all_rows(m) if candidates is None else candidates:
         if con.equality:
             continue

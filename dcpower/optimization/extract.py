@@ -7,6 +7,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from dcpower.optimization.inputs import DispatchInputs
+from dcpower.resources import gas_gen
 from dcpower.topology.polygon import polygon_loading
 from dcpower.topology.screening import power_factor, screen_element
 
@@ -49,6 +50,10 @@ def dispatch_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
     df["bess_soc_floor_mwh"] = x.soc_floor_mwh
     for p, res in m.RESERVE_PAIRS:
         df[f"reserve_{p.lower()}_{res}_mw"] = [pyo.value(m.reserve[p, res, t]) for t in T]
+    for p in getattr(m, "OFFLINE_PRODUCTS", ()):
+        df[f"gen_offline_{p.lower()}_mw"] = [pyo.value(m.reserve_offline[p, t]) for t in T]
+    if hasattr(m, "poi_q_excess"):
+        df["poi_q_excess_mvar"] = _values(m.poi_q_excess, T)
     for p in x.reserve_products:
         df[f"reserve_price_{p.lower()}_usd_per_mw_h"] = x.reserve_price_usd_per_mw_h[p]
     return df
@@ -67,7 +72,16 @@ def electrical_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
     cols: dict[str, np.ndarray] = {}
     cols.update(screen_element("transformer", p_poi, q_poi, case.transformer.rating_mva))
     cols.update(screen_element("pcs", p_pcs, q_pcs, case.bess.pcs_mva))
-    cols.update(screen_element("gen", p_gen, q_gen, case.gas_gen.units * case.gas_gen.unit_mw))
+    producing = np.maximum(_near_integers(_values(m.gen_producing, T)), 0.0)
+    gen_rating = gas_gen.unit_mva(case.gas_gen) * producing  # MVA of the producing units
+    cols.update(screen_element("gen", p_gen, q_gen, 1.0))
+    cols["gen_rating_mva"] = gen_rating
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cols["gen_loading_pct"] = np.where(
+            gen_rating > 0,
+            100.0 * cols["gen_s_mva"] / np.where(gen_rating > 0, gen_rating, 1.0),
+            np.where(cols["gen_s_mva"] > 1e-9, np.inf, 0.0),
+        )
     poi = screen_element("poi", p_poi, q_poi, 1.0)
     limit = np.where(p_poi >= 0, case.poi.import_limit_mw, case.poi.export_limit_mw)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -85,6 +99,12 @@ def electrical_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
     if case.bess.pcs_mva > 0:
         cols["pcs_polygon_loading_pct"] = (
             100.0 * polygon_loading(p_pcs, q_pcs, facets) / case.bess.pcs_mva
+        )
+    if case.gas_gen.units > 0 and case.gas_gen.unit_mw > 0:
+        cols["gen_polygon_loading_pct"] = np.where(
+            gen_rating > 0,
+            100.0 * polygon_loading(p_gen, q_gen, facets) / np.where(gen_rating > 0, gen_rating, 1),
+            0.0,
         )
     cols["load_q_mvar"] = q_poi + q_gen + q_pcs
     return pd.DataFrame(cols, index=pd.DatetimeIndex(x.timestamps, name="timestamp"))

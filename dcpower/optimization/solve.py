@@ -18,6 +18,9 @@ class SolveStatus(StrEnum):
     """Outcome of one solve, as results report it."""
 
     OPTIMAL = "optimal"  # proven within the requested MIP gap
+    #: rolling windows: every window stopped with a solution, but some above the requested
+    #: relative gap (the absolute-gap rule stopped them); see max_window_gap
+    ABOVE_REQUESTED_GAP = "feasible_above_requested_gap"
     TIME_LIMIT_FEASIBLE = "time_limit_feasible"  # best solution found before the limit; see gap
     INFEASIBLE = "infeasible"
     TIME_LIMIT_NO_SOLUTION = "time_limit_no_solution"
@@ -56,7 +59,11 @@ class SolveReport:
     @property
     def has_solution(self) -> bool:
         """A solution was loaded into the model."""
-        return self.status in (SolveStatus.OPTIMAL, SolveStatus.TIME_LIMIT_FEASIBLE)
+        return self.status in (
+            SolveStatus.OPTIMAL,
+            SolveStatus.ABOVE_REQUESTED_GAP,
+            SolveStatus.TIME_LIMIT_FEASIBLE,
+        )
 
     def to_dict(self) -> dict:
         """JSON-serialisable form."""

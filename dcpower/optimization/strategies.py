@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 import pyomo.environ as pyo
 
-from dcpower.optimization import dispatch_milp, explain, extract
+from dcpower.optimization import dispatch_milp, explain, extract, reactive
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.optimization.solve import HighsSession, SolveReport, SolveStatus, relax_integrality
 
@@ -37,6 +37,7 @@ class DispatchSolution:
     max_window_gap: float | None = None
     windows_time_limited: int = 0  # windows that stopped at the time limit (best found)
     window_gap_usd: float | None = None  # Σ (window bound − window objective), $
+    windows_above_gap: int = 0  # windows whose relative gap exceeds the requested one
 
 
 class WindowInfeasibleError(RuntimeError):
@@ -132,7 +133,9 @@ class WindowSolver:
         else:
             build_s, self._build_seconds = self._build_seconds, None
         if not self.selective:
-            return self._checked(x, self.session.solve(build_seconds=build_s, method=method))
+            report = self._checked(x, self.session.solve(build_seconds=build_s, method=method))
+            reactive.dispatch_reactive(self.model, x)
+            return report
         # round 0: the LP relaxation (cheap) says where mode binaries will be needed
         self._set_binary_steps(set())
         self._relax_commitment(True)
@@ -153,11 +156,19 @@ class WindowSolver:
                 binary = set(self.model.T)
             self._set_binary_steps(binary)
         snap_mode_variables(self.model)
+        reactive.dispatch_reactive(self.model, x)
         return replace(report, solve_seconds=solve_s, handoff_seconds=handoff_s)
 
     def binding(self) -> dict[int, list[str]]:
-        """Binding families per step of the last solution."""
-        rows = explain.near_bound_rows(*self.session.row_activity())
+        """Binding families per step of the last solution (after the reactive second stage:
+        rows with Q are checked at the final Q, the others picked from HiGHS's activities)."""
+        q_families = set(dispatch_milp.REACTIVE_FAMILIES)
+        rows = [
+            r
+            for r in explain.near_bound_rows(*self.session.row_activity())
+            if r.parent_component().local_name not in q_families
+        ]
+        rows += list(explain.rows_of(self.model, dispatch_milp.REACTIVE_FAMILIES))
         return explain.binding_constraints(self.model, rows)
 
     def _set_binary_steps(self, steps: set[int]) -> None:
@@ -232,6 +243,7 @@ def solve_rolling(
     reports: list[SolveReport] = []
     solvers: dict[int, WindowSolver] = {}  # one model per window length
     values: list[tuple[float, int]] = []  # (net value $, steps) per window solved
+    kept_usd = 0.0  # objective of the kept steps, summed over windows, $
     start = 0
     while start < n:
         stop = min(n, start + window_steps + lookahead_steps)
@@ -257,6 +269,7 @@ def solve_rolling(
         )
         if report.objective is not None and not relax:
             values.append((report.objective, xi.n_steps))
+        kept_usd += dispatch_milp.kept_value_usd(m, xi, keep)
         delay = m.gen_delay_steps
         d = extract.dispatch_frame(m, xi).iloc[:keep]
         dispatch_parts.append(d)
@@ -273,17 +286,19 @@ def solve_rolling(
         }
         start += keep
     gaps = [r.mip_gap for r in reports if r.mip_gap is not None]
-    status = (
-        SolveStatus.OPTIMAL
-        if all(r.status == SolveStatus.OPTIMAL for r in reports)
-        else SolveStatus.TIME_LIMIT_FEASIBLE
-    )
+    above = sum(above_requested_gap(r, opts["mip_rel_gap"]) for r in reports)
+    if any(r.status == SolveStatus.TIME_LIMIT_FEASIBLE for r in reports):
+        status = SolveStatus.TIME_LIMIT_FEASIBLE
+    elif above and not relax:
+        status = SolveStatus.ABOVE_REQUESTED_GAP
+    else:
+        status = SolveStatus.OPTIMAL
     first = reports[0]
     report = replace(
         first,
         status=status,
         termination="all_windows_" + ("converged" if status == SolveStatus.OPTIMAL else "best"),
-        objective=None,
+        objective=kept_usd,
         best_bound=None,
         mip_gap=None,
         build_seconds=sum(r.build_seconds for r in reports),
@@ -307,4 +322,10 @@ def solve_rolling(
             for r in reports
             if r.best_bound is not None and r.objective is not None
         ),
+        windows_above_gap=above,
     )
+
+
+def above_requested_gap(report: SolveReport, requested: float) -> bool:
+    """The report's relative gap exceeds the requested one (beyond rounding)."""
+    return report.mip_gap is not None and report.mip_gap > requested * (1 + 1e-9) + 1e-12

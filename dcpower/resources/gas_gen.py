@@ -45,3 +45,25 @@ def n_plus_1_capacity_mw(
     unit_mw × (producing − 1) + BESS discharge headroom; conservative when none produce.
     """
     return gen.unit_mw * (units_producing - 1) + bess_available_mw
+
+
+def unit_mva(gen: GasGen) -> float:
+    """Apparent power rating of one unit, MVA = unit MW / rated PF."""
+    return gen.unit_mw / gen.rated_power_factor
+
+
+def online_reserve_capability_mw(gen: GasGen, deployment_minutes: float) -> float:
+    """MW one producing unit can add (or shed) within the deployment time: ramp × minutes,
+    capped at unit MW (its output range caps it further through the max/min output rows)."""
+    return min(gen.unit_mw, gen.ramp_mw_per_min * deployment_minutes)
+
+
+def offline_reserve_capability_mw(gen: GasGen, deployment_minutes: float) -> float:
+    """MW one offline unit delivers within the deployment time: it starts (start delay), then
+    ramps from 0 at its ramp rate; min(unit MW, ramp × (minutes − delay)), and 0 when that does
+    not reach the minimum stable output (the unit could not hold it)."""
+    ramp_minutes = deployment_minutes - gen.start_delay_minutes
+    if ramp_minutes <= 0:
+        return 0.0
+    mw = min(gen.unit_mw, gen.ramp_mw_per_min * ramp_minutes)
+    return mw if mw >= min_output_mw(gen) - 1e-9 and mw > 0 else 0.0

@@ -34,7 +34,7 @@ STACK = [
 LINES = [("Load", "#7f7f7f"), ("Load served", "#1b1b1b"), ("Unserved load", "#e45756")]
 PRICE = ("Energy price", "#b279a2")
 LOADING = [
-    ("poi_loading_pct", "POI (MVA)", "#4c78a8"),
+    ("poi_loading_pct", "POI (MW limit)", "#4c78a8"),
     ("transformer_loading_pct", "Transformer (MVA)", "#f58518"),
     ("pcs_loading_pct", "PCS (MVA)", "#54a24b"),
     ("gen_loading_pct", "Gas units (MVA)", "#b279a2"),
