@@ -104,7 +104,7 @@ def lp_relaxation_bound(
     of the state's variable over the rows of the steps from the boundary on.
     """
     t0 = time.perf_counter()
-    m = dispatch_milp.build_dispatch_model(x)
+    m = dispatch_milp.build_dispatch_model(x, per_unit=False)  # a relaxation of per-unit
     relax_integrality(m)  # mode variables too
     t1 = time.perf_counter()
     h = highspy.Highs()

@@ -105,8 +105,22 @@ ELASTIC_FAMILIES: tuple[str, ...] = (
 ELASTIC_PENALTY_USD = 1e7
 
 
+def gen_needs_per_unit(x: DispatchInputs) -> bool:
+    """Whether the gas units need the per-unit formulation: their ramp per step is below unit
+    MW, so start-up, shut-down and ramp limits can bind and clustered counts could lend ramp
+    room between units across steps. Otherwise every ramp row is slack and the clustered
+    model is exact."""
+    g = x.case.gas_gen
+    if g.units == 0 or g.unit_mw == 0:
+        return False
+    return gas_gen.ramp_per_step_mw(g, x.case.horizon.timestep_minutes) < g.unit_mw - 1e-9
+
+
 def build_dispatch_model(
-    inputs: DispatchInputs, elastic: bool = False, free_start: bool = False
+    inputs: DispatchInputs,
+    elastic: bool = False,
+    free_start: bool = False,
+    per_unit: bool | None = None,
 ) -> pyo.ConcreteModel:
     """Build the dispatch model.
 
@@ -118,12 +132,19 @@ def build_dispatch_model(
         variable, and the objective prices the start and end states (``link_price_start``,
         ``link_price_end``, $ per unit of state): one block of a Lagrangian decomposition of
         the horizon (``bounds.lagrangian_bound``), never a dispatch.
+    per_unit : one set of commitment and output variables per gas unit (exact when ramps can
+        bind); default ``gen_needs_per_unit`` for dispatch models, clustered for elastic and
+        free-start models (the clustered model is a relaxation of the per-unit one, so bounds
+        and diagnoses built on it stay valid).
     """
     m = pyo.ConcreteModel(name=inputs.case.name)
     m.T = pyo.RangeSet(0, inputs.n_steps - 1)
     m.K = pyo.RangeSet(0, inputs.case.transformer.polygon_facets - 1)
     m.elastic = elastic
     m.free_start = free_start
+    if per_unit is None:
+        per_unit = gen_needs_per_unit(inputs) and not (elastic or free_start)
+    m.gen_per_unit = bool(per_unit) and inputs.case.gas_gen.units > 0
     if elastic:
         m.ELASTIC = pyo.Set(initialize=ELASTIC_FAMILIES)
         m.slack = pyo.Var(m.ELASTIC, m.T, ["pos", "neg"], within=pyo.NonNegativeReals)
@@ -165,6 +186,11 @@ def _add_window_params(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     m.gen_initial_mw = pyo.Param(**mutable)  # MW
     #: starts k = 1…delay steps before the window's first step (may still be in their delay).
     m.gen_prior_starts = pyo.Param(prior, **mutable)
+    if m.gen_per_unit:
+        m.U = pyo.RangeSet(0, x.case.gas_gen.units - 1)
+        m.unit_initial_on = pyo.Param(m.U, **mutable)
+        m.unit_initial_mw = pyo.Param(m.U, **mutable)
+        m.unit_prior_starts = pyo.Param(m.U, prior, **mutable)
 
 
 #: the state one window hands to the next: name → what it is (units).
@@ -266,6 +292,47 @@ def load_window_data(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     m.gen_initial_mw = float(x.gen_initial_mw or 0.0)
     for k in m.gen_prior_starts:
         m.gen_prior_starts[k] = prior_starts(x, k)
+    if m.gen_per_unit:
+        for i, (on, mw, starts) in enumerate(initial_units(x)):
+            m.unit_initial_on[i] = float(on)
+            m.unit_initial_mw[i] = float(mw)
+            for k in range(1, len(m.gen_prior_starts) + 1):
+                m.unit_prior_starts[i, k] = float(starts[-k]) if k <= len(starts) else 0.0
+
+
+def initial_units(x: DispatchInputs) -> tuple[tuple[int, float, tuple[int, ...]], ...]:
+    """Per-unit start state (on 0/1, output MW, recent starts oldest first) of ``x``."""
+    if x.gen_initial_units is not None:
+        return x.gen_initial_units
+    g = x.case.gas_gen
+    mw = (x.gen_initial_mw or 0.0) / max(x.gen_initial_committed, 1)
+    return tuple(
+        (1, mw, ()) if i < x.gen_initial_committed else (0, 0.0, ()) for i in range(g.units)
+    )
+
+
+def units_end_state(
+    m: pyo.ConcreteModel, last: int
+) -> tuple[tuple[int, float, tuple[int, ...]], ...] | None:
+    """Per-unit state at the end of step ``last`` (the next window's start), or None for the
+    clustered formulation."""
+    if not m.gen_per_unit:
+        return None
+    delay = m.gen_delay_steps
+    out = []
+    for i in m.U:
+        recent = [
+            int(round(pyo.value(m.unit_start[i, t]))) if t >= 0 else 0
+            for t in range(last - delay + 1, last + 1)
+        ]
+        out.append(
+            (
+                int(round(pyo.value(m.unit_on[i, last]))),
+                float(pyo.value(m.unit_mw[i, last])),
+                tuple(recent),
+            )
+        )
+    return tuple(out)
 
 
 def n_plus_1_min_units(x: DispatchInputs) -> np.ndarray:
@@ -406,15 +473,15 @@ def _add_bess(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
 
 
 def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
-    """Clustered identical units with per-unit ramps (Morales-España-style tight clustered UC).
+    """Identical gas units: counts committed/started/stopped, output, Q and MVA.
 
-    Groups at step t: ``new`` units produce for the first time (started ``delay`` steps ago),
-    ``stopping`` units produced at t−1 and are off at t, ``continuing`` = producing − new
-    produced at both. Each group keeps its own ramp limits, so no group lends ramp room to
-    another: continuing units move by the ramp each, new units start from 0 to at most the
-    start-up capability, stopping units leave from at most the shut-down capability. For one
-    transition these rows are exactly the sum of the per-unit polytopes (a Minkowski sum of
-    identical units); tests compare with a per-unit model over whole horizons.
+    Clustered formulation (``m.gen_per_unit`` false): groups at step t — ``new`` units produce
+    for the first time (started ``delay`` steps ago), ``stopping`` units produced at t−1 and are
+    off at t, ``continuing`` = producing − new produced at both — keep their own ramp limits
+    (Morales-España-style tight clustered UC; for one transition exactly the sum of per-unit
+    polytopes). It is exact when no ramp row can bind (ramp per step ≥ unit MW); otherwise
+    units at different levels could lend ramp room across steps, so the per-unit formulation
+    (``_add_gen_units``) carries one set of variables per unit and the counts are their sums.
     """
     g = x.case.gas_gen
     step = x.case.horizon.timestep_minutes
@@ -447,66 +514,19 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     m.gen_new_producing = pyo.Expression(
         m.T, rule=lambda m, t: starts_at(m, t - delay) if delay > 0 else m.gen_starts[t]
     )
-
-    def producing_prev(m, t):
-        return m.gen_producing_before if t == 0 else m.gen_producing[t - 1]
-
-    def continuing(m, t):
-        return m.gen_producing[t] - m.gen_new_producing[t]
-
     m.gen_commitment = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
             m.gen_committed[t] == committed_at(m, t - 1) + m.gen_starts[t] - m.gen_stops[t]
         ),
     )
-    if delay > 0:
-        m.gen_start_delay = pyo.Constraint(m.T, rule=lambda m, t: m.gen_producing[t] >= 0)
-    m.gen_stop_producing = pyo.Constraint(
-        m.T, rule=lambda m, t: m.gen_stops[t] <= producing_prev(m, t)
-    )
-    pmin, pmax = gas_gen.min_output_mw(g), g.unit_mw
-    ramp = gas_gen.ramp_per_step_mw(g, step)
-    su = gas_gen.startup_shutdown_ramp_mw(g, step)
+    if m.gen_per_unit:
+        _add_gen_units(m, x, delay)
+    else:
+        if delay > 0:
+            m.gen_start_delay = pyo.Constraint(m.T, rule=lambda m, t: m.gen_producing[t] >= 0)
+        _add_gen_cluster_ramps(m, x)
     k_gen = gas_gen.reactive_ratio(g.min_power_factor)
-
-    def prev_gen(m, t):
-        return m.gen_initial_mw if t == 0 else m.gen_mw[t - 1]
-
-    def relief(m, t):
-        return m.gen_first_ramp_relief_mw if t == 0 else 0.0
-
-    m.gen_startup_capacity = pyo.Constraint(
-        m.T,
-        rule=lambda m, t: m.gen_mw[t] <= pmax * continuing(m, t) + su * m.gen_new_producing[t],
-    )
-    m.gen_shutdown_capacity = pyo.Constraint(
-        m.T,
-        rule=lambda m, t: (
-            prev_gen(m, t)
-            <= pmax * (producing_prev(m, t) - m.gen_stops[t]) + su * m.gen_stops[t] + relief(m, t)
-        ),
-    )
-    m.gen_ramp_up = pyo.Constraint(
-        m.T,
-        rule=lambda m, t: (
-            m.gen_mw[t] - prev_gen(m, t) - _soft(m, "gen_ramp_up", t)
-            <= ramp * continuing(m, t)
-            + su * m.gen_new_producing[t]
-            - pmin * m.gen_stops[t]
-            + relief(m, t)
-        ),
-    )
-    m.gen_ramp_down = pyo.Constraint(
-        m.T,
-        rule=lambda m, t: (
-            prev_gen(m, t) - m.gen_mw[t] - _soft(m, "gen_ramp_down", t)
-            <= ramp * continuing(m, t)
-            + su * m.gen_stops[t]
-            - pmin * m.gen_new_producing[t]
-            + relief(m, t)
-        ),
-    )
     m.gen_reactive_upper = pyo.Constraint(m.T, rule=lambda m, t: m.gen_q[t] <= k_gen * m.gen_mw[t])
     m.gen_reactive_lower = pyo.Constraint(m.T, rule=lambda m, t: -m.gen_q[t] <= k_gen * m.gen_mw[t])
     facets = facet_coefficients(x.case.transformer.polygon_facets)
@@ -519,7 +539,157 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
             <= facets[k][2] * s_unit * m.gen_producing[t]
         ),
     )
-    m.gen_pmin_mw = pmin
+    m.gen_pmin_mw = gas_gen.min_output_mw(g)
+
+
+def _ramp_limits(x: DispatchInputs) -> tuple[float, float, float, float]:
+    """(min MW, unit MW, ramp per step MW, start-up/shut-down capability MW) of one unit."""
+    g = x.case.gas_gen
+    step = x.case.horizon.timestep_minutes
+    return (
+        gas_gen.min_output_mw(g),
+        g.unit_mw,
+        gas_gen.ramp_per_step_mw(g, step),
+        gas_gen.startup_shutdown_ramp_mw(g, step),
+    )
+
+
+def _relief(m: pyo.ConcreteModel, t: int):
+    return m.gen_first_ramp_relief_mw if t == 0 else 0.0
+
+
+def _add_gen_cluster_ramps(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+    """Ramp, start-up and shut-down rows of the clustered units, by group (see ``_add_gen``)."""
+    pmin, pmax, ramp, su = _ramp_limits(x)
+
+    def producing_prev(m, t):
+        return m.gen_producing_before if t == 0 else m.gen_producing[t - 1]
+
+    def continuing(m, t):
+        return m.gen_producing[t] - m.gen_new_producing[t]
+
+    def prev_gen(m, t):
+        return m.gen_initial_mw if t == 0 else m.gen_mw[t - 1]
+
+    m.gen_stop_producing = pyo.Constraint(
+        m.T, rule=lambda m, t: m.gen_stops[t] <= producing_prev(m, t)
+    )
+    m.gen_startup_capacity = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: m.gen_mw[t] <= pmax * continuing(m, t) + su * m.gen_new_producing[t],
+    )
+    m.gen_shutdown_capacity = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            prev_gen(m, t)
+            <= pmax * (producing_prev(m, t) - m.gen_stops[t]) + su * m.gen_stops[t] + _relief(m, t)
+        ),
+    )
+    m.gen_ramp_up = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            m.gen_mw[t] - prev_gen(m, t) - _soft(m, "gen_ramp_up", t)
+            <= ramp * continuing(m, t)
+            + su * m.gen_new_producing[t]
+            - pmin * m.gen_stops[t]
+            + _relief(m, t)
+        ),
+    )
+    m.gen_ramp_down = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            prev_gen(m, t) - m.gen_mw[t] - _soft(m, "gen_ramp_down", t)
+            <= ramp * continuing(m, t)
+            + su * m.gen_stops[t]
+            - pmin * m.gen_new_producing[t]
+            + _relief(m, t)
+        ),
+    )
+
+
+def _add_gen_units(m: pyo.ConcreteModel, x: DispatchInputs, delay: int) -> None:
+    """One set of variables per unit; the fleet's counts and output are their sums.
+
+    Per unit i: on/start binaries, stop, output. A started unit produces nothing for ``delay``
+    steps; a producing unit stays within [min MW, unit MW]; its first producing step reaches at
+    most the start-up capability, its last at most the shut-down capability; a running unit
+    moves by at most the ramp per step; it stops only from producing. Same family names as
+    the clustered rows, indexed (unit, step).
+    """
+    pmin, pmax, ramp, su = _ramp_limits(x)
+    m.unit_on = pyo.Var(m.U, m.T, within=pyo.Binary)
+    m.unit_start = pyo.Var(m.U, m.T, within=pyo.Binary)
+    m.unit_stop = pyo.Var(m.U, m.T, bounds=(0, 1))
+    m.unit_mw = pyo.Var(m.U, m.T, within=pyo.NonNegativeReals)
+
+    def start_at(m, i, tau):
+        if tau >= 0:
+            return m.unit_start[i, tau]
+        return m.unit_prior_starts[i, -tau] if -tau <= delay else 0
+
+    def producing(m, i, t):
+        on = m.unit_initial_on[i] if t < 0 else m.unit_on[i, t]
+        return on - sum(start_at(m, i, tau) for tau in range(t - delay + 1, t + 1))
+
+    def first(m, i, t):
+        return start_at(m, i, t - delay)
+
+    def prev_mw(m, i, t):
+        return m.unit_initial_mw[i] if t == 0 else m.unit_mw[i, t - 1]
+
+    def on_prev(m, i, t):
+        return m.unit_initial_on[i] if t == 0 else m.unit_on[i, t - 1]
+
+    m.gen_unit_sums = pyo.ConstraintList()
+    for t in m.T:
+        m.gen_unit_sums.add(m.gen_committed[t] == sum(m.unit_on[i, t] for i in m.U))
+        m.gen_unit_sums.add(m.gen_starts[t] == sum(m.unit_start[i, t] for i in m.U))
+        m.gen_unit_sums.add(m.gen_mw[t] == sum(m.unit_mw[i, t] for i in m.U))
+    UT = (m.U, m.T)
+    m.gen_unit_commitment = pyo.Constraint(
+        *UT,
+        rule=lambda m, i, t: (
+            m.unit_on[i, t] - on_prev(m, i, t) == m.unit_start[i, t] - m.unit_stop[i, t]
+        ),
+    )
+    if delay > 0:
+        m.gen_start_delay = pyo.Constraint(*UT, rule=lambda m, i, t: producing(m, i, t) >= 0)
+    m.gen_stop_producing = pyo.Constraint(
+        *UT, rule=lambda m, i, t: m.unit_stop[i, t] <= producing(m, i, t - 1)
+    )
+    m.gen_unit_min_output = pyo.Constraint(
+        *UT, rule=lambda m, i, t: m.unit_mw[i, t] >= pmin * producing(m, i, t)
+    )
+    m.gen_startup_capacity = pyo.Constraint(
+        *UT,
+        rule=lambda m, i, t: (
+            m.unit_mw[i, t] <= pmax * (producing(m, i, t) - first(m, i, t)) + su * first(m, i, t)
+        ),
+    )
+    m.gen_shutdown_capacity = pyo.Constraint(
+        *UT,
+        rule=lambda m, i, t: (
+            prev_mw(m, i, t)
+            <= pmax * (producing(m, i, t - 1) - m.unit_stop[i, t])
+            + su * m.unit_stop[i, t]
+            + _relief(m, t)
+        ),
+    )
+    m.gen_ramp_up = pyo.Constraint(
+        *UT,
+        rule=lambda m, i, t: (
+            m.unit_mw[i, t] - prev_mw(m, i, t)
+            <= ramp * (producing(m, i, t) - first(m, i, t)) + su * first(m, i, t) + _relief(m, t)
+        ),
+    )
+    m.gen_ramp_down = pyo.Constraint(
+        *UT,
+        rule=lambda m, i, t: (
+            prev_mw(m, i, t) - m.unit_mw[i, t]
+            <= ramp * (producing(m, i, t) - first(m, i, t)) + su * m.unit_stop[i, t] + _relief(m, t)
+        ),
+    )
+    m.unit_producing = pyo.Expression(*UT, rule=lambda m, i, t: producing(m, i, t))
 
 
 def _reserve_sum(m: pyo.ConcreteModel, x: DispatchInputs, resource: str, direction: str, t: int):

@@ -33,6 +33,10 @@ class DispatchInputs:
     gen_initial_committed: int
     gen_initial_mw: float | None
     gen_prior_starts: tuple[int, ...] = ()
+    #: per-unit start state for the per-unit formulation, one (on 0/1, output MW, starts in
+    #: the steps just before, oldest first) per unit; None = derived from the clustered state
+    #: (``initial_units_online`` units on, output unknown, no recent starts).
+    gen_initial_units: tuple[tuple[int, float, tuple[int, ...]], ...] | None = None
     #: steps whose battery-mode and grid-direction variables are binary; None = every step.
     #: Elsewhere they are relaxed to [0, 1] (the convex hull: charge + discharge ≤ power).
     binary_steps: frozenset[int] | None = None
@@ -57,6 +61,7 @@ class DispatchInputs:
         gen_initial_mw: float | None,
         gen_prior_starts: tuple[int, ...],
         last: bool,
+        gen_initial_units: tuple[tuple[int, float, tuple[int, ...]], ...] | None = None,
     ) -> DispatchInputs:
         """Steps [start, stop) as a model of their own, starting from the given state.
 
@@ -79,6 +84,7 @@ class DispatchInputs:
             gen_initial_committed=gen_initial_committed,
             gen_initial_mw=gen_initial_mw,
             gen_prior_starts=gen_prior_starts,
+            gen_initial_units=gen_initial_units,
         )
 
     def eligible_pairs(self) -> list[tuple[str, str]]:

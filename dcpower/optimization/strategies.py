@@ -182,6 +182,9 @@ class WindowSolver:
         m = self.model
         domain = pyo.NonNegativeReals if relax else pyo.NonNegativeIntegers
         self.session.set_domain([*m.gen_committed.values(), *m.gen_starts.values()], domain)
+        if m.gen_per_unit:
+            unit_domain = pyo.UnitInterval if relax else pyo.Binary
+            self.session.set_domain([*m.unit_on.values(), *m.unit_start.values()], unit_domain)
 
     def _checked(self, x: DispatchInputs, report: SolveReport) -> SolveReport:
         if report.status == SolveStatus.INFEASIBLE:
@@ -238,6 +241,7 @@ def solve_rolling(
         "gen_initial_committed": x.gen_initial_committed,
         "gen_initial_mw": x.gen_initial_mw,
         "gen_prior_starts": x.gen_prior_starts,
+        "gen_initial_units": x.gen_initial_units,
     }
     dispatch_parts, electrical_parts, binding = [], [], {}
     reports: list[SolveReport] = []
@@ -283,6 +287,7 @@ def solve_rolling(
             "gen_initial_committed": int(round(d["gen_units_committed"].iloc[-1])),
             "gen_initial_mw": float(d["gen_mw"].iloc[-1]),
             "gen_prior_starts": (state["gen_prior_starts"] + starts)[-delay:] if delay else (),
+            "gen_initial_units": dispatch_milp.units_end_state(m, keep - 1),
         }
         start += keep
     gaps = [r.mip_gap for r in reports if r.mip_gap is not None]
