@@ -25,8 +25,9 @@ from dcpower.runner import prepare_inputs, run_case
 DAYS = {"start": "2016-07-19", "end": "2016-07-21"}
 
 
-def site(step_minutes: int, units: int, ramp_mw_per_min: float) -> dict:
-    """Four-ish 20 MW units on a 30 MW site load, real July 2016 HB_HOUSTON DAM prices."""
+def site(step_minutes: int, units: int, ramp_mw_per_min: float, reserves: bool = False) -> dict:
+    """3–5 units of 20 MW on a 30 MW site load, real July 2016 HB_HOUSTON DAM energy (and, with
+    ``reserves``, AS) prices."""
     case = small_site(
         None,
         DAYS["start"],
@@ -35,7 +36,7 @@ def site(step_minutes: int, units: int, ramp_mw_per_min: float) -> dict:
             "iso": "ercot",
             "settlement_point": "HB_HOUSTON",
             "energy_market": "dam",
-            "reserve_products": [],
+            "reserve_products": ["REGUP", "REGDN", "RRS", "NSPIN"] if reserves else [],
             "export_price_adder_usd_per_mwh": -2.0,
         },
         load={"profile_mw": 30.0, "critical_fraction": 0.0, "power_factor": 1.0},
@@ -82,6 +83,9 @@ def per_unit_optimum(x: DispatchInputs) -> tuple[float, np.ndarray]:
     m.exp = pyo.Var(T, within=pyo.NonNegativeReals)
     m.importing = pyo.Var(T, within=pyo.Binary)
     m.shed = pyo.Var(T, bounds=lambda m, t: (0, load[t]))
+    products = {p: x.reserve_products[p] for p in x.reserve_products}
+    m.r = pyo.Var(list(products), U, T, within=pyo.NonNegativeReals)  # online award per unit
+    m.off = pyo.Var(list(products), U, T, within=pyo.NonNegativeReals)  # from the unit offline
 
     def started(u, tau):
         return m.start[u, tau] if tau >= 0 else 0
@@ -118,7 +122,37 @@ def per_unit_optimum(x: DispatchInputs) -> tuple[float, np.ndarray]:
                 output(u, t - 1) - m.p[u, t]
                 <= ramp * (producing(u, t) - first(u, t)) + su * m.stop[u, t]
             )
+    for u in U:
+        for t in T:
+            y = producing(u, t)
+            for direction in ("up", "down"):
+                mine = [p for p, s in products.items() if s.direction == direction]
+                for p in mine:  # what the unit can ramp to within each deployment time
+                    minutes = products[p].deployment_minutes
+                    within = [q for q in mine if products[q].deployment_minutes <= minutes]
+                    reach = min(pmax, g.ramp_mw_per_min * minutes)
+                    c.add(sum(m.r[q, u, t] for q in within) <= reach * y)
+                room = pmax * y - m.p[u, t] if direction == "up" else m.p[u, t] - pmin * y
+                c.add(sum(m.r[p, u, t] for p in mine) <= room)
+            for p, spec in products.items():
+                # an offline unit that starts now: delay, then ramps from 0 (kept if ≥ min MW)
+                ramp_min = spec.deployment_minutes - g.start_delay_minutes
+                quick = min(pmax, g.ramp_mw_per_min * ramp_min) if ramp_min > 0 else 0.0
+                quick = quick if spec.offline_gen_eligible and quick >= pmin else 0.0
+                c.add(m.off[p, u, t] <= quick * (1 - m.on[u, t]))
+
+    def awards(direction, t):
+        return sum(
+            m.r[p, u, t] + m.off[p, u, t]
+            for p, s in products.items()
+            if s.direction == direction
+            for u in U
+        )
+
     for t in T:
+        if products:
+            c.add(m.exp[t] - m.imp[t] + awards("up", t) <= poi.export_limit_mw)
+            c.add(m.imp[t] - m.exp[t] + awards("down", t) <= poi.import_limit_mw)
         c.add(m.imp[t] <= poi.import_limit_mw * m.importing[t])
         c.add(m.exp[t] <= poi.export_limit_mw * (1 - m.importing[t]))
         c.add(m.imp[t] - m.exp[t] + sum(m.p[u, t] for u in U) == load[t] - m.shed[t])
@@ -130,6 +164,11 @@ def per_unit_optimum(x: DispatchInputs) -> tuple[float, np.ndarray]:
             - g.fuel_cost_usd_per_mwh * sum(m.p[u, t] for u in U) * dt
             - g.start_cost_usd * sum(m.start[u, t] for u in U)
             - case.reliability.voll_noncritical_usd_per_mwh * m.shed[t] * dt
+            + sum(
+                x.reserve_price_usd_per_mw_h[p][t] * (m.r[p, u, t] + m.off[p, u, t]) * dt
+                for p in products
+                for u in U
+            )
             for t in T
         ),
         sense=pyo.maximize,
@@ -141,11 +180,19 @@ def per_unit_optimum(x: DispatchInputs) -> tuple[float, np.ndarray]:
 
 
 @pytest.mark.parametrize(
-    "step_minutes, units, ramp",
-    [(60, 3, 0.15), (60, 4, 0.1), (60, 5, 0.3), (15, 3, 0.15), (15, 4, 0.05)],
+    "step_minutes, units, ramp, reserves",
+    [
+        (60, 3, 0.15, False),
+        (60, 4, 0.1, False),
+        (60, 5, 0.3, False),
+        (15, 3, 0.15, False),
+        (15, 4, 0.05, False),
+        (60, 4, 0.1, True),
+        (15, 3, 0.15, True),
+    ],
 )
-def test_clustered_equals_per_unit(step_minutes, units, ramp):
-    case = case_from_dict(site(step_minutes, units, ramp))
+def test_clustered_equals_per_unit(step_minutes, units, ramp, reserves):
+    case = case_from_dict(site(step_minutes, units, ramp, reserves))
     x = prepare_inputs(case)
     expected, per_unit_gen = per_unit_optimum(x)
     res = run_case(case)
@@ -157,3 +204,20 @@ def test_clustered_equals_per_unit(step_minutes, units, ramp):
     assert binding.get("gen_ramp_up", 0) + binding.get("gen_ramp_down", 0) > 0, binding
     assert per_unit_gen.max() > 0
     assert res["verification"]["violations"] == []
+    if reserves:
+        sold = sum(v for k, v in res["economics"]["revenues_usd"].items() if "reserve" in k)
+        assert sold > 0, "the units should sell reserves in this case"
+
+
+@pytest.mark.parametrize("step_minutes", [60, 15])
+def test_fast_units_stay_clustered_and_exact(step_minutes):
+    """At 2 MW/min a unit ramps its full 20 MW within a step: no ramp row can bind, the model
+    keeps integer counts (no per-unit variables), and the optimum is the per-unit one."""
+    case = case_from_dict(site(step_minutes, 4, 2.0, reserves=True))
+    x = prepare_inputs(case)
+    from dcpower.optimization.dispatch_milp import gen_needs_per_unit
+
+    assert not gen_needs_per_unit(x)
+    expected, _ = per_unit_optimum(x)
+    res = run_case(case)
+    assert res["economics"]["net_value_usd"] == pytest.approx(expected, rel=1e-6, abs=1e-6)

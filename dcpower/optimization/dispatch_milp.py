@@ -70,6 +70,17 @@ CONSTRAINT_FAMILIES: dict[str, str] = {
     "gen_offline_reserve": "reserve from offline units ≤ their start-and-ramp capability within "
     "the deployment time × units not committed (MW)",
     "gen_offline_reserve_share": "reserve from offline units ≤ the product's gen award (MW)",
+    "gen_unit_min_output": "per-unit formulation: a producing unit's output ≥ min stable MW (MW)",
+    "gen_unit_reserve_ramp_up": "per-unit formulation: a unit's share of the up-awards deployed "
+    "within T ≤ ramp·T (MW)",
+    "gen_unit_reserve_ramp_down": "per-unit formulation: a unit's share of the down-awards "
+    "deployed within T ≤ ramp·T (MW)",
+    "gen_unit_reserve_headroom_up": "per-unit formulation: a unit's up-awards ≤ unit MW − its "
+    "output (MW)",
+    "gen_unit_reserve_headroom_down": "per-unit formulation: a unit's down-awards ≤ its output "
+    "− min MW (MW)",
+    "gen_unit_reserve_nested_up": "per-unit formulation: shares grow with the deployment time",
+    "gen_unit_reserve_nested_down": "per-unit formulation: shares grow with the deployment time",
     "n_plus_1": "unit MW·(producing − 1) + BESS power − BESS up-reserves ≥ critical load (MW)",
     "n_plus_1_units": "producing units ≥ ⌈(critical load − BESS power)/unit MW⌉ + 1 (units; the "
     "integer rounding of n_plus_1, which tightens the LP relaxation)",
@@ -865,6 +876,43 @@ def _add_gen_deliverability(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
             return sum(online(p, t) for p in within) <= cap * m.gen_producing[t]
 
         setattr(m, f"gen_reserve_deliverable_{direction}", pyo.Constraint(index, m.T, rule=rule))
+        if m.gen_per_unit:
+            _add_unit_reserve_shares(m, x, direction, index, products, online)
+
+
+def _add_unit_reserve_shares(m, x: DispatchInputs, direction: str, tiers, products, online):
+    """Per-unit formulation: split the fleet's online awards among the producing units, so each
+    unit's share fits its own ramp within every deployment time and its own headroom (up: unit
+    MW − its output; down: its output − min MW). ``share[T, i, t]``: unit i's part of the
+    awards deployed within T minutes (non-decreasing in T)."""
+    g = x.case.gas_gen
+    pmin, pmax = gas_gen.min_output_mw(g), g.unit_mw
+    share = pyo.Var(tiers, m.U, m.T, within=pyo.NonNegativeReals)
+    setattr(m, f"unit_reserve_share_{direction}", share)
+    times = list(tiers)
+
+    def total(m, T, t):
+        within = [p for p in products if x.reserve_products[p].deployment_minutes <= T]
+        return sum(share[T, i, t] for i in m.U) == sum(online(p, t) for p in within)
+
+    def ramp(m, T, i, t):
+        cap = gas_gen.online_reserve_capability_mw(g, T)
+        return share[T, i, t] <= cap * m.unit_producing[i, t]
+
+    def nested(m, T, i, t):
+        k = times.index(T)
+        return pyo.Constraint.Skip if k == 0 else share[times[k - 1], i, t] <= share[T, i, t]
+
+    def headroom(m, i, t):
+        last = share[times[-1], i, t]
+        if direction == "up":
+            return last <= pmax * m.unit_producing[i, t] - m.unit_mw[i, t]
+        return last <= m.unit_mw[i, t] - pmin * m.unit_producing[i, t]
+
+    setattr(m, f"gen_unit_reserve_sum_{direction}", pyo.Constraint(tiers, m.T, rule=total))
+    setattr(m, f"gen_unit_reserve_ramp_{direction}", pyo.Constraint(tiers, m.U, m.T, rule=ramp))
+    setattr(m, f"gen_unit_reserve_nested_{direction}", pyo.Constraint(tiers, m.U, m.T, rule=nested))
+    setattr(m, f"gen_unit_reserve_headroom_{direction}", pyo.Constraint(m.U, m.T, rule=headroom))
 
 
 def _add_balances(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
