@@ -318,7 +318,12 @@ def _ensure_report(
         # validate the download before anything is cached: a wrong or broken file is never
         # stored under the year's name (it would fail every later run, offline too)
         data, url = _download(rep, year, source, timeout_s)
-        tidy = _validated_tidy(rep, data, year, url)
+        try:
+            tidy = _validated_tidy(rep, data, year, url)
+        except MarketDataError as exc:
+            raise MarketDataError(
+                f"{exc} Nothing was cached; check the download URL (FetchSource)."
+            ) from None
         _atomic_write(zip_path, data)
         _atomic_write(_sidecar(zip_path), f"{_sha256_hex(data)}  {zip_path.name}\n".encode())
     csv_bytes = tidy.to_csv(index=False, lineterminator="\n").encode("utf-8")
@@ -651,8 +656,7 @@ def _to_tidy(rep: _Report, frame: pd.DataFrame, year: int, zip_path: Path) -> pd
     if outside.any():
         raise MarketDataError(
             f"{zip_path}: holds operating days outside {year} (e.g. {start[outside][0]} UTC); "
-            f"it is not ERCOT's {year} {rep.product} report. Check the download URL template; "
-            "nothing was cached."
+            f"it is not ERCOT's {year} {rep.product} report."
         )
     out = pd.DataFrame(_local_labels(start))
     out[key_col] = keys.to_numpy()

@@ -193,7 +193,8 @@ def main() -> None:
     sorted_problems = state.sort_problems(problems)
 
     with st.container(border=True):
-        st.markdown(f"#### {edited.get('name', 'case')}")
+        # the name is shown once validated; before that only the file it came from
+        st.markdown(f"#### {case.name if case is not None else Path(loaded).name}")
         for row in ROWS:
             cols = st.columns([len(dict(LAYOUT)[s]) for s in row])
             for col, section in zip(cols, row, strict=True):
