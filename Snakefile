@@ -12,6 +12,11 @@ if not config:
     configfile: "config/config.yaml"
 
 
+# YAML reads an unquoted 2016-07-10 as a date: treat it as the text it was written as
+for _key in ("start", "end"):
+    if hasattr(config.get("market", {}).get(_key), "isoformat"):
+        config["market"][_key] = config["market"][_key].isoformat()
+
 validate(config, "workflow/schemas/config.schema.yaml")
 
 

@@ -3,11 +3,18 @@
 A case describes one data-center site over one horizon. ``Case.model_json_schema()`` is what
 ``dcpower schema`` prints; :func:`load_case` turns a JSON file into a validated :class:`Case` or
 raises :class:`CaseError` listing every problem with its JSON path and the fix.
+
+Every input is checked the same way wherever it comes from (``dcpower validate``/``run``, CLI
+overrides, the UI, the workflow): strict types (no bool or string where a number is expected),
+finite numbers only (``NaN``/``Infinity`` are rejected), an explicit minimum and maximum on every
+MW, MWh, MVA, $, minute and count field (the bound is named in the message), duplicate JSON keys
+and non-UTF-8 files rejected.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -27,18 +34,70 @@ DEFAULT_GEN_RATED_PF = 0.8
 #: project (no tariff figure); utilities bill poor PF in many ways — set your own.
 DEFAULT_EXCESS_REACTIVE_USD_PER_MVARH = 10.0
 
+# Upper bounds of the inputs, realistic for one data-center site; pydantic names the bound in
+# its message ("Input should be less than or equal to 10000").
+MAX_MW = 10_000.0  # load, BESS power, unit size, POI limits, ramp (MW/min)
+MAX_MVA = 20_000.0  # PCS and transformer ratings
+MAX_MWH = 200_000.0  # BESS energy and reserved energy
+MAX_USD_PER_MWH = 100_000.0  # fuel, curtailment, degradation; |export price adder| ≤ 10 000
+MAX_ADDER_USD_PER_MWH = 10_000.0
+MAX_VOLL_USD_PER_MWH = 1_000_000.0
+MAX_START_COST_USD = 10_000_000.0
+MAX_UNITS = 1_000
+MAX_MINUTES = 1_440.0  # start delay, ride-through: one day
+MAX_RESERVE_DURATION_H = 24.0
+MAX_FILL_STEPS = 10_000
+MAX_TIME_LIMIT_S = 7 * 86_400.0
+MAX_THREADS = 256
+MAX_WINDOW_DAYS = 366
+MAX_HORIZON_DAYS = 3_660  # ten years
+MIN_DATE, MAX_DATE = date(2000, 1, 1), date(2100, 12, 31)
+MAX_CASE_FILE_BYTES = 5_000_000
+
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: no bool→number, no "100"→100; allow_inf_nan=False: NaN/Infinity are errors.
+    # Dates and paths are parsed from strings per field (``_LaxStr``), nothing else is coerced.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
+
+
+def _date_text(v: Any) -> Any:
+    """Dates come as ISO strings (JSON) or date objects; a number is not a date."""
+    if isinstance(v, date) or (isinstance(v, str) and len(v) <= 32):
+        return v
+    raise ValueError("must be a date string YYYY-MM-DD")
+
+
+def _path_text(v: Any) -> Any:
+    if v is None or isinstance(v, Path) or (isinstance(v, str) and 0 < len(v) <= 4096):
+        return v
+    raise ValueError("must be a file path (a non-empty string)")
 
 
 class Horizon(_Strict):
     """Days modelled: ``start`` (inclusive) to ``end`` (exclusive), local dates in ``timezone``."""
 
-    start: date = Field(description="First local day modelled (inclusive), YYYY-MM-DD.")
-    end: date = Field(description="Local day after the last modelled day (exclusive), YYYY-MM-DD.")
+    start: date = Field(
+        strict=False,
+        ge=MIN_DATE,
+        le=MAX_DATE,
+        description="First local day modelled (inclusive), YYYY-MM-DD.",
+    )
+    end: date = Field(
+        strict=False,
+        ge=MIN_DATE,
+        le=MAX_DATE,
+        description="Local day after the last modelled day (exclusive), YYYY-MM-DD.",
+    )
     timestep_minutes: int = Field(60, description="Model timestep in minutes: 5, 15, 30 or 60.")
-    timezone: str = Field("America/Chicago", description="IANA zone of the local dates.")
+    timezone: str = Field(
+        "America/Chicago", max_length=64, description="IANA zone of the local dates."
+    )
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date_input(cls, v: Any) -> Any:
+        return _date_text(v)
 
     @field_validator("timestep_minutes")
     @classmethod
@@ -60,6 +119,10 @@ class Horizon(_Strict):
     def _order(self) -> Horizon:
         if self.end <= self.start:
             raise ValueError("horizon.end must be after horizon.start (end is exclusive)")
+        if (self.end - self.start).days > MAX_HORIZON_DAYS:
+            raise ValueError(
+                f"the horizon must be at most {MAX_HORIZON_DAYS} days; fix: shorten it"
+            )
         return self
 
 
@@ -67,7 +130,9 @@ class ReserveProductOverride(_Strict):
     """Per-case override of one catalogue entry; unset fields keep the ISO default."""
 
     direction: Literal["up", "down"] | None = None
-    duration_h: float | None = Field(None, gt=0, description="Hours storage must sustain, h.")
+    duration_h: float | None = Field(
+        None, gt=0, le=MAX_RESERVE_DURATION_H, description="Hours storage must sustain, h."
+    )
     eligible_resources: list[Literal["gen", "bess"]] | None = None
     deployment_minutes: float | None = Field(
         None, gt=0, le=240, description="Time to deliver the full award after deployment, min."
@@ -82,29 +147,43 @@ class ReserveProductOverride(_Strict):
 class Market(_Strict):
     """Where energy is bought/sold and which reserves are offered."""
 
-    iso: str = Field("ercot", description="ISO adapter name (built-in: 'ercot').")
-    settlement_point: str = Field(description="Settlement point, e.g. 'HB_NORTH'.")
+    iso: str = Field("ercot", max_length=64, description="ISO adapter name (built-in: 'ercot').")
+    settlement_point: str = Field(
+        min_length=1, max_length=64, description="Settlement point, e.g. 'HB_NORTH'."
+    )
     energy_market: Literal["dam", "rtm"] = Field("dam", description="Day-ahead or real-time.")
     reserve_products: list[str] = Field(
         description="Reserve products offered; [] means explicitly none (e.g. years without "
         "AS prices)."
     )
     export_price_adder_usd_per_mwh: float = Field(
-        0.0, description="Added to the energy price for exports, $/MWh (negative = haircut)."
+        0.0,
+        ge=-MAX_ADDER_USD_PER_MWH,
+        le=MAX_ADDER_USD_PER_MWH,
+        description="Added to the energy price for exports, $/MWh (negative = haircut).",
     )
     price_file: Path | None = Field(
-        None, description="Energy price file (CSV/Parquet, tidy or ISO native); default shipped."
+        None,
+        strict=False,
+        description="Energy price file (CSV/Parquet, tidy or ISO native); default shipped.",
     )
     reserve_price_file: Path | None = Field(
-        None, description="Reserve price file; default shipped."
+        None, strict=False, description="Reserve price file; default shipped."
     )
     fill_policy: Literal["error", "ffill", "interpolate"] = Field(
         "error", description="What to do with missing price intervals; default: error."
     )
-    max_fill_steps: int = Field(4, ge=0, description="Longest gap a fill policy may fill, steps.")
+    max_fill_steps: int = Field(
+        4, ge=0, le=MAX_FILL_STEPS, description="Longest gap a fill policy may fill, steps."
+    )
     reserve_catalogue_overrides: dict[str, ReserveProductOverride] = Field(
         default_factory=dict, description="Per-product overrides of the ISO reserve catalogue."
     )
+
+    @field_validator("price_file", "reserve_price_file", mode="before")
+    @classmethod
+    def _path_input(cls, v: Any) -> Any:
+        return _path_text(v)
 
     @field_validator("reserve_products")
     @classmethod
@@ -122,20 +201,30 @@ class Load(_Strict):
     rest, non-critical firm load at ``reliability.voll_noncritical_usd_per_mwh``.
     """
 
-    profile_mw: float | None = Field(None, ge=0, description="Flat load, MW.")
+    profile_mw: float | None = Field(None, ge=0, le=MAX_MW, description="Flat load, MW.")
     profile_file: Path | None = Field(
-        None, description="CSV/Parquet with a timestamp column and a MW column."
+        None, strict=False, description="CSV/Parquet with a timestamp column and a MW column."
     )
-    profile_column: str = Field("load_mw", description="Column of profile_file holding MW.")
+    profile_column: str = Field(
+        "load_mw", max_length=200, description="Column of profile_file holding MW."
+    )
     profile_timestamp_column: str = Field(
-        "timestamp", description="Column of profile_file holding ISO 8601 times (with offset/UTC)."
+        "timestamp",
+        max_length=200,
+        description="Column of profile_file holding ISO 8601 times with a UTC offset or Z "
+        "(times without an offset are rejected).",
     )
     critical_fraction: float = Field(ge=0, le=1, description="Share of load that is critical, -.")
     flexible_fraction: float = Field(0.0, ge=0, le=1, description="Curtailable share, -.")
     flexible_curtailment_usd_per_mwh: float = Field(
-        500.0, ge=0, description="Cost of curtailing flexible load, $/MWh."
+        500.0, ge=0, le=MAX_USD_PER_MWH, description="Cost of curtailing flexible load, $/MWh."
     )
     power_factor: float = Field(0.95, gt=0, le=1, description="Load power factor (lagging), -.")
+
+    @field_validator("profile_file", mode="before")
+    @classmethod
+    def _path_input(cls, v: Any) -> Any:
+        return _path_text(v)
 
     @model_validator(mode="after")
     def _source_and_split(self) -> Load:
@@ -149,8 +238,8 @@ class Load(_Strict):
 class Bess(_Strict):
     """Battery: PCS power, energy, efficiencies and SOC limits."""
 
-    power_mw: float = Field(ge=0, description="Charge/discharge power limit, MW.")
-    energy_mwh: float = Field(ge=0, description="Usable nameplate energy, MWh.")
+    power_mw: float = Field(ge=0, le=MAX_MW, description="Charge/discharge power limit, MW.")
+    energy_mwh: float = Field(ge=0, le=MAX_MWH, description="Usable nameplate energy, MWh.")
     charge_efficiency: float = Field(0.95, gt=0, le=1, description="One-way charge efficiency.")
     discharge_efficiency: float = Field(0.95, gt=0, le=1, description="One-way discharge eff.")
     soc_min_fraction: float = Field(0.0, ge=0, le=1, description="Physical SOC minimum, -.")
@@ -159,13 +248,19 @@ class Bess(_Strict):
     soc_final_min_fraction: float | None = Field(
         None, ge=0, le=1, description="SOC at horizon end at least this; default = initial."
     )
-    pcs_mva: float = Field(ge=0, description="Power-conversion-system apparent power rating, MVA.")
+    pcs_mva: float = Field(
+        ge=0, le=MAX_MVA, description="Power-conversion-system apparent power rating, MVA."
+    )
     market_soc_reserve_mwh: float = Field(
-        0.0, ge=0, description="Energy held back from market use above the physical minimum, MWh."
+        0.0,
+        ge=0,
+        le=MAX_MWH,
+        description="Energy held back from market use above the physical minimum, MWh.",
     )
     degradation_cost_usd_per_mwh: float = Field(
         DEFAULT_DEGRADATION_USD_PER_MWH,
         ge=0,
+        le=MAX_USD_PER_MWH,
         description="Wear cost per MWh of throughput (charge + discharge), $/MWh. Default 10: "
         "cell replacement ≈ 120 $/kWh over ≈ 6,000 full cycles (2 MWh of throughput per MWh "
         "of capacity and cycle) = 120,000 / 12,000; set your own from the cell warranty. "
@@ -186,17 +281,23 @@ class Bess(_Strict):
 class GasGen(_Strict):
     """Identical reciprocating/turbine gas units, committed as an integer count."""
 
-    units: int = Field(ge=0, description="Installed units.")
-    unit_mw: float = Field(ge=0, description="Rated output of one unit, MW.")
+    units: int = Field(ge=0, le=MAX_UNITS, description="Installed units.")
+    unit_mw: float = Field(ge=0, le=MAX_MW, description="Rated output of one unit, MW.")
     min_stable_fraction: float = Field(0.4, ge=0, le=1, description="Min stable output, -.")
     start_delay_minutes: float = Field(
-        10.0, ge=0, description="Time from start command to first output, minutes."
+        10.0, ge=0, le=MAX_MINUTES, description="Time from start command to first output, minutes."
     )
-    ramp_mw_per_min: float = Field(gt=0, description="Ramp rate of one unit, MW/min.")
-    fuel_cost_usd_per_mwh: float = Field(ge=0, description="Fuel + variable O&M, $/MWh.")
-    start_cost_usd: float = Field(0.0, ge=0, description="Cost of one start, $.")
+    ramp_mw_per_min: float = Field(gt=0, le=MAX_MW, description="Ramp rate of one unit, MW/min.")
+    fuel_cost_usd_per_mwh: float = Field(
+        ge=0, le=MAX_USD_PER_MWH, description="Fuel + variable O&M, $/MWh."
+    )
+    start_cost_usd: float = Field(
+        0.0, ge=0, le=MAX_START_COST_USD, description="Cost of one start, $."
+    )
     min_power_factor: float = Field(0.8, gt=0, le=1, description="Min PF at the terminals, -.")
-    initial_units_online: int = Field(0, ge=0, description="Units producing at horizon start.")
+    initial_units_online: int = Field(
+        0, ge=0, le=MAX_UNITS, description="Units producing at horizon start."
+    )
     rated_power_factor: float = Field(
         DEFAULT_GEN_RATED_PF,
         gt=0,
@@ -215,8 +316,8 @@ class GasGen(_Strict):
 class Poi(_Strict):
     """Point of interconnection: MW caps and minimum power factor of the exchange."""
 
-    import_limit_mw: float = Field(ge=0, description="Maximum import, MW.")
-    export_limit_mw: float = Field(ge=0, description="Maximum export, MW.")
+    import_limit_mw: float = Field(ge=0, le=MAX_MW, description="Maximum import, MW.")
+    export_limit_mw: float = Field(ge=0, le=MAX_MW, description="Maximum export, MW.")
     min_power_factor: float = Field(0.95, gt=0, le=1, description="Min PF of the exchange, -.")
     power_factor_rule: Literal["penalty", "hard"] = Field(
         "penalty",
@@ -226,6 +327,7 @@ class Poi(_Strict):
     excess_reactive_cost_usd_per_mvarh: float = Field(
         DEFAULT_EXCESS_REACTIVE_USD_PER_MVARH,
         ge=0,
+        le=MAX_USD_PER_MWH,
         description="Cost of MVArh at the POI beyond the PF limit, $/MVArh (default 10: an "
         "assumption, not a tariff figure; set your utility's).",
     )
@@ -234,7 +336,7 @@ class Poi(_Strict):
 class Transformer(_Strict):
     """Main step-down transformer between POI and the site bus."""
 
-    rating_mva: float = Field(gt=0, description="Apparent power rating, MVA.")
+    rating_mva: float = Field(gt=0, le=MAX_MVA, description="Apparent power rating, MVA.")
     polygon_facets: int = Field(
         16, ge=4, le=128, description="Facets K of the inscribed polygon for MVA circles."
     )
@@ -243,12 +345,20 @@ class Transformer(_Strict):
 class Reliability(_Strict):
     """Value of lost load, ride-through and N+1."""
 
-    voll_critical_usd_per_mwh: float = Field(ge=0, description="VoLL of critical load, $/MWh.")
+    voll_critical_usd_per_mwh: float = Field(
+        ge=0, le=MAX_VOLL_USD_PER_MWH, description="VoLL of critical load, $/MWh."
+    )
     voll_noncritical_usd_per_mwh: float = Field(
-        2000.0, ge=0, description="VoLL of non-critical, non-flexible load, $/MWh."
+        2000.0,
+        ge=0,
+        le=MAX_VOLL_USD_PER_MWH,
+        description="VoLL of non-critical, non-flexible load, $/MWh.",
     )
     ride_through_minutes: float = Field(
-        0.0, ge=0, description="Minutes the BESS must carry critical load alone, minutes."
+        0.0,
+        ge=0,
+        le=MAX_MINUTES,
+        description="Minutes the BESS must carry critical load alone, minutes.",
     )
     n_plus_1: bool = Field(True, description="Enforce islanded N+1 for the critical load.")
 
@@ -257,16 +367,22 @@ class Solver(_Strict):
     """HiGHS options."""
 
     mip_rel_gap: float = Field(1e-3, ge=0, le=1, description="Relative MIP gap, -.")
-    time_limit_s: float = Field(300.0, gt=0, description="Wall-clock limit, s.")
-    threads: int = Field(1, ge=1, description="HiGHS threads.")
+    time_limit_s: float = Field(
+        300.0, gt=0, le=MAX_TIME_LIMIT_S, description="Wall-clock limit, s."
+    )
+    threads: int = Field(1, ge=1, le=MAX_THREADS, description="HiGHS threads.")
     relax_integrality: bool = Field(False, description="Solve the LP relaxation instead.")
     method: Literal["auto", "monolithic", "rolling_horizon"] = Field(
         "auto",
         description="monolithic: one MILP; rolling_horizon: windows with look-ahead; auto: "
         "monolithic up to 14 days, rolling beyond.",
     )
-    window_days: int = Field(7, ge=1, description="Rolling-horizon window kept per solve, days.")
-    lookahead_days: int = Field(1, ge=0, description="Rolling-horizon look-ahead, days.")
+    window_days: int = Field(
+        7, ge=1, le=MAX_WINDOW_DAYS, description="Rolling-horizon window kept per solve, days."
+    )
+    lookahead_days: int = Field(
+        1, ge=0, le=MAX_WINDOW_DAYS, description="Rolling-horizon look-ahead, days."
+    )
     selective_binaries: bool = Field(
         True,
         description="Battery-mode and grid-direction binaries only at steps where a relaxed "
@@ -277,7 +393,7 @@ class Solver(_Strict):
 class Case(_Strict):
     """A complete dispatch case."""
 
-    name: str = Field(min_length=1, description="Case name (used in outputs).")
+    name: str = Field(min_length=1, max_length=200, description="Case name (used in outputs).")
     horizon: Horizon
     market: Market
     load: Load
@@ -312,29 +428,57 @@ class CaseError(ValueError):
 _FIXES = {
     "missing": "add this field",
     "extra_forbidden": "remove it or check its spelling (see `dcpower schema`)",
+    "finite_number": "give a finite number (NaN and Infinity are not allowed)",
+    "float_type": "give a JSON number (not a string, not true/false)",
+    "int_type": "give a whole JSON number (not a string, not true/false, not 2.0)",
+    "bool_type": "give true or false",
+    "string_type": "give a JSON string",
 }
 
 
-def _problems(exc: ValidationError) -> list[tuple[str, str]]:
+def _echo(value: Any) -> str | None:
+    """A short, safe rendering of a rejected value (numbers, booleans, short strings only)."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int):
+        return repr(value)
+    if isinstance(value, float):
+        return repr(value) if math.isfinite(value) else str(value)
+    if isinstance(value, str) and len(value) <= 40 and value.isprintable():
+        return repr(value)
+    return None
+
+
+def _problems(exc: ValidationError, echo: bool = True) -> list[tuple[str, str]]:
     out = []
     for err in exc.errors():
         path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         fix = _FIXES.get(err["type"])
-        if err["type"] not in _FIXES and "input" in err and not isinstance(err["input"], dict):
-            msg += f" (got {err['input']!r})"
+        shown = _echo(err.get("input")) if echo and err["type"] != "extra_forbidden" else None
+        if shown is not None and err["type"] != "missing":
+            msg += f" (got {shown})"
         out.append((path, f"{msg}; fix: {fix}" if fix else msg))
     return out
 
 
 def case_from_dict(
-    data: dict[str, Any], source: str = "<case>", base_dir: Path | None = None
+    data: dict[str, Any],
+    source: str = "<case>",
+    base_dir: Path | None = None,
+    *,
+    echo_input: bool = True,
 ) -> Case:
-    """Validate a case dict; relative file paths resolve against ``base_dir``."""
+    """Validate a case dict; relative file paths resolve against ``base_dir``.
+
+    ``echo_input=False`` leaves rejected values out of the messages (the UI).
+    """
+    if not isinstance(data, dict):
+        raise CaseError(source, [("$", "a case must be a JSON object")])
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
-        raise CaseError(source, _problems(exc)) from None
+        raise CaseError(source, _problems(exc, echo_input)) from None
     return resolve_paths(case, base_dir) if base_dir else case
 
 
@@ -354,20 +498,128 @@ def resolve_paths(case: Case, base_dir: Path) -> Case:
     return case.model_copy(update={"market": market, "load": load})
 
 
-def load_case(path: str | Path) -> Case:
+def _no_constant(name: str) -> float:
+    # NaN / Infinity / -Infinity are not JSON; keep them as floats so the schema names the field
+    return float(name.replace("Infinity", "inf"))
+
+
+class _Pairs(dict):
+    """A JSON object that remembers the keys it saw twice."""
+
+    duplicates: list[str]
+
+
+def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = _Pairs()
+    obj.duplicates = []
+    for key, value in pairs:
+        if key in obj and key not in obj.duplicates:
+            obj.duplicates.append(key)
+        obj[key] = value
+    return obj
+
+
+def _plain(node: Any, path: str, dups: list[tuple[str, str]]) -> Any:
+    """Plain dicts/lists from the parsed tree; duplicate keys reported with their path."""
+    if isinstance(node, dict):
+        for key in getattr(node, "duplicates", []):
+            dups.append(
+                (
+                    f"{path}.{key}",
+                    "duplicate key: the object lists it more than once; fix: keep one",
+                )
+            )
+        return {k: _plain(v, f"{path}.{k}", dups) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v, f"{path}[{i}]", dups) for i, v in enumerate(node)]
+    return node
+
+
+def parse_json_text(raw: bytes, source: str) -> Any:
+    """Strict JSON: UTF-8 (a BOM is allowed), no duplicate keys; raises CaseError.
+
+    ``NaN``/``Infinity`` are parsed so that the schema can name the field they are in.
+    """
+    if len(raw) > MAX_CASE_FILE_BYTES:
+        raise CaseError(
+            source,
+            [("$", f"file is larger than {MAX_CASE_FILE_BYTES} bytes; fix: give a case JSON")],
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CaseError(
+            source,
+            [
+                (
+                    "$",
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                    "fix: save the file as UTF-8",
+                )
+            ],
+        ) from None
+    try:
+        data = json.loads(text, object_pairs_hook=_pairs_hook, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise CaseError(
+            source, [("$", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
+        ) from None
+    except RecursionError:
+        raise CaseError(source, [("$", "JSON nested too deeply; fix: give a case JSON")]) from None
+    dups: list[tuple[str, str]] = []
+    data = _plain(data, "$", dups)
+    if dups:
+        raise CaseError(source, dups)
+    return data
+
+
+def load_case(path: str | Path, *, echo_input: bool = True) -> Case:
     """Read and validate a case JSON file; raises CaseError naming every problem."""
     path = Path(path)
     if not path.is_file():
         raise CaseError(str(path), [("$", "file not found; fix: check the path")])
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        raw = path.read_bytes()
+    except OSError as exc:
         raise CaseError(
-            str(path), [("$", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
+            str(path), [("$", f"cannot read the file ({exc.strerror}); fix: check permissions")]
         ) from None
+    data = parse_json_text(raw, str(path))
     if not isinstance(data, dict):
         raise CaseError(str(path), [("$", "a case must be a JSON object")])
-    return case_from_dict(data, source=str(path), base_dir=path.parent)
+    return case_from_dict(data, source=str(path), base_dir=path.parent, echo_input=echo_input)
+
+
+#: command-line option of each solver override (for messages)
+SOLVER_OVERRIDE_OPTIONS = {
+    "mip_rel_gap": "--mip-gap",
+    "time_limit_s": "--time-limit",
+    "threads": "--threads",
+}
+
+
+def with_solver_overrides(case: Case, source: str = "<overrides>", **overrides: Any) -> Case:
+    """``case`` with solver options replaced, validated by the same schema as the case file.
+
+    ``None`` values are ignored. Raises CaseError naming ``$.solver.<field>`` and the
+    command-line option, e.g. ``$.solver.threads (--threads)``.
+    """
+    given = {k: v for k, v in overrides.items() if v is not None}
+    if not given:
+        return case
+    data = case.solver.model_dump()
+    data.update(given)
+    try:
+        solver = Solver.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for path, msg in _problems(exc):
+            field_name = path.removeprefix("$.").split(".")[0]
+            option = SOLVER_OVERRIDE_OPTIONS.get(field_name)
+            label = f"$.solver.{field_name}" + (f" ({option})" if option else "")
+            problems.append((label, msg))
+        raise CaseError(source, problems) from None
+    return case.model_copy(update={"solver": solver})
 
 
 def case_json_schema() -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Command line: ``dcpower run|validate|schema``.
 
-Exit codes: 0 success; 2 bad input (case, market data, load file) — nothing written;
-3 infeasible case (message names the conflicting constraint families and timesteps);
-4 solver returned no solution.
+Exit codes: 0 success; 2 bad input (case, market data, load file, an output path that cannot
+be written or would overwrite an input) — nothing written; 3 infeasible case (message names the
+conflicting constraint families and timesteps); 4 solver returned no solution; 130 interrupted
+(Ctrl-C) — nothing written.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
-from dcpower.case import CaseError, case_json_schema, load_case
+from dcpower.case import Case, CaseError, case_json_schema, load_case, with_solver_overrides
 from dcpower.iso.base import MarketDataError
 from dcpower.resources.load import LoadProfileError
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,13 +53,22 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, help="override solver.threads")
     run.add_argument("--data-dir", type=Path, help="ISO data folder (default: shipped data)")
     run.add_argument("-v", "--verbose", action="store_true")
-    val = sub.add_parser("validate", help="check a case file and list every problem")
+    val = sub.add_parser(
+        "validate",
+        help="check a case file and its data (market prices, load file) and list every problem",
+    )
     val.add_argument("case", type=Path)
+    val.add_argument("--data-dir", type=Path, help="ISO data folder (default: shipped data)")
     sub.add_parser("schema", help="print the case JSON Schema")
     ui = sub.add_parser("ui", help="start the Streamlit UI (needs the 'ui' extra)")
     ui.add_argument("--port", type=int, default=8501, help="server port (default 8501)")
     ui.add_argument("--headless", action="store_true", help="do not open a browser (servers, CI)")
-    ui.add_argument("--address", help="address to listen on (default: Streamlit's)")
+    ui.add_argument(
+        "--address",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 exposes the "
+        "UI to the network)",
+    )
     ui.add_argument("--case", type=Path, help="case file the Case page opens first")
     return p
 
@@ -75,8 +89,7 @@ def _ui(args: argparse.Namespace) -> int:
     cmd += ["--server.port", str(args.port)]
     cmd += ["--server.headless", "true" if args.headless else "false"]
     cmd += ["--browser.gatherUsageStats", "false"]
-    if args.address:
-        cmd += ["--server.address", args.address]
+    cmd += ["--server.address", args.address]
     env = dict(os.environ)
     if args.case is not None:
         env[ENV_DEFAULT_CASE] = str(args.case.resolve())
@@ -91,34 +104,95 @@ def _ui(args: argparse.Namespace) -> int:
             return proc.wait()
 
 
+def _inputs_of(case: Case, case_path: Path) -> list[Path]:
+    """Files a run reads: outputs must never be one of them."""
+    files = [case_path, case.market.price_file, case.market.reserve_price_file]
+    files.append(case.load.profile_file)
+    return [Path(f) for f in files if f is not None]
+
+
+def _print_problems(source: str, problems: list[tuple[str, str]]) -> None:
+    print(f"error: {CaseError(source, problems)}", file=sys.stderr)
+
+
+class _Interrupt:
+    """SIGINT → KeyboardInterrupt, remembered: a solver that swallows the interrupt and returns
+    "no solution" is still reported as interrupted (exit 130), not as a solver failure."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._old: Any = None
+
+    def __enter__(self) -> _Interrupt:
+        if threading.current_thread() is threading.main_thread():
+            self._old = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        raise KeyboardInterrupt
+
+    def __exit__(self, *exc: object) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+
+
+def _interrupted(what: str) -> int:
+    print(f"interrupted: {what}; no output was written", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
 def _run(args: argparse.Namespace) -> int:
-    from dcpower.results import write_json_atomic, write_parquet_tables
+    from dcpower.results import OutputError, describe_os_error, plan_outputs, write_output_set
     from dcpower.runner import InfeasibleCaseError, SolverFailedError, run_case
 
-    try:
-        case = load_case(args.case)
-        results = run_case(
-            case,
-            relax=True if args.relax_integrality else None,
-            mip_rel_gap=args.mip_gap,
-            time_limit_s=args.time_limit,
-            threads=args.threads,
-            data_dir=args.data_dir,
-            lp_bound=args.lp_bound,
-            proven_bound=args.proven_bound,
-        )
-    except (CaseError, MarketDataError, LoadProfileError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except InfeasibleCaseError as exc:
-        print(f"error: {args.case}: {exc}", file=sys.stderr)
-        return EXIT_INFEASIBLE
-    except SolverFailedError as exc:
-        print(f"error: {args.case}: {exc}", file=sys.stderr)
-        return EXIT_SOLVER
-    if args.parquet:
-        write_parquet_tables(results, args.parquet)
-    write_json_atomic(results, args.out)
+    with _Interrupt() as interrupt:
+        try:
+            case = load_case(args.case)
+            case = with_solver_overrides(
+                case,
+                str(args.case),
+                mip_rel_gap=args.mip_gap,
+                time_limit_s=args.time_limit,
+                threads=args.threads,
+            )
+            plan = plan_outputs(
+                args.out,
+                args.parquet,
+                _inputs_of(case, args.case),
+                protected_dirs=[_market_data_dir(args.data_dir)],
+            )
+            results = run_case(
+                case,
+                relax=True if args.relax_integrality else None,
+                data_dir=args.data_dir,
+                lp_bound=args.lp_bound,
+                proven_bound=args.proven_bound,
+            )
+            if interrupt.seen:
+                return _interrupted(str(args.case))
+            write_output_set(results, plan)
+        except KeyboardInterrupt:
+            return _interrupted(str(args.case))
+        except (CaseError, MarketDataError, LoadProfileError, OutputError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except InfeasibleCaseError as exc:
+            print(f"error: {args.case}: {exc}", file=sys.stderr)
+            return EXIT_INFEASIBLE
+        except SolverFailedError as exc:
+            if interrupt.seen:
+                return _interrupted(str(args.case))
+            print(f"error: {args.case}: {exc}", file=sys.stderr)
+            return EXIT_SOLVER
+        except OSError as exc:
+            print(
+                f"error: cannot write {describe_os_error(exc)}; nothing was changed",
+                file=sys.stderr,
+            )
+            return EXIT_BAD_INPUT
+    for path in plan.removed_orphans:
+        print(f"note: removed {path}, left by an earlier run that was killed", file=sys.stderr)
     s, econ = results["solver"], results["economics"]
     print(
         f"{case.name}: {s['status']} net value {econ['net_value_usd']:,.2f} $ "
@@ -126,10 +200,38 @@ def _run(args: argparse.Namespace) -> int:
         f"solve {s['solve_seconds']:.2f} s; {s['n_rows']} rows, {s['n_columns']} columns, "
         f"{s['n_integer']} integer) → {args.out}"
     )
-    if s.get("warning"):
-        print(f"warning: {s['warning']}", file=sys.stderr)
+    for w in results.get("warnings", []):
+        print(f"warning: {w}", file=sys.stderr)
     for v in results["verification"]["violations"]:
         print(f"warning: invariant violated: {v}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _market_data_dir(data_dir: Path | None) -> Path:
+    if data_dir is not None:
+        return data_dir
+    from dcpower.iso.ercot import DEFAULT_DATA_DIR
+
+    return Path(DEFAULT_DATA_DIR)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """The checks of `run` without the solve: schema, overrides, market data, load, precheck."""
+    from dcpower.runner import input_problems
+
+    with _Interrupt():
+        try:
+            case = load_case(args.case)
+            problems = input_problems(case, args.data_dir)
+        except KeyboardInterrupt:
+            return _interrupted(str(args.case))
+        except CaseError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if problems:
+        _print_problems(str(args.case), problems)
+        return EXIT_BAD_INPUT
+    print(f"{args.case}: valid case {case.name!r} (market data and load cover the horizon)")
     return EXIT_OK
 
 
@@ -158,13 +260,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "ui":
         return _ui(args)
     if args.command == "validate":
-        try:
-            case = load_case(args.case)
-        except CaseError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        print(f"{args.case}: valid case {case.name!r}")
-        return EXIT_OK
+        return _validate(args)
     return _run(args)
 
 

@@ -7,11 +7,18 @@ the objective), ``explainability`` (binding constraints per timestep and per fam
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import hashlib
 import json
 import math
 import os
+import re
+import shutil
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +60,10 @@ def records_to_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write via a temporary file in the same folder, then rename over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # the pid in the name lets a later run remove it if this process dies before the rename
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent
+    )
     os.close(fd)
     umask = os.umask(0)
     os.umask(umask)
@@ -107,3 +117,266 @@ def write_parquet_tables(results: dict[str, Any], out_dir: str | Path) -> list[P
         write_parquet_atomic(df, path)
         paths.append(path)
     return paths
+
+
+# --------------------------------------------------------------------------- output sets
+
+PARQUET_TABLES = ("dispatch.parquet", "electrical.parquet", "binding.parquet")
+_STAGING_PREFIX = ".dcpower-staging-"
+_STAGING_RE = re.compile(r"^\.dcpower-staging-(\d+)-")
+_TMP_RE = re.compile(r"^\..+\.(\d+)\.[A-Za-z0-9_]+\.tmp$")
+_LEGACY_TMP_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+_LEGACY_TMP_AGE_S = 86_400.0
+
+
+class OutputError(ValueError):
+    """An output cannot be written where asked; the message names the path and the fix."""
+
+
+@dataclass
+class OutputPlan:
+    """Where one run writes: the results JSON and, optionally, a folder of Parquet tables."""
+
+    json_path: Path
+    parquet_dir: Path | None = None
+    removed_orphans: list[Path] = field(default_factory=list)
+
+    def targets(self) -> list[Path]:
+        tables = [self.parquet_dir / t for t in PARQUET_TABLES] if self.parquet_dir else []
+        return [*tables, self.json_path]
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def cleanup_orphans(folder: Path) -> list[Path]:
+    """Remove temporary files and staging folders that a killed run left in ``folder``.
+
+    Only entries whose writer process no longer exists (the pid in their name), or legacy
+    temporary files older than a day, are removed; a concurrent run's files are left alone.
+    """
+    removed: list[Path] = []
+    if not folder.is_dir():
+        return removed
+    now = time.time()
+    for entry in folder.iterdir():
+        name = entry.name
+        orphan = False
+        m = _STAGING_RE.match(name) if entry.is_dir() else _TMP_RE.match(name)
+        if m is not None:
+            orphan = not _pid_alive(int(m.group(1)))
+        elif entry.is_file() and _LEGACY_TMP_RE.match(name):
+            with contextlib.suppress(OSError):
+                orphan = now - entry.stat().st_mtime > _LEGACY_TMP_AGE_S
+        else:
+            continue
+        if not orphan:
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+            removed.append(entry)
+    return removed
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
+
+
+def _nearest_existing(path: Path) -> Path:
+    p = path
+    while not p.exists() and p != p.parent:
+        p = p.parent
+    return p
+
+
+def _check_writable_folder(folder: Path, label: str) -> None:
+    """``folder`` exists and takes new files, or can be created (an existing ancestor does)."""
+    base = _nearest_existing(folder)
+    if not base.is_dir():
+        raise OutputError(
+            f"{label}: {base} is a file, so the folder {folder} cannot be created; fix: choose "
+            "another output path"
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".dcpower-probe.{os.getpid()}.", dir=base)
+    except OSError as exc:
+        raise OutputError(
+            f"{label}: cannot write in {base} ({exc.strerror}); fix: choose a writable folder "
+            "or fix its permissions"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+
+
+def _check_name_lengths(path: Path, label: str) -> None:
+    base = _nearest_existing(path.parent)
+    try:
+        name_max = os.pathconf(base, "PC_NAME_MAX")
+        path_max = os.pathconf(base, "PC_PATH_MAX")
+    except (OSError, ValueError):
+        name_max, path_max = 255, 4096
+    # the longest name written is the temporary file's: "." + name + ".<pid>.<8 chars>.tmp"
+    base_parts = len(base.parts)
+    new_parts = path.parts[base_parts:] if path.parts[:base_parts] == base.parts else path.parts
+    longest = max((len(os.fsencode(part)) for part in new_parts), default=0)
+    if longest + 32 > name_max or len(os.fsencode(str(path.resolve()))) + 32 > path_max:
+        raise OutputError(
+            f"{label}: {path} is too long for the file system (names up to {name_max - 32} "
+            f"bytes, paths up to {path_max - 32}); fix: choose a shorter path"
+        )
+
+
+def plan_outputs(
+    json_path: str | Path,
+    parquet_dir: str | Path | None,
+    inputs: Iterable[Path],
+    protected_dirs: Iterable[Path] = (),
+) -> OutputPlan:
+    """Check, before any solve, that the outputs can be written and overwrite no input.
+
+    ``inputs`` are files the run reads (case, price, load files): no output may be one of them.
+    ``protected_dirs`` (e.g. the shipped market data) receive no output. Orphaned temporary
+    files of earlier, killed runs are removed from the output folders. Raises OutputError.
+    """
+    plan = OutputPlan(Path(json_path), Path(parquet_dir) if parquet_dir is not None else None)
+    inputs = [Path(p) for p in inputs if p is not None]
+    _check_name_lengths(plan.json_path, "--out")
+    if plan.parquet_dir is not None:
+        _check_name_lengths(plan.parquet_dir / PARQUET_TABLES[1], "--parquet")
+    if plan.json_path.is_dir() or str(json_path).endswith(os.sep):
+        raise OutputError(
+            f"--out: {plan.json_path} is a folder; fix: give the results file, e.g. "
+            f"{plan.json_path / 'results.json'}"
+        )
+    if plan.parquet_dir is not None and plan.parquet_dir.exists() and not plan.parquet_dir.is_dir():
+        raise OutputError(
+            f"--parquet: {plan.parquet_dir} is a file; fix: give a folder for the Parquet tables"
+        )
+    labels = {plan.json_path: "--out"}
+    if plan.parquet_dir is not None:
+        labels.update({plan.parquet_dir / t: "--parquet" for t in PARQUET_TABLES})
+        if any(_same_file(plan.json_path, t) for t in plan.targets()[:-1]):
+            raise OutputError(
+                f"--out: {plan.json_path} is also one of the Parquet tables; fix: choose another "
+                "results file name"
+            )
+    for target, label in labels.items():
+        for src in inputs:
+            if _same_file(target, src):
+                raise OutputError(
+                    f"{label}: {target} is an input of this run ({src}); writing it would destroy "
+                    "the input; fix: choose another output path"
+                )
+        for d in protected_dirs:
+            d = Path(d).resolve()
+            if d in target.resolve().parents:
+                raise OutputError(
+                    f"{label}: {target} lies in the market data folder {d}; fix: write results "
+                    "elsewhere (e.g. results/)"
+                )
+        if target.is_dir():
+            raise OutputError(f"{label}: {target} is a folder; fix: remove it or choose another")
+    _check_writable_folder(plan.json_path.parent, "--out")
+    if plan.parquet_dir is not None:
+        _check_writable_folder(plan.parquet_dir, "--parquet")
+    for folder in {t.parent for t in plan.targets()}:
+        plan.removed_orphans += cleanup_orphans(folder)
+    return plan
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _backup(final: Path, stage: Path) -> Path | None:
+    """Keep the previous version of ``final`` (hard link, else copy) for a rollback."""
+    if not final.exists():
+        return None
+    backup = stage / f"previous-{final.name}"
+    try:
+        os.link(final, backup)
+    except OSError:
+        shutil.copy2(final, backup)
+    return backup
+
+
+def write_output_set(results: dict[str, Any], plan: OutputPlan) -> list[Path]:
+    """Write the results JSON (and Parquet tables) as one consistent set.
+
+    Every file is first written into a staging folder beside its destination; only when all
+    are written are they renamed into place, Parquet first and the JSON last. The JSON carries
+    ``outputs.parquet_tables`` (name → SHA-256), so it names the exact tables it belongs to. If
+    anything fails (or Ctrl-C) before the last rename, the files already renamed are rolled back
+    to their previous versions and the staging folders removed: the old set stays, whole.
+    Raises OSError (the caller names the path).
+    """
+    token = f"{_STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
+    stages: dict[Path, Path] = {}
+
+    def stage_for(final: Path) -> Path:
+        folder = final.parent
+        if folder not in stages:
+            folder.mkdir(parents=True, exist_ok=True)
+            stages[folder] = folder / token
+            stages[folder].mkdir()
+        return stages[folder]
+
+    moves: list[tuple[Path, Path]] = []  # (staged, final), in commit order
+    committed: list[tuple[Path, Path | None]] = []  # (final, backup)
+    try:
+        doc = dict(results)
+        if plan.parquet_dir is not None:
+            stage = stage_for(plan.parquet_dir / PARQUET_TABLES[0])
+            staged = write_parquet_tables(results, stage)
+            moves += [(p, plan.parquet_dir / p.name) for p in staged]
+            doc["outputs"] = {
+                "parquet_dir": str(plan.parquet_dir),
+                "parquet_tables": {p.name: _sha256_file(p) for p in staged},
+            }
+        staged_json = stage_for(plan.json_path) / plan.json_path.name
+        write_json_atomic(doc, staged_json)
+        moves.append((staged_json, plan.json_path))
+        for staged, final in moves:
+            backup = _backup(final, stages[final.parent])
+            os.replace(staged, final)
+            committed.append((final, backup))
+    except BaseException:
+        for final, backup in reversed(committed):
+            with contextlib.suppress(OSError):
+                if backup is not None:
+                    os.replace(backup, final)
+                else:
+                    final.unlink()
+        raise
+    finally:
+        for stage in stages.values():
+            shutil.rmtree(stage, ignore_errors=True)
+    return [final for _, final in moves]
+
+
+def describe_os_error(exc: OSError) -> str:
+    """``path: reason`` of an OSError (the path it concerns when known)."""
+    path = exc.filename if exc.filename is not None else "?"
+    reason = exc.strerror or errno.errorcode.get(exc.errno or 0, "") or str(exc)
+    return f"{path}: {reason}"

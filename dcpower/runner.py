@@ -19,16 +19,22 @@ import numpy as np
 import pandas as pd
 
 from dcpower import __version__
-from dcpower.case import Case, CaseError
+from dcpower.case import Case, CaseError, with_solver_overrides
 from dcpower.economics import economics_from_dispatch
 from dcpower.invariants import check_invariants
-from dcpower.iso.base import MarketData, MarketRequest, apply_catalogue_overrides, get_adapter
+from dcpower.iso.base import (
+    MarketData,
+    MarketDataError,
+    MarketRequest,
+    apply_catalogue_overrides,
+    get_adapter,
+)
 from dcpower.optimization import bounds, dispatch_milp, explain, strategies
 from dcpower.optimization.inputs import DispatchInputs, build_inputs
 from dcpower.optimization.solve import SolveStatus, solve_model
 from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
-from dcpower.resources.load import build_load_segments
+from dcpower.resources.load import LoadProfileError, build_load_segments
 from dcpower.results import RESULTS_SCHEMA_VERSION, frame_to_records
 
 logger = logging.getLogger(__name__)
@@ -220,6 +226,34 @@ def prepare_inputs(case: Case, data_dir: Path | None = None) -> DispatchInputs:
     return _market_and_inputs(case, data_dir)[1]
 
 
+def input_problems(case: Case, data_dir: Path | None = None) -> list[tuple[str, str]]:
+    """Every problem of a valid case's data, without solving: market data coverage, the load
+    profile and the by-construction checks of :func:`precheck`, as (where, message) pairs.
+
+    ``dcpower validate`` reports these; ``dcpower run`` fails on the same ones (exit 2).
+    """
+    problems: list[tuple[str, str]] = []
+    market = None
+    try:
+        market = load_market(case, data_dir)
+    except MarketDataError as exc:
+        problems.append(("$.market", str(exc)))
+    start, end = horizon_utc(case)
+    index = (
+        market.energy_price_usd_per_mwh.index
+        if market is not None
+        else pd.date_range(start, end, freq=f"{case.horizon.timestep_minutes}min", inclusive="left")
+    )
+    load = None
+    try:
+        load = build_load_segments(case.load, index)
+    except LoadProfileError as exc:
+        problems.append(("$.load.profile_file", str(exc)))
+    if market is not None and load is not None:
+        problems += precheck(build_inputs(case, market, load))
+    return problems
+
+
 def run_case(
     case: Case,
     *,
@@ -243,12 +277,16 @@ def run_case(
     when no dispatch satisfies every constraint, SolverFailedError when HiGHS finds none in time.
     """
     started = time.perf_counter()
+    # overrides go through the case schema (CaseError names the field and the option)
+    case = with_solver_overrides(
+        case, case.name, mip_rel_gap=mip_rel_gap, time_limit_s=time_limit_s, threads=threads
+    )
     market, x = _market_and_inputs(case, data_dir)
     relax = case.solver.relax_integrality if relax is None else relax
     opts = {
-        "mip_rel_gap": case.solver.mip_rel_gap if mip_rel_gap is None else mip_rel_gap,
-        "time_limit_s": case.solver.time_limit_s if time_limit_s is None else time_limit_s,
-        "threads": case.solver.threads if threads is None else threads,
+        "mip_rel_gap": case.solver.mip_rel_gap,
+        "time_limit_s": case.solver.time_limit_s,
+        "threads": case.solver.threads,
     }
     method = method or choose_method(case)
     selective = case.solver.selective_binaries
@@ -396,7 +434,48 @@ def assemble_results(
     results["solver"]["wall_seconds"] = wall_s
     _gap_to_lp_bound(results)
     results["verification"] = {"violations": check_invariants(results)}
+    results["warnings"] = result_warnings(results, dispatch)
     return results
+
+
+#: unserved critical energy above this (MWh) is reported as shed
+SHED_TOLERANCE_MWH = 1e-6
+
+
+def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str]:
+    """What a user must not miss in a solved case: critical load shed, a gap above the one
+    asked for, a time limit that stopped a solve (the status alone may read "optimal")."""
+    out: list[str] = []
+    s = results["solver"]
+    shed = results["economics"]["energy_mwh"]["critical_unserved_mwh"]
+    if shed > SHED_TOLERANCE_MWH:
+        steps = dispatch.index[dispatch["critical_unserved_mw"].to_numpy() > 1e-6]
+        first = steps[0].strftime("%Y-%m-%dT%H:%MZ") if len(steps) else "?"
+        out.append(
+            f"critical load shed: {shed:,.3f} MWh unserved in {len(steps)} step(s), first at "
+            f"{first}; the dispatch pays VoLL for it; check the POI import limit, gas units, "
+            "BESS and reliability settings"
+        )
+    requested = s.get("mip_rel_gap_requested")
+    gap = s.get("mip_gap")
+    if (
+        not s.get("relaxed_integrality")
+        and gap is not None
+        and requested is not None
+        and gap > requested * 1.01 + 1e-9  # 1 %: HiGHS's own gap rounding
+    ):
+        out.append(
+            f"final MIP gap {gap:.4%} exceeds the requested {requested:.4%}; the dispatch may "
+            "be this far from the optimum; fix: raise solver.time_limit_s"
+        )
+    if s.get("time_limit_reached") or s.get("windows_time_limited"):
+        windows = s.get("windows_time_limited") or 0
+        where = f" in {windows} window(s)" if windows else ""
+        out.append(
+            f"the time limit of {s.get('time_limit_s', 0):g} s stopped the solve{where} before "
+            "the requested gap was proven; fix: raise solver.time_limit_s"
+        )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from dcpower.case import Case, load_case
+from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.outage import OutageSite, survival_by_start, survival_summary
 from dcpower.resources import bess as bess_model
 from dcpower.results import records_to_frame
@@ -105,10 +106,9 @@ def scenario_case(base: Case, sizes: dict[str, Any], config: dict[str, Any]) -> 
     )
     data["transformer"]["rating_mva"] = float(sizes["transformer_mva"])
     year = study_year(config, sizes)
-    start = market_cfg.get("start")
-    end = market_cfg.get("end")
-    data["horizon"]["start"] = str(start) if start else date(year, 1, 1).isoformat()
-    data["horizon"]["end"] = str(end) if end else date(year + 1, 1, 1).isoformat()
+    start, end = study_window(config, year)
+    data["horizon"]["start"] = start.isoformat()
+    data["horizon"]["end"] = end.isoformat()
     data["market"].update(
         iso=market_cfg["iso"],
         settlement_point=market_cfg["settlement_point"],
@@ -116,7 +116,147 @@ def scenario_case(base: Case, sizes: dict[str, Any], config: dict[str, Any]) -> 
         reserve_products=reserve_products_for(config, year),
     )
     data["solver"].update({k: v for k, v in solve_cfg.items() if k in data["solver"]})
-    return Case.model_validate(data)
+    return case_from_dict(data, source=f"scenario {data['name']}")
+
+
+_MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+_FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+class StudyConfigError(ValueError):
+    """The study config cannot run; the message names the key and what is allowed."""
+
+
+def study_window(config: dict[str, Any], year: int) -> tuple[date, date]:
+    """[start, end) local dates of a market year's horizon.
+
+    ``market.start``/``market.end`` are optional: ``MM-DD`` applies the same window to every
+    year in ``market.years`` (an ``end`` of ``01-01`` is the 1 January after the year); a full
+    date ``YYYY-MM-DD`` is allowed only when it lies in that year (so with several years use
+    ``MM-DD``). Defaults: 1 January and the 1 January after. Raises StudyConfigError.
+    """
+    market = config["market"]
+
+    def parse(key: str, default: date, is_end: bool) -> date:
+        raw = market.get(key)
+        if raw is None:
+            return default
+        text = raw.isoformat() if isinstance(raw, date) else str(raw).strip()
+        m, full = _MONTH_DAY.match(text), _FULL_DATE.match(text)
+        try:
+            if m:
+                month, day = int(m.group(1)), int(m.group(2))
+                if is_end and (month, day) == (1, 1):
+                    return date(year + 1, 1, 1)
+                return date(year, month, day)
+            if full:
+                d = date(int(full.group(1)), int(full.group(2)), int(full.group(3)))
+            else:
+                raise StudyConfigError(
+                    f"config: market.{key} {text!r} is not a date; allowed: MM-DD (the same "
+                    "window in every market year) or YYYY-MM-DD (inside the one market year)"
+                )
+        except ValueError as exc:
+            if isinstance(exc, StudyConfigError):
+                raise
+            raise StudyConfigError(
+                f"config: market.{key} {text!r} is not a valid date in {year} ({exc}); "
+                "allowed: an existing date (MM-DD or YYYY-MM-DD)"
+            ) from None
+        first, after = date(year, 1, 1), date(year + 1, 1, 1)
+        inside = first < d <= after if is_end else first <= d < after
+        if not inside:
+            raise StudyConfigError(
+                f"config: market.{key} {text} lies outside market year {year} (market.years: "
+                f"{market['years']}); allowed: a date in that year, or MM-DD to apply the same "
+                "window to every year"
+            )
+        return d
+
+    start = parse("start", date(year, 1, 1), False)
+    end = parse("end", date(year + 1, 1, 1), True)
+    if end <= start:
+        raise StudyConfigError(
+            f"config: market.end ({end}) must be after market.start ({start}) in {year} (end is "
+            "exclusive)"
+        )
+    return start, end
+
+
+def check_config(config: dict[str, Any], data_dir: Path | None = None) -> list[str]:
+    """Every problem that would stop the study, found before any job runs.
+
+    Dates parse and ``start < end`` inside every market year, the base case and every
+    scenario case validate, and each year's market data (energy at the settlement point and
+    the reserve products asked for) and the base case's load cover the window, unless
+    ``market.allow_download`` may still fetch missing years. Returns messages naming the key.
+    """
+    from dcpower.iso.base import MarketDataError
+    from dcpower.resources.load import LoadProfileError, build_load_segments
+    from dcpower.runner import load_market
+
+    problems: list[str] = []
+    market = config["market"]
+    years = list(market["years"])
+    products = market["reserve_products"]
+    if isinstance(products, dict):
+        missing = [y for y in years if str(y) not in products]
+        if missing:
+            problems.append(
+                f"config: market.reserve_products has no entry for year(s) {missing}; "
+                "allowed: a list, or a mapping with one list per year in market.years"
+            )
+    base_path = Path(config["study"]["base_case"])
+    if not base_path.is_file():
+        problems.append(
+            f"config: study.base_case {str(base_path)!r} does not exist; allowed: a path to a "
+            "case JSON relative to the workflow folder"
+        )
+        return problems
+    try:
+        base = load_case(base_path)
+    except CaseError as exc:
+        return [*problems, f"config: study.base_case: {exc}"]
+    windows_ok = []
+    for year in years:
+        try:
+            study_window(config, year)
+            windows_ok.append(year)
+        except StudyConfigError as exc:
+            problems.append(str(exc))
+    if problems:
+        return problems
+    seen: set[str] = set()
+    grid = scenario_grid(config)
+    for sizes in grid.to_dict(orient="records"):
+        try:
+            scenario_case(base, sizes, config)
+        except CaseError as exc:
+            for path, msg in exc.problems:
+                key = f"{path}: {msg}"
+                if key not in seen:
+                    seen.add(key)
+                    name = scenario_name(sizes, grid_dims(config))
+                    problems.append(f"config: grid scenario {name}: {key}")
+    if problems:
+        return problems
+    first = grid.iloc[0].to_dict()
+    for year in windows_ok:
+        probe = scenario_case(base, {**first, YEAR_DIM: year}, config)
+        try:
+            prices = load_market(probe, data_dir)
+        except MarketDataError as exc:
+            if not market.get("allow_download", False):
+                problems.append(
+                    f"config: market.years {year}: {exc} (or set market.allow_download: true to "
+                    "fetch the year)"
+                )
+            continue
+        try:
+            build_load_segments(probe.load, prices.energy_price_usd_per_mwh.index)
+        except LoadProfileError as exc:
+            problems.append(f"config: market.years {year}: base case load: {exc}")
+    return problems
 
 
 def capital_recovery_factor(rate: float, years: float) -> float:

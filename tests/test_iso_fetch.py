@@ -259,6 +259,43 @@ def test_wrong_year_and_unknown_point(server, data_dir):
         ensure_year(2021, "HB_NOWHERE", data_dir, **kw)
 
 
+@pytest.mark.parametrize("bad", ["wrong year", "not a zip", "zip without a report"])
+def test_bad_download_is_validated_before_it_is_cached(server, data_dir, bad):
+    """A bad answer is never stored under the year's name; offline runs then say "not
+    shipped" (not "check the URL"), and the right report downloads normally afterwards."""
+    served = server.root / "DAMLZHBSPP_2022.zip"
+    if bad == "wrong year":
+        shutil.copy(server.root / "DAMLZHBSPP_2021.zip", served)
+    elif bad == "not a zip":
+        served.write_bytes(b"<html>maintenance</html>")
+    else:
+        served.write_bytes(_zip("readme.txt", b"hello"))
+    kw = dict(source=server.source(), reports=["dam_spp"])
+    with pytest.raises(MarketDataError, match="(?i)nothing was cached|no CSV or xlsx"):
+        ensure_year(2022, "HB_NORTH", data_dir, allow_download=True, **kw)
+    cached = data_dir / "downloads" / "DAMLZHBSPP_2022.zip"
+    assert not cached.exists() and not cached.with_name(cached.name + ".sha256").exists()
+    with pytest.raises(MarketDataError, match="is not shipped"):
+        ensure_year(2022, "HB_NORTH", data_dir, allow_download=False, **kw)
+    assert ensure_year(2021, "HB_NORTH", data_dir, allow_download=True, **kw)
+
+
+def test_bad_cached_zip_is_named_with_how_to_remove_it(server, data_dir):
+    """A wrong-year zip cached (with its checksum) by an older version: the error names it and
+    the command that removes it."""
+    data = (server.root / "DAMLZHBSPP_2021.zip").read_bytes()
+    cached = data_dir / "downloads" / "DAMLZHBSPP_2022.zip"
+    cached.parent.mkdir()
+    cached.write_bytes(data)
+    sidecar = cached.with_name(cached.name + ".sha256")
+    sidecar.write_text(f"{hashlib.sha256(data).hexdigest()}  {cached.name}\n")
+    with pytest.raises(MarketDataError) as err:
+        ensure_year(2022, "HB_NORTH", data_dir, allow_download=False, reports=["dam_spp"])
+    msg = str(err.value)
+    assert "outside 2022" in msg and f"rm '{cached}' '{sidecar}'" in msg
+    assert "URL" not in msg
+
+
 def test_mis_document_list_resolution(server, data_dir):
     """A ``#doc=`` template reads ERCOT's MIS JSON list and fetches the newest matching DocID."""
     (server.root / "docs").mkdir()

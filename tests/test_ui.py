@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -16,7 +17,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import EXAMPLE_CASE, infeasible_terminal_soc_case, write_tidy_prices
+from conftest import EXAMPLE_CASE, ROOT, infeasible_terminal_soc_case, write_tidy_prices
 from streamlit.testing.v1 import AppTest
 
 from dcpower.case import CaseError, load_case
@@ -51,6 +52,8 @@ def app(monkeypatch, tmp_path):
     """The app on its default page, opening the shipped example case."""
     monkeypatch.setenv(state.ENV_DEFAULT_CASE, str(EXAMPLE_CASE))
     monkeypatch.setenv(state.ENV_RESULTS_DIR, str(tmp_path / "results"))
+    # the UI opens files only below its roots: the project's config/ and this test's folder
+    monkeypatch.setenv(state.ENV_ROOTS, os.pathsep.join([str(ROOT / "config"), str(tmp_path)]))
     at = AppTest.from_file(str(APP_PATH), default_timeout=TIMEOUT)
     return at.run()
 
@@ -173,7 +176,7 @@ def test_run_short_horizon_shows_status_charts_and_explain(app):
 
 
 def test_missing_case_path_shows_error_and_keeps_form(app):
-    app.text_input(key="case_path").input("/nonexistent/case.json").run()
+    app.text_input(key="case_path").input(str(ROOT / "config" / "cases" / "nope.json")).run()
     assert not app.exception
     errors = _errors(app)
     assert any("Cannot open the case" in e and "file not found" in e for e in errors)
@@ -474,7 +477,8 @@ def test_downloads(short_results):
     assert len(dispatch) == 24
 
 
-def test_field_edits_and_problem_mapping(tmp_path):
+def test_field_edits_and_problem_mapping(tmp_path, monkeypatch):
+    monkeypatch.setenv(state.ENV_ROOTS, str(tmp_path))
     base = json.loads(EXAMPLE_CASE.read_text())
     values = state.field_values(base)
     assert values["horizon.start"] == date(2023, 7, 10)
@@ -509,11 +513,13 @@ def test_field_edits_and_problem_mapping(tmp_path):
     assert values["horizon.start"] is None and values["gas_gen.units"] is None
     _, problems = state.validate(state.apply_edits(odd, values), "x", None)
     paths = dict(problems)
-    assert "valid date" in paths["$.horizon.start"] and "'soon'" in paths["$.horizon.start"]
-    assert "fractional part" in paths["$.gas_gen.units"]
+    assert "valid date" in paths["$.horizon.start"]
+    assert "soon" not in paths["$.horizon.start"]  # the UI never echoes file contents
+    assert "valid integer" in paths["$.gas_gen.units"]
 
 
-def test_sweep_helpers(sweep_dir, tmp_path):
+def test_sweep_helpers(sweep_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv(state.ENV_ROOTS, str(tmp_path))
     assert state.find_sweeps(sweep_dir.parent) == [str(sweep_dir)]
     summary = state.load_sweep(sweep_dir)
     assert state.survival_metrics(summary) == ["survival_prob_4h", "survival_prob_8h"]
@@ -563,4 +569,5 @@ def test_cli_ui_starts_streamlit(monkeypatch, tmp_path):
     assert cmd[:5] == [sys.executable, "-m", "streamlit", "run", str(APP_PATH)]
     assert cmd[cmd.index("--server.port") + 1] == "8765"
     assert cmd[cmd.index("--server.headless") + 1] == "true"
+    assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"  # this machine only
     assert env[state.ENV_DEFAULT_CASE] == str(EXAMPLE_CASE.resolve())

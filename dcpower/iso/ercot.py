@@ -238,6 +238,35 @@ def _line_list(lines: Sequence[int] | np.ndarray, limit: int = 5) -> str:
     return shown + more
 
 
+#: prices outside ±this ($/MWh, $/MW per hour) are data errors (ERCOT's cap is 5 000-9 000)
+MAX_ABS_PRICE = 100_000.0
+
+
+def _columns_text(columns: Iterable[Any]) -> str:
+    """How many columns a file has, without echoing its header (which may be any text)."""
+    n = len(list(columns))
+    return f"{n} column(s) that are not the expected ones"
+
+
+def _safe_names(names: Iterable[Any], limit: int = 30) -> list[str]:
+    """Names read from a data file that look like identifiers (others are not echoed)."""
+    ok = [str(n) for n in names if re.fullmatch(r"[A-Za-z0-9_.\- ]{1,40}", str(n))]
+    return ok[:limit]
+
+
+def _check_values(values: np.ndarray, src: str, column: str) -> np.ndarray:
+    """Blank/NaN = missing (fill policy); ±inf and |value| > MAX_ABS_PRICE raise naming lines."""
+    with np.errstate(invalid="ignore"):
+        bad = np.isinf(values) | (np.abs(values) > MAX_ABS_PRICE)
+    if bad.any():
+        raise MarketDataError(
+            f"{src}: column {column!r} has infinite or absurd values (|value| > "
+            f"{MAX_ABS_PRICE:g}) on line(s) {_line_list(np.flatnonzero(bad) + 2)}. Fix or remove "
+            "these rows (leave a value blank to mark it missing)."
+        )
+    return values
+
+
 def _numeric(values: pd.Series, src: str, column: str) -> np.ndarray:
     """Convert strings to float; blank -> NaN; other non-numbers raise naming the line."""
     s = values.astype(str).str.strip()
@@ -246,10 +275,19 @@ def _numeric(values: pd.Series, src: str, column: str) -> np.ndarray:
     if bad.any():
         lines = np.flatnonzero(bad.to_numpy()) + 2
         raise MarketDataError(
-            f"{src}: column {column!r} has non-numeric values on line(s) {_line_list(lines)} "
-            f"(e.g. {s[bad].iloc[0]!r}). Fix or remove these rows."
+            f"{src}: column {column!r} has non-numeric values on line(s) {_line_list(lines)}. "
+            "Fix or remove these rows."
         )
-    return out.to_numpy(dtype=float)
+    return _check_values(out.to_numpy(dtype=float), src, column)
+
+
+def _numeric_column(col: pd.Series, src: str, column: str) -> np.ndarray:
+    """A price column that may already be numeric (Parquet) or text (CSV)."""
+    if pd.api.types.is_bool_dtype(col.dtype):
+        raise MarketDataError(f"{src}: column {column!r} holds true/false, not prices.")
+    if pd.api.types.is_numeric_dtype(col.dtype):
+        return _check_values(col.to_numpy(dtype=float), src, column)
+    return _numeric(col, src, column)
 
 
 def _parse_int(values: pd.Series, src: str, column: str, lo: int, hi: int) -> np.ndarray:
@@ -261,7 +299,7 @@ def _parse_int(values: pd.Series, src: str, column: str, lo: int, hi: int) -> np
         lines = np.flatnonzero(bad.to_numpy()) + 2
         raise MarketDataError(
             f"{src}: column {column!r} must be an integer {lo}-{hi} (or 'HH:00'); bad value "
-            f"{s[bad].iloc[0]!r} on line(s) {_line_list(lines)}."
+            f"on line(s) {_line_list(lines)}."
         )
     return head.to_numpy(dtype=np.int64)
 
@@ -276,7 +314,7 @@ def _parse_dates(values: pd.Series, src: str) -> pd.DatetimeIndex:
         lines = np.flatnonzero(d.isna().to_numpy()) + 2
         raise MarketDataError(
             f"{src}: Delivery Date must be MM/DD/YYYY (or YYYY-MM-DD); bad value "
-            f"{s[d.isna()].iloc[0]!r} on line(s) {_line_list(lines)}."
+            f"on line(s) {_line_list(lines)}."
         )
     return pd.DatetimeIndex(d).as_unit(_UNIT)
 
@@ -298,7 +336,7 @@ def _local_to_utc(
         if bad.any():
             lines = np.flatnonzero(bad.to_numpy()) + 2
             raise MarketDataError(
-                f"{src}: Repeated Hour Flag must be 'N' or 'Y'; got {f[bad].iloc[0]!r} on "
+                f"{src}: Repeated Hour Flag must be 'N' or 'Y'; bad value on "
                 f"line(s) {_line_list(lines)}."
             )
         flag_y = f.eq("Y").to_numpy()
@@ -378,8 +416,8 @@ def _require(df: pd.DataFrame, cols: Iterable[str], src: str, layout: str) -> No
     missing = [c for c in cols if c not in df.columns]
     if missing:
         raise MarketDataError(
-            f"{src}: not a valid {layout} file; missing column(s) {missing} (found "
-            f"{list(df.columns)})."
+            f"{src}: not a valid {layout} file; missing column(s) {missing} (the file has "
+            f"{_columns_text(df.columns)})."
         )
 
 
@@ -488,7 +526,7 @@ def _as_mcpc_from_raw(raw: pd.DataFrame, src: str) -> pd.DataFrame:
     if not service_cols:
         raise MarketDataError(
             f"{src}: no ancillary-service columns found (expected some of {list(AS_SERVICES)}); "
-            f"found {list(df.columns)}."
+            f"the file has {_columns_text(df.columns)}."
         )
     day = _parse_dates(df["delivery_date"], src)
     he = _parse_int(df["hour_ending"], src, "Hour Ending", 1, 24)
@@ -549,7 +587,7 @@ def _gridstatus_from_raw(raw: pd.DataFrame, src: str) -> pd.DataFrame:
     if not service_cols:
         raise MarketDataError(
             f"{src}: gridstatus file has neither an 'SPP' column nor AS columns "
-            f"{list(AS_SERVICES)}; found {list(raw.columns)}."
+            f"{list(AS_SERVICES)}; the file has {_columns_text(raw.columns)}."
         )
     data = {s: _numeric(raw[c], src, c) for c, s in service_cols.items()}
     return _finish_wide(times, _order_services(data), src, minutes)
@@ -628,12 +666,7 @@ def _tidy_spp_from_frame(
         points = df["settlement_point"].astype(str).str.strip().str.upper().to_numpy()
     else:
         points = np.full(len(df), str(default_settlement_point).strip().upper(), dtype=object)
-    price = df["price_usd_per_mwh"]
-    values = (
-        price.to_numpy(dtype=float)
-        if pd.api.types.is_numeric_dtype(price)
-        else _numeric(price, src, "price_usd_per_mwh")
-    )
+    values = _numeric_column(df["price_usd_per_mwh"], src, "price_usd_per_mwh")
     return _finish_long(
         times, points, values, "settlement_point", "price_usd_per_mwh", src, minutes
     )
@@ -684,12 +717,7 @@ def _tidy_as_from_frame(df: pd.DataFrame, src: str) -> pd.DataFrame:
     minutes = _interval_minutes_tidy(df, times, src)
     if "service" in df.columns and "mcpc_usd_per_mw" in df.columns:
         service = df["service"].astype(str).map(lambda s: _canonical_service(s) or s.strip())
-        col = df["mcpc_usd_per_mw"]
-        values = (
-            col.to_numpy(dtype=float)
-            if pd.api.types.is_numeric_dtype(col)
-            else _numeric(col, src, "mcpc_usd_per_mw")
-        )
+        values = _numeric_column(df["mcpc_usd_per_mw"], src, "mcpc_usd_per_mw")
         long = _finish_long(
             times, service.to_numpy(), values, "service", "mcpc_usd_per_mw", src, minutes
         )
@@ -699,16 +727,9 @@ def _tidy_as_from_frame(df: pd.DataFrame, src: str) -> pd.DataFrame:
     if not service_cols:
         raise MarketDataError(
             f"{src}: tidy AS file needs 'service' + 'mcpc_usd_per_mw' columns or one column per "
-            f"service {list(AS_SERVICES)}; found {list(df.columns)}."
+            f"service {list(AS_SERVICES)}; the file has {_columns_text(df.columns)}."
         )
-    data = {
-        s: (
-            df[c].to_numpy(dtype=float)
-            if pd.api.types.is_numeric_dtype(df[c])
-            else _numeric(df[c], src, c)
-        )
-        for c, s in service_cols.items()
-    }
+    data = {s: _numeric_column(df[c], src, c) for c, s in service_cols.items()}
     return _finish_wide(times, _order_services(data), src, minutes)
 
 
@@ -762,7 +783,7 @@ def read_price_file(path: str | Path, default_settlement_point: str | None = Non
     if layout == "dam_native":
         return _dam_spp_from_raw(df.astype(str), src)
     raise MarketDataError(
-        f"market.price_file {src}: unrecognised layout (columns {list(df.columns)}). Use the tidy "
+        f"market.price_file {src}: unrecognised layout ({_columns_text(df.columns)}). Use the tidy "
         "layout (interval_start_utc, interval_end_utc, settlement_point, price_usd_per_mwh) or an "
         "ERCOT native DAM/RTM SPP report."
     )
@@ -789,7 +810,7 @@ def read_reserve_price_file(path: str | Path) -> pd.DataFrame:
     if layout == "as_native":
         return _as_mcpc_from_raw(df.astype(str), src)
     raise MarketDataError(
-        f"market.reserve_price_file {src}: unrecognised layout (columns {list(df.columns)}). Use "
+        f"market.reserve_price_file {src}: unrecognised layout ({_columns_text(df.columns)}). Use "
         "the tidy layout (interval_start_utc, interval_end_utc, service, mcpc_usd_per_mw) or ERCOT "
         "NP4-181-ER."
     )
@@ -840,9 +861,8 @@ def _load_shipped_cached(path_str: str, mtime_ns: int, size: int, kind: str) -> 
     key = df[key_col].astype(str).str.strip().str.upper()
     if kind == "as":
         key = key.map(lambda s: _canonical_service(s) or s)
-    frame = pd.DataFrame(
-        {"key": pd.Categorical(key), "value": df[val_col].to_numpy(dtype=float)}, index=times
-    )
+    values = _check_values(df[val_col].to_numpy(dtype=float), str(path), val_col)
+    frame = pd.DataFrame({"key": pd.Categorical(key), "value": values}, index=times)
     pairs = pd.MultiIndex.from_arrays([frame.index, frame["key"]])
     dup = pairs.duplicated(keep=False)
     if dup.any():
@@ -1211,7 +1231,7 @@ class ErcotAdapter:
             if point not in available:
                 raise MarketDataError(
                     f"market.settlement_point: {point!r} not in market.price_file {path}; points "
-                    f"in that file: {available}."
+                    f"in that file: {_safe_names(available)}."
                 )
             s = long.loc[long["settlement_point"] == point, "price_usd_per_mwh"]
             step = pd.Timedelta(minutes=minutes)
@@ -1303,7 +1323,7 @@ class ErcotAdapter:
                     raise MarketDataError(
                         f"market.reserve_products: {name} has no prices in "
                         f"market.reserve_price_file {path} (services there: "
-                        f"{list(wide.columns)}). {fix}"
+                        f"{_safe_names(wide.columns)}). {fix}"
                     )
                 cover = (col.index.min(), col.index.max() + step)
                 if not (cover[0] <= start and end <= cover[1]):

@@ -308,16 +308,41 @@ def _ensure_report(
     zip_path = data_dir / _DOWNLOADS / rep.zip_name(year)
     if zip_path.is_file():
         data = _read_verified(zip_path)
+        try:
+            tidy = _validated_tidy(rep, data, year, zip_path)
+        except MarketDataError as exc:
+            raise MarketDataError(f"{exc} {_remove_hint(zip_path)}") from None
     elif not allow_download:
         raise MarketDataError(_offline_message(rep, year, point, data_dir))
     else:
-        data = _download(rep, year, source, timeout_s, zip_path)
-    frame = _parse_zip(rep, data, zip_path)
-    tidy = _to_tidy(rep, frame, year, zip_path)
+        # validate the download before anything is cached: a wrong or broken file is never
+        # stored under the year's name (it would fail every later run, offline too)
+        data, url = _download(rep, year, source, timeout_s)
+        try:
+            tidy = _validated_tidy(rep, data, year, url)
+        except MarketDataError as exc:
+            raise MarketDataError(
+                f"{exc} Nothing was cached; check the download URL (FetchSource)."
+            ) from None
+        _atomic_write(zip_path, data)
+        _atomic_write(_sidecar(zip_path), f"{_sha256_hex(data)}  {zip_path.name}\n".encode())
     csv_bytes = tidy.to_csv(index=False, lineterminator="\n").encode("utf-8")
     _atomic_write(target, gzip.compress(csv_bytes, mtime=0))
     _check_content(rep, target, point, year)
     return [target]
+
+
+def _remove_hint(zip_path: Path) -> str:
+    sidecar = _sidecar(zip_path)
+    return (
+        f"The cached file {zip_path} is not usable; remove it and its checksum to download the "
+        f"report again: rm '{zip_path}' '{sidecar}'"
+    )
+
+
+def _validated_tidy(rep: _Report, data: bytes, year: int, src: Any) -> pd.DataFrame:
+    """Parse a report zip and check that it is the year's report (raises MarketDataError)."""
+    return _to_tidy(rep, _parse_zip(rep, data, src), year, src)
 
 
 def _keys_for(rep: _Report, point: str) -> tuple[str, ...]:
@@ -508,20 +533,17 @@ def _resolve(url: str, rep: _Report, year: int, source: FetchSource, timeout_s: 
     return source.mis_download_url.format(doc_id=doc["DocID"])
 
 
-def _download(
-    rep: _Report, year: int, source: FetchSource, timeout_s: float, zip_path: Path
-) -> bytes:
+def _download(rep: _Report, year: int, source: FetchSource, timeout_s: float) -> tuple[bytes, str]:
+    """The report's bytes and the URL they came from (nothing is written here)."""
     url = _format_template(getattr(source, rep.url_field), year, rep)
     direct = _resolve(url, rep, year, source, timeout_s)
     data = _http_get(direct, timeout_s)
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise MarketDataError(
-            f"download failed: {direct} did not answer with a zip archive ({len(data)} bytes, "
-            f"starting {data[:60]!r}); expected ERCOT {rep.product} {rep.zip_name(year)}."
+            f"download failed: {direct} did not answer with a zip archive ({len(data)} bytes); "
+            f"expected ERCOT {rep.product} {rep.zip_name(year)}. Nothing was cached."
         )
-    _atomic_write(zip_path, data)
-    _atomic_write(_sidecar(zip_path), f"{_sha256_hex(data)}  {zip_path.name}\n".encode())
-    return data
+    return data, direct
 
 
 def _pick_member(zf: zipfile.ZipFile, rep: _Report, zip_path: Path) -> zipfile.ZipInfo:
@@ -634,7 +656,7 @@ def _to_tidy(rep: _Report, frame: pd.DataFrame, year: int, zip_path: Path) -> pd
     if outside.any():
         raise MarketDataError(
             f"{zip_path}: holds operating days outside {year} (e.g. {start[outside][0]} UTC); "
-            f"it is not ERCOT's {year} {rep.product} report. Check the download URL template."
+            f"it is not ERCOT's {year} {rep.product} report."
         )
     out = pd.DataFrame(_local_labels(start))
     out[key_col] = keys.to_numpy()

@@ -50,8 +50,11 @@ def headline(results: dict[str, Any]) -> None:
     for col, (label, value) in zip(st.columns(len(items)), items.items(), strict=True):
         col.metric(label, value)
     s = results["solver"]
-    if s.get("warning"):
-        st.warning(s["warning"])
+    warnings = list(results.get("warnings") or [])
+    if not warnings and s.get("warning"):  # results written before the warnings list
+        warnings = [s["warning"]]
+    for w in warnings:
+        st.warning(w)
     for v in (results.get("verification") or {}).get("violations", []):
         st.warning(f"invariant violated: {v}")
 

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from dcpower.case import Case, CaseError, case_from_dict
+from dcpower.case import Case, CaseError, case_from_dict, parse_json_text
 from dcpower.plots import pareto_mask
 from dcpower.results import write_json_atomic, write_parquet_tables
 
@@ -32,7 +32,12 @@ logger = logging.getLogger(__name__)
 ENV_DEFAULT_CASE = "DCPOWER_UI_DEFAULT_CASE"
 #: environment variable naming the folder searched for sweep studies (default ``results``)
 ENV_RESULTS_DIR = "DCPOWER_UI_RESULTS_DIR"
+#: environment variable listing the folders the UI may read (``os.pathsep``-separated);
+#: default: the project's ``config/`` and ``results/`` (plus the two folders above when set)
+ENV_ROOTS = "DCPOWER_UI_ROOTS"
 DEFAULT_CASE = Path("config") / "cases" / "example_ercot.json"
+#: the largest JSON file the UI reads (a case or a results file)
+MAX_JSON_BYTES = 200_000_000
 
 
 # --------------------------------------------------------------------------- paths
@@ -73,6 +78,46 @@ def results_root() -> Path:
     """Folder searched for sweep studies: ``$DCPOWER_UI_RESULTS_DIR`` or ``results/``."""
     env = os.environ.get(ENV_RESULTS_DIR, "").strip()
     return Path(env) if env else project_root() / "results"
+
+
+def allowed_roots() -> list[Path]:
+    """Folders whose files the UI may open: ``$DCPOWER_UI_ROOTS``, else the project's
+    ``config/`` and ``results/``, the results folder and the default case's folder as set by
+    the operator (``dcpower ui --case``)."""
+    env = os.environ.get(ENV_ROOTS, "").strip()
+    if env:
+        roots = [Path(p) for p in env.split(os.pathsep) if p.strip()]
+    else:
+        root = project_root()
+        roots = [root / "config", root / "results", results_root()]
+        case_env = os.environ.get(ENV_DEFAULT_CASE, "").strip()
+        if case_env:
+            roots.append(Path(case_env).parent)
+    return [r.resolve() for r in roots]
+
+
+def data_roots() -> list[Path]:
+    """Folders a case opened in the UI may take price/load files from: the allowed roots and
+    the shipped market data."""
+    return [*allowed_roots(), (project_root() / "resources_data").resolve()]
+
+
+class OutsideRootError(ValueError):
+    """A path the UI was asked to open lies outside the folders it may read."""
+
+
+def check_allowed(path: str | Path, roots: list[Path] | None = None) -> Path:
+    """``path`` resolved (symlinks followed); OutsideRootError unless it lies in a root."""
+    roots = allowed_roots() if roots is None else roots
+    p = Path(str(path).strip()).expanduser()
+    resolved = (project_root() / p if not p.is_absolute() else p).resolve()
+    if any(resolved == r or r in resolved.parents for r in roots):
+        return resolved
+    shown = ", ".join(_display(r) for r in roots)
+    raise OutsideRootError(
+        f"{p}: outside the folders this UI may open ({shown}); fix: copy the file into one of "
+        f"them, upload it, or start the UI with {ENV_ROOTS} set"
+    )
 
 
 # --------------------------------------------------------------------------- case fields
@@ -222,29 +267,60 @@ def read_case_file(path: str | Path) -> dict[str, Any]:
     p = Path(str(path).strip())
     if not str(path).strip():
         raise CaseError("<empty path>", [("$", "no case file given; fix: enter a path")])
-    if not p.is_file():
+    try:
+        resolved = check_allowed(p)
+    except OutsideRootError as exc:
+        raise CaseError(str(p), [("$", str(exc).removeprefix(f"{p}: "))]) from None
+    if not resolved.is_file():
         raise CaseError(str(p), [("$", "file not found; fix: check the path")])
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise CaseError(
-            str(p), [("$", f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}")]
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CaseError(str(p), [("$", f"cannot read the file: {exc}")]) from None
+        raw = resolved.read_bytes()
+    except OSError as exc:
+        raise CaseError(str(p), [("$", f"cannot read the file ({exc.strerror})")]) from None
+    return parse_case_bytes(raw, str(p))
+
+
+def parse_case_bytes(raw: bytes, source: str) -> dict[str, Any]:
+    """The JSON object of a case file's bytes (a path or an upload); CaseError otherwise.
+    Strict JSON as for ``dcpower run``: UTF-8, no duplicate keys."""
+    data = parse_json_text(raw, source)
     if not isinstance(data, dict):
-        raise CaseError(str(p), [("$", "a case must be a JSON object")])
+        raise CaseError(source, [("$", "a case must be a JSON object")])
     return data
 
 
 def validate(
     data: dict[str, Any], source: str, base_dir: Path | None
 ) -> tuple[Case | None, list[tuple[str, str]]]:
-    """Validate a case dict with the case schema: (case, []) or (None, problems)."""
+    """Validate a case dict with the case schema: (case, []) or (None, problems).
+
+    Messages never echo the file's values. Data files (price, load) must lie in
+    :func:`data_roots`: the UI reads nothing else.
+    """
     try:
-        return case_from_dict(data, source=source, base_dir=base_dir), []
+        case = case_from_dict(
+            data, source=source, base_dir=base_dir or project_root(), echo_input=False
+        )
     except CaseError as exc:
         return None, list(exc.problems)
+    problems = []
+    for where, value in (
+        ("$.market.price_file", case.market.price_file),
+        ("$.market.reserve_price_file", case.market.reserve_price_file),
+        ("$.load.profile_file", case.load.profile_file),
+    ):
+        if value is not None:
+            try:
+                check_allowed(value, data_roots())
+            except OutsideRootError:
+                problems.append(
+                    (
+                        where,
+                        "outside the folders this UI may read; fix: put the file under "
+                        "config/, results/ or resources_data/",
+                    )
+                )
+    return (None, problems) if problems else (case, [])
 
 
 @dataclass
@@ -329,7 +405,10 @@ def run(case: Case, runner: Callable[..., dict[str, Any]] | None = None) -> RunO
         return RunOutcome(error=str(exc), kind="solver")
     except Exception as exc:  # the page must survive anything; the log keeps the traceback
         logger.exception("run failed")
-        return RunOutcome(error=f"{type(exc).__name__}: {exc}", kind="unexpected")
+        return RunOutcome(
+            error=f"{type(exc).__name__} (details in the server log): {str(exc)[:200]}",
+            kind="unexpected",
+        )
 
 
 def _fmt_gap(gap: Any) -> str:
@@ -381,12 +460,19 @@ def parquet_zip_bytes(results: dict[str, Any]) -> bytes:
 def load_results_file(path: str | Path) -> dict[str, Any]:
     """A results JSON written by ``dcpower run``; ValueError with a clear message otherwise."""
     p = Path(str(path).strip())
-    if not p.is_file():
+    resolved = check_allowed(p)
+    if not resolved.is_file():
         raise ValueError(f"{p}: file not found; fix: check the path")
+    if resolved.stat().st_size > MAX_JSON_BYTES:
+        raise ValueError(f"{p}: larger than {MAX_JSON_BYTES} bytes; not a results file")
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{p}: not a JSON file ({exc})") from None
+        data = json.loads(resolved.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{p}: not a JSON file (line {exc.lineno} column {exc.colno})") from None
+    except UnicodeDecodeError:
+        raise ValueError(f"{p}: not UTF-8 text; not a results file") from None
+    except OSError as exc:
+        raise ValueError(f"{p}: cannot read the file ({exc.strerror})") from None
     missing = [k for k in ("solver", "dispatch", "economics", "explainability") if k not in data]
     if not isinstance(data, dict) or missing:
         raise ValueError(
@@ -452,9 +538,12 @@ def load_sweep(folder: str | Path) -> pd.DataFrame:
     text = str(folder).strip()
     if not text:
         raise SweepError("no sweep folder given; fix: pick a study folder or enter its path")
-    p = Path(text)
+    try:
+        p = check_allowed(text)
+    except OutsideRootError as exc:
+        raise SweepError(str(exc)) from None
     if not p.is_dir():
-        raise SweepError(f"{p}: folder not found; fix: check the path (e.g. results/<study>)")
+        raise SweepError(f"{text}: folder not found; fix: check the path (e.g. results/<study>)")
     summary_path = p / "summary.parquet"
     if not summary_path.is_file():
         raise SweepError(

@@ -24,23 +24,13 @@ SCENARIO_CONFIG["grid"] = {
 SCENARIO_CONFIG = json.loads(json.dumps(SCENARIO_CONFIG, sort_keys=True))
 
 
-def _check_config(cfg):
-    products = cfg["market"]["reserve_products"]
-    if isinstance(products, dict):
-        missing = [y for y in cfg["market"]["years"] if str(y) not in products]
-        if missing:
-            raise ValueError(
-                f"config: market.reserve_products has no entry for year(s) {missing}; "
-                "allowed: a list, or a mapping with one list per year in market.years"
-            )
-    if not Path(cfg["study"]["base_case"]).is_file():
-        raise ValueError(
-            f"config: study.base_case {cfg['study']['base_case']!r} does not exist; "
-            "allowed: a path to a case JSON relative to the workflow folder"
-        )
-
-
-_check_config(config)
+# Pre-flight, before any job (dry runs too): dates, windows inside every market year, the base
+# case and every scenario case, and each year's market data and load; all problems together.
+_PROBLEMS = _sweep.check_config(config, Path("resources_data/ercot"))
+if _PROBLEMS:
+    raise ValueError(
+        f"config: the study cannot run ({len(_PROBLEMS)} problem(s)):\n  " + "\n  ".join(_PROBLEMS)
+    )
 
 
 def scenario_sizes(wildcards):

@@ -49,6 +49,40 @@ def _load(path: str) -> None:
         ss[spec.key] = state.to_widget(spec, state.get_path(data, spec.path))
 
 
+UPLOAD_PREFIX = "upload: "
+
+
+def _load_upload() -> None:
+    """An uploaded case file replaces the form (same strict JSON checks as a path)."""
+    ss = st.session_state
+    upload = ss.get("case_upload")
+    if upload is None:
+        return
+    raw = upload.getvalue()
+    label = f"{UPLOAD_PREFIX}{upload.name}"
+    try:
+        data = state.parse_case_bytes(raw, label)
+    except CaseError as exc:
+        ss["case_load_error"] = "\n".join(f"{p}: {m}" for p, m in exc.problems)
+        ss["case_load_error_path"] = ss.get("case_path")
+        return
+    ss["run_error"] = None
+    ss["run_problems"] = None
+    ss["case_base"] = data
+    ss["case_loaded_path"] = label
+    ss["case_path_at_upload"] = str(ss.get("case_path", "")).strip()
+    ss["case_load_error"] = None
+    for spec in state.FIELDS:
+        ss[spec.key] = state.to_widget(spec, state.get_path(data, spec.path))
+
+
+def _base_dir(loaded: str) -> Path:
+    """Relative data paths of an uploaded case resolve against the project's config/cases."""
+    if loaded.startswith(UPLOAD_PREFIX):
+        return state.project_root() / "config" / "cases"
+    return Path(loaded).parent
+
+
 def _pick() -> None:
     st.session_state["case_path"] = st.session_state["case_pick"]
 
@@ -128,8 +162,13 @@ def main() -> None:
     )
     c2.text_input("Case file", key="case_path", persist_state=KEEP)
     reload = c3.button("Reload", help="re-read the file, discarding edits")
+    st.file_uploader(
+        "… or upload a case JSON", type=["json"], key="case_upload", on_change=_load_upload
+    )
     path = str(ss["case_path"]).strip()
-    if reload or path != ss.get("case_loaded_path"):
+    uploaded = str(ss.get("case_loaded_path", "")).startswith(UPLOAD_PREFIX)
+    kept_upload = uploaded and path == ss.get("case_path_at_upload")
+    if reload or (path != ss.get("case_loaded_path") and not kept_upload):
         _load(path)
     if ss.get("case_load_error") and ss.get("case_load_error_path") == path:
         panels.error_box("Cannot open the case", ss["case_load_error"])
@@ -147,14 +186,15 @@ def main() -> None:
     values = {spec.path: ss.get(spec.key) for spec in state.FIELDS}
     edited = state.apply_edits(ss["case_base"], values)
     fingerprint = json.dumps(edited, sort_keys=True, default=str)
-    case, problems = state.validate(edited, loaded, Path(loaded).parent)
+    case, problems = state.validate(edited, loaded, _base_dir(loaded))
     run_problems = ss.get("run_problems")
     if case is not None and run_problems and run_problems[0] == fingerprint:
         problems = list(run_problems[1])
     sorted_problems = state.sort_problems(problems)
 
     with st.container(border=True):
-        st.markdown(f"#### {edited.get('name', 'case')}")
+        # the name is shown once validated; before that only the file it came from
+        st.markdown(f"#### {case.name if case is not None else Path(loaded).name}")
         for row in ROWS:
             cols = st.columns([len(dict(LAYOUT)[s]) for s in row])
             for col, section in zip(cols, row, strict=True):
@@ -163,7 +203,10 @@ def main() -> None:
         for msg in sorted_problems.other:
             st.error(msg, icon="⚠️")
         with st.expander("All case fields (as validated)"):
-            st.json(case.model_dump(mode="json") if case is not None else edited, expanded=False)
+            if case is not None:  # only what the schema accepted, never the raw file
+                st.json(case.model_dump(mode="json"), expanded=False)
+            else:
+                st.caption("Shown once the case is valid.")
 
     if case is None:
         st.warning(

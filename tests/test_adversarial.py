@@ -1,0 +1,854 @@
+"""Adversarial inputs: every bad input is exit 2 with the field or file named, `validate` agrees
+with `run`, nothing is written and earlier good outputs stay byte-identical.
+
+Classes (one section each): non-finite and absurd numbers, silent coercion, data files and time
+zones, command-line overrides, output safety, interrupts, result warnings, workflow pre-flight,
+UI exposure. Almost every case fails before any solve; the few solves are one-day toy sites.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from conftest import EXAMPLE_CASE, ROOT, copy_workflow, small_site, write_tidy_prices
+
+from dcpower import cli
+from dcpower.cli import main
+from dcpower.sweep import check_config, study_window
+
+START, END = "2023-07-10", "2023-07-11"
+SECRET = "s3cr3t-first-line-must-not-leak"
+
+
+# --------------------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> dict:
+    """A one-day toy site (grid only, 10 MW load, 50 % critical) and its price file."""
+    d = tmp_path_factory.mktemp("site")
+    prices = write_tidy_prices(d / "prices.csv", f"{START} 00:00", [30.0 + i for i in range(24)])
+    case = small_site(prices, START, END, load={"profile_mw": 10.0, "critical_fraction": 0.5})
+    (d / "case.json").write_text(json.dumps(case))
+    return {"dir": d, "case": case, "prices": prices}
+
+
+@pytest.fixture(scope="module")
+def good_outputs(site, tmp_path_factory) -> Path:
+    """results.json + pq/ of a good run: what every failed run must leave untouched."""
+    out = tmp_path_factory.mktemp("good")
+    code = main(
+        [
+            "run",
+            str(site["dir"] / "case.json"),
+            "--out",
+            str(out / "results.json"),
+            "--parquet",
+            str(out / "pq"),
+        ]
+    )
+    assert code == 0
+    return out
+
+
+@pytest.fixture
+def outdir(good_outputs, tmp_path) -> Path:
+    dest = tmp_path / "out"
+    shutil.copytree(good_outputs, dest)
+    return dest
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def _mutated(case: dict, path: str, value) -> dict:
+    data = json.loads(json.dumps(case))
+    node = data
+    keys = path.split(".")
+    for k in keys[:-1]:
+        node = node[k]
+    node[keys[-1]] = value
+    return data
+
+
+def _write_case(tmp_path: Path, data, name: str = "case.json") -> Path:
+    path = tmp_path / name
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    elif isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        # allow_nan: write NaN/Infinity the way a careless tool would
+        path.write_text(json.dumps(data, allow_nan=True), encoding="utf-8")
+    return path
+
+
+def _run_and_validate(capsys, case_path: Path, outdir: Path, *extra: str) -> dict:
+    """`run` (into the good outputs' folder) and `validate`; exit codes and stderr of both."""
+    before = _snapshot(outdir)
+    code = main(
+        [
+            "run",
+            str(case_path),
+            "--out",
+            str(outdir / "results.json"),
+            "--parquet",
+            str(outdir / "pq"),
+            *extra,
+        ]
+    )
+    err = capsys.readouterr().err
+    assert _snapshot(outdir) == before, "a failed run changed earlier outputs"
+    vcode = main(["validate", str(case_path)])
+    verr = capsys.readouterr().err
+    return {"code": code, "err": err, "vcode": vcode, "verr": verr}
+
+
+def _assert_bad(res: dict, *named: str) -> None:
+    assert res["code"] == 2, res["err"]
+    assert res["vcode"] == 2, f"validate disagrees with run: {res['verr']}"
+    for text in named:
+        assert text in res["err"], res["err"]
+        assert text in res["verr"], res["verr"]
+    assert "Traceback" not in res["err"] + res["verr"]
+
+
+# --------------------------------------------------------------------------- 1. numbers
+
+NON_FINITE = [
+    ("market.export_price_adder_usd_per_mwh", float("nan"), "finite number"),
+    ("poi.import_limit_mw", float("inf"), "finite number"),
+    ("poi.export_limit_mw", float("-inf"), "finite number"),
+    ("reliability.voll_critical_usd_per_mwh", 1e308, "less than or equal to 1000000"),
+    ("reliability.voll_noncritical_usd_per_mwh", float("inf"), "finite number"),
+    ("gas_gen.fuel_cost_usd_per_mwh", 1e300, "less than or equal to 100000"),
+    ("gas_gen.unit_mw", 1e9, "less than or equal to 10000"),
+    ("gas_gen.start_cost_usd", float("nan"), "finite number"),
+    ("gas_gen.ramp_mw_per_min", float("inf"), "finite number"),
+    ("bess.energy_mwh", float("nan"), "finite number"),
+    ("bess.power_mw", 1e308, "less than or equal to 10000"),
+    ("load.profile_mw", 1e12, "less than or equal to 10000"),
+    ("load.flexible_curtailment_usd_per_mwh", float("inf"), "finite number"),
+    ("solver.time_limit_s", 1e308, "less than or equal to 604800"),
+    ("transformer.rating_mva", float("nan"), "finite number"),
+    ("gas_gen.units", 10**9, "less than or equal to 1000"),
+]
+
+
+@pytest.mark.parametrize("path, value, message", NON_FINITE, ids=[c[0] for c in NON_FINITE])
+def test_non_finite_or_absurd_number(site, outdir, tmp_path, capsys, path, value, message):
+    res = _run_and_validate(
+        capsys, _write_case(tmp_path, _mutated(site["case"], path, value)), outdir
+    )
+    _assert_bad(res, f"$.{path}", message)
+
+
+def test_nan_adder_no_longer_hangs(site, tmp_path):
+    """The NaN that used to hang HiGHS past --time-limit now fails at once (subprocess)."""
+    case = _mutated(site["case"], "market.export_price_adder_usd_per_mwh", float("nan"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "dcpower", "run", str(_write_case(tmp_path, case))]
+        + ["--out", str(tmp_path / "r.json"), "--time-limit", "5"],
+        capture_output=True,
+        text=True,
+        timeout=5 + 30,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 2 and "export_price_adder_usd_per_mwh" in proc.stderr
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_reserve_override_duration_nan(site, outdir, tmp_path, capsys):
+    case = _mutated(
+        site["case"], "market.reserve_catalogue_overrides", {"REGUP": {"duration_h": float("nan")}}
+    )
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "$.market.reserve_catalogue_overrides.REGUP.duration_h", "finite")
+
+
+def test_every_numeric_field_has_explicit_bounds():
+    """A new MW/MWh/$/minute field without a maximum would let 1e308 through: name it here."""
+    from dcpower.case import Case
+
+    def walk(schema, defs, where):
+        for name, prop in schema.get("properties", {}).items():
+            ref = prop.get("$ref") or next(
+                (a.get("$ref") for a in prop.get("anyOf", []) if "$ref" in a), None
+            )
+            if ref:
+                yield from walk(defs[ref.split("/")[-1]], defs, f"{where}.{name}")
+                continue
+            add = prop.get("additionalProperties")
+            if isinstance(add, dict) and "$ref" in add:
+                yield from walk(defs[add["$ref"].split("/")[-1]], defs, f"{where}.{name}.*")
+                continue
+            options = prop.get("anyOf", [prop])
+            numeric = [o for o in options if o.get("type") in ("number", "integer")]
+            for o in numeric:
+                if name in ("timestep_minutes",):  # an enumerated choice, checked by value
+                    continue
+                has_max = "maximum" in o or "exclusiveMaximum" in o
+                has_min = "minimum" in o or "exclusiveMinimum" in o
+                if not (has_max and has_min):
+                    yield f"{where}.{name}"
+
+    schema = Case.model_json_schema()
+    missing = list(walk(schema, schema["$defs"], "$"))
+    assert missing == [], f"numeric case fields without explicit min and max: {missing}"
+
+
+# --------------------------------------------------------------------------- 2. coercion
+
+COERCION = [
+    ("gas_gen.units", True, "valid integer"),
+    ("gas_gen.units", 2.0, "valid integer"),
+    ("gas_gen.units", "2", "valid integer"),
+    ("poi.import_limit_mw", "100", "valid number"),
+    ("load.critical_fraction", "0.5", "valid number"),
+    ("load.profile_mw", False, "valid number"),
+    ("reliability.n_plus_1", 0, "valid boolean"),
+    ("horizon.timestep_minutes", "60", "valid integer"),
+    ("horizon.start", 1688947200, "date string"),
+    ("market.price_file", 42, "file path"),
+    ("market.reserve_products", "REGUP", "valid list"),
+]
+
+
+@pytest.mark.parametrize(
+    "path, value, message", COERCION, ids=[f"{c[0]}={c[1]!r}" for c in COERCION]
+)
+def test_no_silent_coercion(site, outdir, tmp_path, capsys, path, value, message):
+    res = _run_and_validate(
+        capsys, _write_case(tmp_path, _mutated(site["case"], path, value)), outdir
+    )
+    _assert_bad(res, f"$.{path}", message)
+
+
+def _text(case: dict) -> str:
+    return json.dumps(case, indent=1)
+
+
+BAD_TEXT = [
+    (
+        "duplicate top-level key",
+        lambda t: t.replace('"name": ', '"name": "a", "name": ', 1),
+        "$.name",
+    ),
+    (
+        "duplicate nested key",
+        lambda t: t.replace(
+            '"import_limit_mw": 1000', '"import_limit_mw": 1, "import_limit_mw": 1000'
+        ),
+        "$.poi.import_limit_mw",
+    ),
+    ("latin-1 file", lambda t: t.replace("known_answer", "caf\u00e9").encode("latin-1"), "UTF-8"),
+    ("UTF-16 file", lambda t: t.encode("utf-16"), "UTF-8"),
+    ("binary garbage", lambda t: bytes(range(256)) * 4, "UTF-8"),
+    (
+        "NaN literal as text",
+        lambda t: t.replace('"profile_mw": 10.0', '"profile_mw": NaN'),
+        "$.load.profile_mw",
+    ),
+    (
+        "Infinity literal",
+        lambda t: t.replace('"import_limit_mw": 1000', '"import_limit_mw": Infinity'),
+        "finite",
+    ),
+    (
+        "huge exponent",
+        lambda t: t.replace('"import_limit_mw": 1000', '"import_limit_mw": 1e400'),
+        "finite",
+    ),
+    ("top-level array", lambda t: "[" + t + "]", "JSON object"),
+    ("truncated JSON", lambda t: t[: len(t) // 2], "malformed JSON"),
+    ("deep nesting", lambda t: "[" * 100_000 + "]" * 100_000, "$"),
+]
+
+
+@pytest.mark.parametrize("label, mutate, named", BAD_TEXT, ids=[c[0] for c in BAD_TEXT])
+def test_bad_case_text(site, outdir, tmp_path, capsys, label, mutate, named):
+    res = _run_and_validate(capsys, _write_case(tmp_path, mutate(_text(site["case"]))), outdir)
+    _assert_bad(res, named)
+
+
+def test_utf8_bom_is_accepted(site, tmp_path, capsys):
+    path = _write_case(tmp_path, b"\xef\xbb\xbf" + _text(site["case"]).encode())
+    assert main(["validate", str(path)]) == 0, capsys.readouterr().err
+
+
+def test_all_problems_reported_together(site, tmp_path, capsys):
+    case = _mutated(site["case"], "gas_gen.units", True)
+    case = _mutated(case, "poi.import_limit_mw", float("nan"))
+    case = _mutated(case, "bess.energy_mwh", "40")
+    assert main(["validate", str(_write_case(tmp_path, case))]) == 2
+    err = capsys.readouterr().err
+    assert "3 problem(s)" in err
+    for p in ("$.gas_gen.units", "$.poi.import_limit_mw", "$.bess.energy_mwh"):
+        assert p in err
+
+
+# --------------------------------------------------------------------------- 3. data files
+
+
+def _load_csv(path: Path, stamps: list[str], mw: list) -> Path:
+    pd.DataFrame({"timestamp": stamps, "load_mw": mw}).to_csv(path, index=False)
+    return path
+
+
+def _utc_day(offset: str = "Z") -> list[str]:
+    hours = pd.date_range("2023-07-10T05:00Z", periods=24, freq="h")
+    return [t.strftime("%Y-%m-%dT%H:%M:%S") + offset for t in hours]
+
+
+LOAD_FILES = [
+    ("inf MW", lambda: (_utc_day(), [10.0] * 23 + [float("inf")]), "line(s) 25"),
+    ("NaN MW", lambda: (_utc_day(), [10.0] * 10 + [float("nan")] + [10.0] * 13), "line(s) 12"),
+    ("text MW", lambda: (_utc_day(), ["10"] * 5 + ["lots"] + ["10"] * 18), "line(s) 7"),
+    ("negative MW", lambda: (_utc_day(), [10.0] * 3 + [-1.0] + [10.0] * 20), "outside [0, 10000]"),
+    ("absurd MW", lambda: (_utc_day(), [1e9] * 24), "outside [0, 10000]"),
+    ("no offset", lambda: ([s[:-1] for s in _utc_day()], [10.0] * 24), "without a UTC offset"),
+    ("date only", lambda: (["2023-07-10"] * 24, [10.0] * 24), "without a UTC offset"),
+    ("gap in file", lambda: (_utc_day()[:12], [10.0] * 12), "does not cover"),
+]
+
+
+@pytest.mark.parametrize("label, make, named", LOAD_FILES, ids=[c[0] for c in LOAD_FILES])
+def test_bad_load_file(site, outdir, tmp_path, capsys, label, make, named):
+    stamps, mw = make()
+    load = _load_csv(tmp_path / "load.csv", stamps, mw)
+    case = _mutated(site["case"], "load", {"profile_file": str(load), "critical_fraction": 0.5})
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "load.profile_file", str(load), named)
+    assert "$.bess" not in res["err"]  # the old blame of an inf load
+
+
+def _written(path: Path, data: str | bytes) -> Path:
+    if isinstance(data, bytes):
+        path.write_bytes(data)
+    else:
+        path.write_text(data)
+    return path
+
+
+def _price_csv(path: Path, value_text: str) -> Path:
+    write_tidy_prices(path, f"{START} 00:00", [30.0] * 24)
+    lines = path.read_text().splitlines()
+    last = lines[5].rsplit(",", 1)[0] + "," + value_text
+    lines[5] = last
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+PRICE_FILES = [
+    ("inf price", lambda p: _price_csv(p, "inf"), "infinite or absurd"),
+    ("absurd price", lambda p: _price_csv(p, "1e12"), "infinite or absurd"),
+    ("text price", lambda p: _price_csv(p, "cheap"), "non-numeric"),
+    (
+        "not a price file",
+        lambda p: _written(p, f"{SECRET}\nroot:x:0:0\n"),
+        "unrecognised layout",
+    ),
+    ("binary file", lambda p: _written(p, bytes(range(256)) * 8), ""),
+]
+
+
+@pytest.mark.parametrize("label, make, named", PRICE_FILES, ids=[c[0] for c in PRICE_FILES])
+def test_bad_price_file(site, outdir, tmp_path, capsys, label, make, named):
+    prices = make(tmp_path / "prices.csv")
+    case = _mutated(site["case"], "market.price_file", str(prices))
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, str(prices), named)
+    assert "does not exist" not in res["err"]
+    assert SECRET not in res["err"] + res["verr"] and "root:x" not in res["err"]
+
+
+def test_offset_timestamps_keep_the_local_peak(site, tmp_path):
+    """A 14-18 h local (CDT, -05:00) peak stays at 14-18 h local; nothing is read as UTC."""
+    local = pd.date_range("2023-07-10 00:00", periods=24, freq="h", tz="America/Chicago")
+    mw = [40.0 if 14 <= t.hour < 18 else 10.0 for t in local]
+    stamps = [t.isoformat() for t in local]
+    load = _load_csv(tmp_path / "load.csv", stamps, mw)
+    case = _mutated(site["case"], "load", {"profile_file": str(load), "critical_fraction": 0.5})
+    out = tmp_path / "r.json"
+    assert main(["run", str(_write_case(tmp_path, case)), "--out", str(out)]) == 0
+    d = pd.DataFrame(json.loads(out.read_text())["dispatch"])
+    hours = pd.to_datetime(d["timestamp"], utc=True).dt.tz_convert("America/Chicago").dt.hour
+    peak = sorted(hours[d["load_mw"] > 20].tolist())
+    assert peak == [14, 15, 16, 17]
+
+
+# --------------------------------------------------------------------------- 4. overrides
+
+OVERRIDES = [
+    (["--threads", "-1"], "$.solver.threads (--threads)", "greater than or equal to 1"),
+    (["--threads", "0"], "--threads", "greater than or equal to 1"),
+    (["--threads", "100000"], "--threads", "less than or equal to 256"),
+    (["--mip-gap", "-1"], "$.solver.mip_rel_gap (--mip-gap)", "greater than or equal to 0"),
+    (["--mip-gap", "nan"], "--mip-gap", "finite number"),
+    (["--mip-gap", "inf"], "--mip-gap", "finite number"),
+    (["--mip-gap", "2"], "--mip-gap", "less than or equal to 1"),
+    (["--time-limit", "-5"], "$.solver.time_limit_s (--time-limit)", "greater than 0"),
+    (["--time-limit", "0"], "--time-limit", "greater than 0"),
+    (["--time-limit", "nan"], "--time-limit", "finite number"),
+    (["--time-limit", "1e308"], "--time-limit", "less than or equal to 604800"),
+]
+
+
+@pytest.mark.parametrize("args, field, message", OVERRIDES, ids=[" ".join(c[0]) for c in OVERRIDES])
+def test_bad_override(site, outdir, capsys, args, field, message):
+    before = _snapshot(outdir)
+    code = main(
+        ["run", str(site["dir"] / "case.json"), "--out", str(outdir / "results.json"), *args]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and field in err and message in err and "Traceback" not in err
+    assert _snapshot(outdir) == before
+
+
+# --------------------------------------------------------------------------- 5. outputs
+
+
+def _out_cases(site: dict, tmp_path: Path, outdir: Path) -> dict:
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(site["case"]))
+    # a case whose price file is called dispatch.parquet: --parquet on its folder would
+    # overwrite it
+    pq_input = tmp_path / "inputs" / "dispatch.parquet"
+    pq_input.parent.mkdir()
+    pd.read_csv(site["prices"]).to_parquet(pq_input)
+    case2 = tmp_path / "case2.json"
+    case2.write_text(json.dumps(_mutated(site["case"], "market.price_file", str(pq_input))))
+    return {
+        "out is the case": (case, ["--out", str(case)], "is an input"),
+        "out is the price file": (case, ["--out", str(site["prices"])], "is an input"),
+        "out via another spelling": (
+            case,
+            ["--out", str(tmp_path / "." / ".." / tmp_path.name / "case.json")],
+            "is an input",
+        ),
+        "parquet table is an input": (
+            case2,
+            ["--out", str(outdir / "results.json"), "--parquet", str(pq_input.parent)],
+            "is an input",
+        ),
+        "out is a folder": (case, ["--out", str(outdir)], "is a folder"),
+        "out below a file": (case, ["--out", str(outdir / "results.json" / "r.json")], "is a file"),
+        "over-long out": (case, ["--out", str(outdir / ("x" * 300 + ".json"))], "too long"),
+        "parquet is a file": (
+            case,
+            ["--out", str(outdir / "results.json"), "--parquet", str(outdir / "results.json")],
+            "is a file",
+        ),
+        "out in the market data folder": (
+            case,
+            ["--out", str(ROOT / "resources_data" / "ercot" / "r.json")],
+            "market data folder",
+        ),
+    }
+
+
+OUT_IDS = [
+    "out is the case",
+    "out is the price file",
+    "out via another spelling",
+    "parquet table is an input",
+    "out is a folder",
+    "out below a file",
+    "over-long out",
+    "parquet is a file",
+    "out in the market data folder",
+]
+
+
+@pytest.mark.parametrize("label", OUT_IDS)
+def test_bad_output_path(site, outdir, tmp_path, capsys, label):
+    case, args, message = _out_cases(site, tmp_path, outdir)[label]
+    inputs = {p: p.read_bytes() for p in (case, site["prices"], *tmp_path.glob("inputs/*"))}
+    before = _snapshot(outdir)
+    code = main(["run", str(case), *args])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert message in err and "Traceback" not in err
+    assert _snapshot(outdir) == before
+    assert all(p.read_bytes() == b for p, b in inputs.items())
+    assert not (ROOT / "resources_data" / "ercot" / "r.json").exists()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_unwritable_out_folder_fails_before_the_solve(site, tmp_path, capsys, monkeypatch):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    monkeypatch.setattr("dcpower.runner.run_case", lambda *a, **k: pytest.fail("solved"))
+    code = main(["run", str(site["dir"] / "case.json"), "--out", str(ro / "r.json")])
+    assert code == 2 and str(ro) in capsys.readouterr().err
+
+
+def test_json_write_failure_keeps_the_old_set(site, outdir, capsys, monkeypatch):
+    """New Parquet is staged, the JSON write fails: the old JSON and old Parquet both stay."""
+    import dcpower.results as results_mod
+
+    before = _snapshot(outdir)
+
+    def fail(obj, path):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(results_mod, "write_json_atomic", fail)
+    code = main(
+        ["run", str(site["dir"] / "case.json"), "--out", str(outdir / "results.json")]
+        + ["--parquet", str(outdir / "pq")]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "No space left on device" in err and "results.json" in err
+    assert _snapshot(outdir) == before
+    assert sorted(p.name for p in outdir.iterdir()) == ["pq", "results.json"]
+
+
+def test_commit_failure_rolls_back_renamed_tables(site, outdir, capsys, monkeypatch):
+    """The second rename fails: the first table already renamed is put back."""
+    import dcpower.results as results_mod
+
+    before = _snapshot(outdir)
+    real = os.replace
+    calls = {"n": 0}
+
+    def flaky(src, dst):
+        if Path(dst).parent == outdir / "pq" and Path(dst).suffix == ".parquet":
+            calls["n"] += 1
+            if calls["n"] == 2:
+                raise OSError(5, "Input/output error", str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(results_mod.os, "replace", flaky)
+    code = main(
+        ["run", str(site["dir"] / "case.json"), "--out", str(outdir / "results.json")]
+        + ["--parquet", str(outdir / "pq")]
+    )
+    assert code == 2 and "Input/output error" in capsys.readouterr().err
+    monkeypatch.setattr(results_mod.os, "replace", real)
+    assert _snapshot(outdir) == before
+
+
+def test_good_run_writes_a_consistent_set_and_cleans_orphans(site, outdir, capsys):
+    dead = 2**22 + 12345  # above the default pid_max: no such process
+    (outdir / f".results.json.{dead}.abcd1234.tmp").write_text("half")
+    (outdir / f".dcpower-staging-{dead}-00ff").mkdir()
+    live = outdir / f".results.json.{os.getpid()}.live0000.tmp"
+    live.write_text("a concurrent writer's file")
+    code = main(
+        ["run", str(site["dir"] / "case.json"), "--out", str(outdir / "results.json")]
+        + ["--parquet", str(outdir / "pq")]
+    )
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "left by an earlier run" in err
+    assert sorted(p.name for p in outdir.iterdir()) == sorted(["pq", "results.json", live.name])
+    doc = json.loads((outdir / "results.json").read_text())
+    import hashlib
+
+    for name, digest in doc["outputs"]["parquet_tables"].items():
+        assert hashlib.sha256((outdir / "pq" / name).read_bytes()).hexdigest() == digest
+
+
+# --------------------------------------------------------------------------- 6. interrupts
+
+
+def test_ctrl_c_exits_130_and_writes_nothing(site, outdir, capsys, monkeypatch):
+    def interrupted_solve(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, through the CLI's handler
+        raise AssertionError("the signal must interrupt the solve")
+
+    monkeypatch.setattr("dcpower.runner.run_case", interrupted_solve)
+    before = _snapshot(outdir)
+    handler = signal.getsignal(signal.SIGINT)
+    code = main(["run", str(site["dir"] / "case.json"), "--out", str(outdir / "results.json")])
+    err = capsys.readouterr().err
+    assert code == 130 and "interrupted" in err and "time limit" not in err
+    assert _snapshot(outdir) == before
+    assert signal.getsignal(signal.SIGINT) is handler  # restored
+
+
+def test_interrupt_swallowed_by_the_solver_is_not_a_solver_failure(
+    site, outdir, capsys, monkeypatch
+):
+    from dcpower.runner import SolverFailedError
+
+    def solver_swallows(*args, **kwargs):
+        # what a solver that catches Ctrl-C does; then it reports no solution
+        with contextlib.suppress(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+        raise SolverFailedError("HiGHS returned no solution; fix: raise solver.time_limit_s")
+
+    monkeypatch.setattr("dcpower.runner.run_case", solver_swallows)
+    code = main(["run", str(site["dir"] / "case.json"), "--out", str(outdir / "results.json")])
+    err = capsys.readouterr().err
+    assert code == 130 and "interrupted" in err and "time_limit" not in err
+
+
+# --------------------------------------------------------------------------- 7. warnings
+
+
+def test_critical_load_shed_warns(site, tmp_path, capsys):
+    case = _mutated(site["case"], "poi", {"import_limit_mw": 4, "export_limit_mw": 0})
+    out = tmp_path / "r.json"
+    assert main(["run", str(_write_case(tmp_path, case)), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    doc = json.loads(out.read_text())
+    assert doc["solver"]["status"] == "optimal"
+    assert any("critical load shed" in w for w in doc["warnings"])
+    assert "warning: critical load shed: 24.000 MWh unserved in 24 step(s)" in err
+
+
+@pytest.mark.parametrize(
+    "solver, expect",
+    [
+        ({"mip_gap": 0.05, "mip_rel_gap_requested": 0.001}, "final MIP gap 5.0000%"),
+        ({"time_limit_reached": True, "time_limit_s": 5}, "time limit of 5 s stopped"),
+        ({"windows_time_limited": 3, "time_limit_s": 60}, "in 3 window(s)"),
+        ({"mip_gap": 0.0009, "mip_rel_gap_requested": 0.001}, None),
+    ],
+)
+def test_gap_and_time_limit_warnings(solver, expect):
+    from dcpower.runner import result_warnings
+
+    results = {"solver": solver, "economics": {"energy_mwh": {"critical_unserved_mwh": 0.0}}}
+    dispatch = pd.DataFrame({"critical_unserved_mw": np.zeros(3)})
+    warnings = result_warnings(results, dispatch)
+    if expect is None:
+        assert warnings == []
+    else:
+        assert len(warnings) == 1 and expect in warnings[0]
+
+
+# --------------------------------------------------------------------------- 8. workflow
+
+
+def _test_config() -> dict:
+    return yaml.safe_load((ROOT / "config" / "test" / "config.yaml").read_text())
+
+
+def _with(cfg: dict, **market) -> dict:
+    cfg = json.loads(json.dumps(cfg))
+    cfg["market"].update(market)
+    return cfg
+
+
+WORKFLOW = [
+    (
+        "full dates with several years",
+        dict(years=[2016, 2021], reserve_products={"2016": [], "2021": []}),
+        "outside market year 2021",
+    ),
+    ("start after end", dict(start="2016-07-13", end="2016-07-10"), "must be after market.start"),
+    ("impossible date", dict(start="2016-02-30"), "not a valid date"),
+    (
+        "29 Feb in a non-leap year",
+        dict(years=[2021], start="02-29", end="03-02", reserve_products=[]),
+        "not a valid date in 2021",
+    ),
+    ("not a date", dict(start="soon"), "is not a date"),
+    (
+        "year without data",
+        dict(years=[2019], start="07-10", end="07-13", reserve_products=[]),
+        "market.years 2019",
+    ),
+    (
+        "AS products for an energy-only year",
+        dict(years=[2021], start="07-10", end="07-13"),
+        "REGUP",
+    ),
+    (
+        "window outside the year",
+        dict(start="2017-01-05", end="2017-01-08"),
+        "outside market year 2016",
+    ),
+]
+
+
+@pytest.mark.parametrize("label, market, message", WORKFLOW, ids=[c[0] for c in WORKFLOW])
+def test_workflow_preflight(label, market, message, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    problems = check_config(_with(_test_config(), **market), ROOT / "resources_data" / "ercot")
+    assert any(message in p for p in problems), problems
+
+
+def test_workflow_preflight_grid_bounds(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    cfg = _test_config()
+    cfg["grid"]["bess_mwh"] = [200, 1e9]
+    problems = check_config(cfg, ROOT / "resources_data" / "ercot")
+    assert any("bess_mwh~1000000000" in p and "$.bess.energy_mwh" in p for p in problems)
+
+
+def test_month_day_window_applies_to_every_year(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    cfg = _with(
+        _test_config(),
+        years=[2016, 2021],
+        start="07-10",
+        end="07-13",
+        reserve_products={"2016": [], "2021": []},
+    )
+    assert check_config(cfg, ROOT / "resources_data" / "ercot") == []
+    assert [study_window(cfg, y)[0].year for y in (2016, 2021)] == [2016, 2021]
+    assert study_window(_with(cfg, start="12-01", end="01-01"), 2021)[1].isoformat() == "2022-01-01"
+
+
+@pytest.mark.parametrize(
+    "market, message",
+    [
+        (
+            dict(years=[2016, 2021], reserve_products={"2016": [], "2021": []}),
+            "outside market year 2021",
+        ),
+        (dict(start="2016-07-13", end="2016-07-10"), "must be after market.start"),
+    ],
+    ids=["several years, full dates", "start after end"],
+)
+def test_workflow_fails_before_any_job(tmp_path, market, message):
+    work = copy_workflow(tmp_path)
+    (work / "config/test/bad.yaml").write_text(yaml.safe_dump(_with(_test_config(), **market)))
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1"]
+        + ["--configfile", "config/test/bad.yaml"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = proc.stdout + proc.stderr  # Snakemake prints the error to either, by version
+    assert proc.returncode != 0 and message in output
+    assert "pydantic" not in output and not (work / "results").exists()
+
+
+# --------------------------------------------------------------------------- 9. UI
+
+
+@pytest.fixture
+def ui(monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from dcpower.ui import APP_PATH, state
+
+    monkeypatch.setenv(state.ENV_DEFAULT_CASE, str(EXAMPLE_CASE))
+    monkeypatch.setenv(state.ENV_RESULTS_DIR, str(tmp_path / "results"))
+    monkeypatch.delenv(state.ENV_ROOTS, raising=False)
+    return AppTest.from_file(str(APP_PATH), default_timeout=60).run()
+
+
+def _page_text(at) -> str:
+    parts = []
+    for kind in ("error", "warning", "info", "caption", "markdown", "json", "code", "text"):
+        for el in at.get(kind):
+            parts.append(str(getattr(el, "value", "")))
+            parts.append(str(getattr(el, "proto", "")))
+    return "\n".join(parts)
+
+
+@pytest.fixture
+def secret_json(tmp_path) -> Path:
+    path = tmp_path / "secrets.json"
+    path.write_text(json.dumps({"api_token": SECRET, "name": SECRET}))
+    return path
+
+
+@pytest.mark.parametrize("target", ["secret json", "/etc/passwd", "relative escape"])
+def test_ui_case_path_outside_roots(ui, secret_json, target):
+    path = {
+        "secret json": str(secret_json),
+        "/etc/passwd": "/etc/passwd",
+        "relative escape": "config/../../" + "etc/passwd",
+    }[target]
+    ui.text_input(key="case_path").input(path).run()
+    assert not ui.exception
+    text = _page_text(ui)
+    assert "outside the folders this UI may open" in text
+    assert SECRET not in text and "root:x" not in text
+    assert ui.number_input(key="field:bess.energy_mwh").value == 400.0  # last good case kept
+
+
+def test_ui_invalid_case_shows_no_raw_fields(ui, monkeypatch, tmp_path):
+    from dcpower.ui import state
+
+    case = json.loads(EXAMPLE_CASE.read_text())
+    case["name"] = {"token": SECRET}
+    case["bess"]["power_mw"] = SECRET
+    (tmp_path / "c.json").write_text(json.dumps(case))
+    monkeypatch.setenv(state.ENV_ROOTS, str(tmp_path))
+    ui.text_input(key="case_path").input(str(tmp_path / "c.json")).run()
+    assert not ui.exception
+    text = _page_text(ui)
+    assert "$.bess.power_mw" in text
+    assert SECRET not in text
+    assert not ui.get("json")  # "All case fields" shows validated fields only
+    assert ui.button(key="run_milp").disabled
+
+
+def test_ui_case_data_file_outside_roots(ui, monkeypatch, tmp_path):
+    from dcpower.ui import state
+
+    case = json.loads(EXAMPLE_CASE.read_text())
+    case["market"]["price_file"] = "/etc/passwd"
+    (tmp_path / "c.json").write_text(json.dumps(case))
+    monkeypatch.setenv(state.ENV_ROOTS, str(tmp_path))
+    ui.text_input(key="case_path").input(str(tmp_path / "c.json")).run()
+    text = _page_text(ui)
+    assert "$.market.price_file" in text and "outside the folders" in text
+    assert ui.button(key="run_milp").disabled
+
+
+def test_ui_results_and_sweep_paths_outside_roots(ui, secret_json):
+    ui.switch_page("views/results.py").run()
+    ui.radio(key="results_source").set_value("Results JSON file").run()
+    ui.text_input(key="results_file_path").input(str(secret_json)).run()
+    assert not ui.exception
+    text = _page_text(ui)
+    assert "outside the folders" in text and SECRET not in text
+    ui.switch_page("views/sweep.py").run()
+    ui.text_input(key="sweep_path").input(str(secret_json.parent)).run()
+    assert not ui.exception and "outside the folders" in _page_text(ui)
+
+
+@pytest.mark.parametrize(
+    "data, expect",
+    [
+        (b'{"name": "a", "name": "b"}', "duplicate key"),
+        ("caf\u00e9".encode("latin-1"), "not UTF-8"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"name": NaN}', None),
+    ],
+    ids=["duplicate keys", "latin-1", "array", "NaN reaches the schema"],
+)
+def test_ui_upload_uses_the_strict_reader(data, expect):
+    """The upload widget's bytes go through the same strict JSON reader as `dcpower run`."""
+    from dcpower.case import CaseError
+    from dcpower.ui import state
+
+    if expect is None:
+        data = state.parse_case_bytes(data, "upload: x.json")
+        case, problems = state.validate(data, "upload: x.json", None)
+        assert case is None and "finite number" in dict(problems)["$.name"] or problems
+        return
+    with pytest.raises(CaseError, match=expect):
+        state.parse_case_bytes(data, "upload: x.json")
+
+
+def test_ui_binds_to_localhost_by_default():
+    args = cli._parser().parse_args(["ui"])
+    assert args.address == "127.0.0.1"
+    config = (ROOT / ".streamlit" / "config.toml").read_text()
+    assert 'address = "127.0.0.1"' in config
