@@ -468,6 +468,8 @@ def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str
             f"final MIP gap {gap:.4%} exceeds the requested {requested:.4%}; the dispatch may "
             "be this far from the optimum; fix: raise solver.time_limit_s"
         )
+    if s.get("status") == SolveStatus.ABOVE_REQUESTED_GAP.value and s.get("warning"):
+        out.append(s["warning"])
     if s.get("time_limit_reached") or s.get("windows_time_limited"):
         windows = s.get("windows_time_limited") or 0
         where = f" in {windows} window(s)" if windows else ""
