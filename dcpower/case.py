@@ -267,6 +267,11 @@ class Bess(_Strict):
         "0 makes cycling free.",
     )
 
+    @property
+    def installed(self) -> bool:
+        """A battery is on site: power and energy both positive."""
+        return self.power_mw > 0 and self.energy_mwh > 0
+
     @model_validator(mode="after")
     def _soc_order(self) -> Bess:
         if self.soc_min_fraction > self.soc_max_fraction:
@@ -305,6 +310,11 @@ class GasGen(_Strict):
         description="Nameplate PF of one unit: unit MVA = unit_mw / rated_power_factor, -. "
         "Default 0.8 (NEMA MG 1 / IEEE C50.13 synchronous generators).",
     )
+
+    @property
+    def installed(self) -> bool:
+        """Gas units are on site: count and unit size both positive."""
+        return self.units > 0 and self.unit_mw > 0
 
     @model_validator(mode="after")
     def _initial(self) -> GasGen:

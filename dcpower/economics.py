@@ -1,8 +1,5 @@
-"""Economics of a dispatch from its table alone: revenue and cost stacks in $.
-
-The same coefficients as the MILP objective, so for a monolithic solve ``net_value_usd`` equals
-the solver's objective; for a stitched (rolling-horizon) solve it is the full-horizon objective
-evaluated at the stitched dispatch.
+"""Economics stacks in $: from the objective's own terms (what results report) and, as an
+independent check, recomputed from the dispatch table alone (what the invariants compare).
 """
 
 from __future__ import annotations
@@ -12,6 +9,22 @@ from typing import Any
 import pandas as pd
 
 from dcpower.case import Case
+
+
+def economics_from_terms(terms_usd: dict[str, float], kinds: dict[str, str]) -> dict[str, Any]:
+    """The economics stack from the objective's own named terms (signed $, see
+    ``dispatch_milp.term_kinds``): revenues as they are, costs as positive amounts; they add
+    up to ``net_value_usd``, which is the objective by construction."""
+    revenues = {n: float(v) for n, v in terms_usd.items() if kinds[n] == "revenue"}
+    costs = {n: -float(v) for n, v in terms_usd.items() if kinds[n] == "cost"}
+    total_rev, total_cost = sum(revenues.values()), sum(costs.values())
+    return {
+        "revenues_usd": revenues,
+        "costs_usd": costs,
+        "total_revenue_usd": total_rev,
+        "total_cost_usd": total_cost,
+        "net_value_usd": total_rev - total_cost,
+    }
 
 
 def economics_from_dispatch(

@@ -81,7 +81,7 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
     # BESS
     b = case.bess
     soc = d["bess_soc_mwh"].to_numpy()
-    if b.energy_mwh > 0 and b.power_mw > 0:
+    if b.installed:
         prev = np.concatenate([[bess_model.soc_initial_mwh(b)], soc[:-1]])
         expected = prev + b.charge_efficiency * ch * dt - dis * dt / b.discharge_efficiency
         check("soc_dynamics", np.abs(soc - expected))
@@ -167,10 +167,10 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
         REACTIVE_CIRCULATION_TOL_MVAR,
     )
     if case.reliability.n_plus_1:
-        bess_mw = b.power_mw if b.energy_mwh > 0 else 0.0
+        bess_mw = b.power_mw if b.installed else 0.0
         cap = gas_gen.n_plus_1_capacity_mw(g, producing, bess_mw - rsum("bess", "up"))
         check("n_plus_1", d["load_critical_mw"].to_numpy() - cap)
-    if b.energy_mwh > 0 and reserves:
+    if b.installed and reserves:
         floor = d["bess_soc_floor_mwh"].to_numpy()
         prev = np.concatenate([[bess_model.soc_initial_mwh(b)], soc[:-1]])
         top = bess_model.soc_max_mwh(b)
@@ -204,6 +204,18 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
         ECONOMICS_TOL_USD, 1e-9 * abs(obj)
     ):
         out.append(f"economics: net_value_usd {econ['net_value_usd']:.2f} != objective {obj:.2f}")
+    # every line of the stack recomputed from the dispatch table alone (not the model's terms)
+    from dcpower.economics import economics_from_dispatch
+
+    table = economics_from_dispatch(d, case, list(products))
+    for stack in ("revenues_usd", "costs_usd"):
+        for name, usd in econ[stack].items():
+            again = table[stack].get(name)
+            if again is None or abs(again - usd) > max(ECONOMICS_TOL_USD, 1e-9 * abs(usd)):
+                out.append(
+                    f"economics: {name} is {usd:.2f} $ but the dispatch table gives "
+                    f"{again if again is None else round(again, 2)} $"
+                )
     price = d["price_usd_per_mwh"].to_numpy()
     recomputed_import = float(np.sum(price * imp * dt))
     if not math.isclose(

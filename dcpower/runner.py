@@ -20,7 +20,7 @@ import pandas as pd
 
 from dcpower import __version__
 from dcpower.case import Case, CaseError, with_solver_overrides
-from dcpower.economics import economics_from_dispatch
+from dcpower.economics import economics_from_terms
 from dcpower.invariants import check_invariants
 from dcpower.iso.base import (
     MarketData,
@@ -95,7 +95,7 @@ def precheck(x: DispatchInputs) -> list[tuple[str, str]]:
     problems = [("$.bess", msg) for msg in bess_model.check_soc_window(case.bess, x.soc_floor_mwh)]
     if case.reliability.n_plus_1:
         g, b = case.gas_gen, case.bess
-        bess_mw = b.power_mw if b.energy_mwh > 0 else 0.0
+        bess_mw = b.power_mw if b.installed else 0.0
         capacity = gas_gen.n_plus_1_capacity_mw(g, g.units, bess_mw)
         crit = float(np.max(x.load.critical_mw)) if x.n_steps else 0.0
         if capacity < crit - 1e-9:
@@ -386,7 +386,7 @@ def assemble_results(
 ) -> dict[str, Any]:
     """Build the results dict from a solved dispatch."""
     dispatch, electrical = solution.dispatch, solution.electrical
-    econ = economics_from_dispatch(dispatch, case, list(x.reserve_products))
+    econ = economics_from_terms(solution.terms_usd, dispatch_milp.term_kinds(x))
     econ["objective_usd"] = solution.report.objective
     econ.update(per_mwh_figures(dispatch, econ, x.dt_h))
     results: dict[str, Any] = {

@@ -64,7 +64,7 @@ def _row_step(con, last: int) -> int:
 
 def _link_columns(m: pyo.ConcreteModel, boundaries: list[int]) -> dict[tuple[int, str], object]:
     """(boundary step b, linking state) → the model variable that is that state before b."""
-    names = dispatch_milp.link_state_names(m.gen_delay_steps)
+    names = m.link_names
     out = {}
     for b in boundaries:
         for name in names:

@@ -100,7 +100,7 @@ def electrical_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
         cols["pcs_polygon_loading_pct"] = (
             100.0 * polygon_loading(p_pcs, q_pcs, facets) / case.bess.pcs_mva
         )
-    if case.gas_gen.units > 0 and case.gas_gen.unit_mw > 0:
+    if case.gas_gen.installed:
         cols["gen_polygon_loading_pct"] = np.where(
             gen_rating > 0,
             100.0 * polygon_loading(p_gen, q_gen, facets) / np.where(gen_rating > 0, gen_rating, 1),

@@ -90,8 +90,8 @@ class DispatchInputs:
     def eligible_pairs(self) -> list[tuple[str, str]]:
         """(product, resource) pairs that may carry reserves on this site."""
         present = {
-            "gen": self.case.gas_gen.units > 0 and self.case.gas_gen.unit_mw > 0,
-            "bess": self.case.bess.power_mw > 0 and self.case.bess.energy_mwh > 0,
+            "gen": self.case.gas_gen.installed,
+            "bess": self.case.bess.installed,
         }
         return [
             (name, res)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -38,6 +38,8 @@ class DispatchSolution:
     windows_time_limited: int = 0  # windows that stopped at the time limit (best found)
     window_gap_usd: float | None = None  # Σ (window bound − window objective), $
     windows_above_gap: int = 0  # windows whose relative gap exceeds the requested one
+    #: the objective's named $ terms at the solution (signed; rolling: over the kept steps)
+    terms_usd: dict[str, float] = field(default_factory=dict)
 
 
 class WindowInfeasibleError(RuntimeError):
@@ -203,6 +205,7 @@ def solve_monolithic(
     report = solver.solve(x, method)
     m = solver.model
     return DispatchSolution(
+        terms_usd=dispatch_milp.kept_terms_usd(m, x, x.n_steps),
         dispatch=extract.dispatch_frame(m, x),
         electrical=extract.electrical_frame(m, x),
         binding=solver.binding(),
@@ -248,6 +251,7 @@ def solve_rolling(
     solvers: dict[int, WindowSolver] = {}  # one model per window length
     values: list[tuple[float, int]] = []  # (net value $, steps) per window solved
     kept_usd = 0.0  # objective of the kept steps, summed over windows, $
+    terms_usd: dict[str, float] = {}  # each $ term over the kept steps, summed over windows
     start = 0
     while start < n:
         stop = min(n, start + window_steps + lookahead_steps)
@@ -273,22 +277,16 @@ def solve_rolling(
         )
         if report.objective is not None and not relax:
             values.append((report.objective, xi.n_steps))
-        kept_usd += dispatch_milp.kept_value_usd(m, xi, keep)
-        delay = m.gen_delay_steps
+        for name, usd in dispatch_milp.kept_terms_usd(m, xi, keep).items():
+            terms_usd[name] = terms_usd.get(name, 0.0) + usd
+        kept_usd = sum(terms_usd.values())
         d = extract.dispatch_frame(m, xi).iloc[:keep]
         dispatch_parts.append(d)
         electrical_parts.append(extract.electrical_frame(m, xi).iloc[:keep])
         for t, names in solver.binding().items():
             if t < keep:
                 binding[start + t] = names
-        starts = tuple(int(round(v)) for v in d["gen_starts"])
-        state = {
-            "soc_initial_mwh": float(pyo.value(m.bess_soc[keep - 1])),
-            "gen_initial_committed": int(round(d["gen_units_committed"].iloc[-1])),
-            "gen_initial_mw": float(d["gen_mw"].iloc[-1]),
-            "gen_prior_starts": (state["gen_prior_starts"] + starts)[-delay:] if delay else (),
-            "gen_initial_units": dispatch_milp.units_end_state(m, keep - 1),
-        }
+        state = dispatch_milp.handover(m, xi, keep)
         start += keep
     gaps = [r.mip_gap for r in reports if r.mip_gap is not None]
     above = sum(above_requested_gap(r, opts["mip_rel_gap"]) for r in reports)
@@ -328,6 +326,7 @@ def solve_rolling(
             if r.best_bound is not None and r.objective is not None
         ),
         windows_above_gap=above,
+        terms_usd=terms_usd,
     )
 
 
