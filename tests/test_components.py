@@ -67,9 +67,10 @@ def test_rolling_year_economics_equal_objective():
     and, line by line, the stack recomputed from the dispatch table (the invariants)."""
     import json
 
+    from tests_paths import ROOT
+
     from dcpower.case import case_from_dict
     from dcpower.runner import run_case
-    from tests_paths import ROOT
 
     data = json.loads((ROOT / "config" / "cases" / "sweep_base_ercot_2016.json").read_text())
     data["gas_gen"]["units"] = 0
