@@ -86,7 +86,7 @@ class UnknownColumnError(ValueError):
 _D, _E, _B = Table.DISPATCH, Table.ELECTRICAL, Table.BINDING
 
 _FIXED: list[Column] = [
-    Column(TIMESTAMP, "ISO 8601 UTC", "interval start (UTC)", _D),
+    Column(TIMESTAMP, "UTC", "interval start (ISO 8601 UTC text in JSON)", _D),
     Column("price_usd_per_mwh", "$/MWh", "energy price at the settlement point", _D),
     Column("load_mw", "MW", "site load (all segments)", _D),
     Column("load_critical_mw", "MW", "critical load segment", _D),
@@ -138,8 +138,8 @@ _FIXED += [
     Column("pcs_polygon_loading_pct", "%", "PCS loading on the MVA polygon, % of rating", _E),
     Column("gen_polygon_loading_pct", "%", "gas-unit loading on the MVA polygon, % of rating", _E),
     Column("load_q_mvar", "MVAr", "reactive power drawn by the load", _E),
-    Column(TIMESTAMP, "ISO 8601 UTC", "interval start (UTC)", _E),
-    Column(TIMESTAMP, "ISO 8601 UTC", "interval start (UTC) of a binding row", _B),
+    Column(TIMESTAMP, "UTC", "interval start (ISO 8601 UTC text in JSON)", _E),
+    Column(TIMESTAMP, "UTC", "interval start of the binding row", _B),
     Column("family", "", "constraint family binding in the step", _B),
 ]
 
@@ -417,7 +417,7 @@ def table_json_schema(table: Table | str) -> dict[str, Any]:
             "description": f"{col.description} [{col.unit}]" if col.unit else col.description,
         }
     patterns = {
-        p.pattern: {
+        re.sub(r"\(\?P<\w+>", "(", p.pattern): {  # ECMA-262: no named groups
             "type": ["number", "null"],
             "description": text.format(product="<product>", resource="<resource>") + f" [{unit_}]",
         }
