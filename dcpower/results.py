@@ -439,7 +439,8 @@ def write_output_set(results: dict[str, Any], plan: OutputPlan) -> list[Path]:
     to their previous versions and the staging folders removed: the old set stays, whole.
     Raises OSError (the caller names the path).
     """
-    validate_results(results, "results to write")  # the contract, before any file is touched
+    # the contract, checked on what the JSON will hold, before any file is touched
+    validate_results(_clean(results), "results to write")
     token = f"{_STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
     stages: dict[Path, Path] = {}
 

@@ -92,7 +92,7 @@ class Provenance(BaseModel):
     start_utc: str | None = None
     end_utc: str | None = None
     timestep_minutes: int | None = None
-    source_interval_minutes: dict[str, int] | None = None
+    source_interval_minutes: dict[str, int | None] | None = None
     reserve_products: list[str] | None = None
     files: list[ProvenanceFile] = Field(default_factory=list)
     fill_policy: str | None = None
@@ -178,7 +178,8 @@ class PerMwh(_Section):
 
 
 class Economics(_Section):
-    """Revenue and cost stacks ($) that add up to the net value (= the objective)."""
+    """Revenue and cost stacks ($) that add up to the net value (= the objective); reserve
+    revenue keys are ``reserve_<product>_revenue_usd`` of the market's products."""
 
     revenues_usd: UsdStack
     costs_usd: UsdStack
@@ -188,14 +189,6 @@ class Economics(_Section):
     objective_usd: float | None
     energy_mwh: EnergyTotals
     usd_per_mwh: PerMwh
-
-    @field_validator("revenues_usd")
-    @classmethod
-    def _reserve_keys(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = [k for k in v if k.startswith("reserve") and columns.lookup(k) is None]
-        if bad:
-            raise columns.UnknownColumnError(bad, columns.Table.ECONOMICS)
-        return v
 
 
 class BindingTolerance(_Section):

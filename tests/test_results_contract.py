@@ -141,6 +141,9 @@ def test_unknown_or_corrupted_columns_are_rejected(example_results):
         row["reserve_ffr_gen_mw"] = 1.0  # a known family, but not a product of this market
     _bad(bad, "not in market.reserve_products: reserve_ffr_gen_mw")
     bad = copy.deepcopy(doc)
+    bad["economics"]["revenues_usd"]["reserve_ffr_revenue_usd"] = 0.0
+    _bad(bad, "not in market.reserve_products: reserve_ffr_revenue_usd")
+    bad = copy.deepcopy(doc)
     del bad["dispatch"][5]["gen_mw"]
     _bad(bad, r"dispatch\[5\] has other columns .*missing \['gen_mw'\]")
     bad = copy.deepcopy(doc)
