@@ -1,4 +1,4 @@
-"""Command line: ``dcpower run|validate|schema``.
+"""Command line: ``dcpower run|validate|schema [case|results]``.
 
 Exit codes: 0 success; 2 bad input (case, market data, load file, an output path that cannot
 be written or would overwrite an input) — nothing written; 3 infeasible case (message names the
@@ -59,7 +59,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     val.add_argument("case", type=Path)
     val.add_argument("--data-dir", type=Path, help="ISO data folder (default: shipped data)")
-    sub.add_parser("schema", help="print the case JSON Schema")
+    schema = sub.add_parser(
+        "schema", help="print the JSON Schema of a case (default) or of a results document"
+    )
+    schema.add_argument(
+        "document",
+        nargs="?",
+        choices=("case", "results"),
+        default="case",
+        help="case (default) or results",
+    )
     ui = sub.add_parser("ui", help="start the Streamlit UI (needs the 'ui' extra)")
     ui.add_argument("--port", type=int, default=8501, help="server port (default 8501)")
     ui.add_argument("--headless", action="store_true", help="do not open a browser (servers, CI)")
@@ -255,7 +264,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
     if args.command == "schema":
-        print(json.dumps(case_json_schema(), indent=2))
+        if args.document == "results":
+            from dcpower.results_model import results_json_schema
+
+            print(json.dumps(results_json_schema(), indent=2))
+        else:
+            print(json.dumps(case_json_schema(), indent=2))
         return EXIT_OK
     if args.command == "ui":
         return _ui(args)

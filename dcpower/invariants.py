@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dcpower import columns
 from dcpower.case import Case
 from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
@@ -113,32 +114,29 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
     prev_c = np.concatenate([[g.initial_units_online], committed[:-1]])
     check("gen_starts_cover_commitment_increase", (committed - prev_c) - starts)
     check("gen_units_installed", committed - g.units)
-    reserves = {
-        c: d[c].to_numpy()
-        for c in d.columns
-        if c.startswith("reserve_") and c.endswith("_mw") and not c.startswith("reserve_price_")
-    }
     products = results["market"]["reserve_products"]
+    awards = columns.reserve_award_columns(d, products)
+    reserves = {a.column: d[a.column].to_numpy() for a in awards}
 
     def rsum(resource: str, direction: str) -> np.ndarray:
         total = np.zeros(len(idx))
-        for p, spec in products.items():
-            col = f"reserve_{p.lower()}_{resource}_mw"
-            if spec["direction"] == direction and col in reserves:
-                total += reserves[col]
+        for a in awards:
+            spec = products.get(a.product)
+            if a.resource == resource and spec is not None and spec["direction"] == direction:
+                total += reserves[a.column]
         return total
 
-    for col, v in reserves.items():
-        check(f"{col}_nonnegative", -v)
-        resource = col.rsplit("_", 2)[1]
-        product = col.removeprefix("reserve_").rsplit("_", 2)[0].upper()
-        if resource not in products.get(product, {}).get("eligible_resources", []):
-            out.append(f"reserve eligibility: {col} is not an eligible resource for {product}")
+    for a in awards:
+        check(f"{a.column}_nonnegative", -reserves[a.column])
+        if a.resource not in products.get(a.product, {}).get("eligible_resources", []):
+            out.append(
+                f"reserve eligibility: {a.column} is not an eligible resource for {a.product}"
+            )
     pmin = gas_gen.min_output_mw(g)
     offline = {
-        p: d[f"gen_offline_{p.lower()}_mw"].to_numpy()
-        for p in products
-        if f"gen_offline_{p.lower()}_mw" in d.columns
+        o.product: d[o.column].to_numpy()
+        for o in columns.offline_award_columns(d, products)
+        if o.product in products
     }
     offline_total = sum(offline.values()) if offline else np.zeros(len(idx))
     check("gen_max_output", gen + rsum("gen", "up") - offline_total - g.unit_mw * producing)
@@ -156,7 +154,7 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
     k_gen = gas_gen.reactive_ratio(g.min_power_factor)
     check("gen_power_factor", np.abs(e["gen_q_mvar"].to_numpy()) - k_gen * gen)
     check("gen_mva", e["gen_s_mva"].to_numpy() - gas_gen.unit_mva(g) * producing)
-    for col in [c for c in e.columns if c.endswith("_loading_pct") and "polygon" not in c]:
+    for col in columns.loading_columns(e):
         check(f"{col}_at_most_100", e[col].to_numpy() - 100.0, 1e-4)
     q_load = gas_gen.reactive_ratio(case.load.power_factor) * served
     q_src = [e[f"{n}_q_mvar"].to_numpy() for n in ("poi", "gen", "pcs")]
@@ -174,13 +172,13 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
         floor = d["bess_soc_floor_mwh"].to_numpy()
         prev = np.concatenate([[bess_model.soc_initial_mwh(b)], soc[:-1]])
         top = bess_model.soc_max_mwh(b)
-        awards = {
-            p: (spec, reserves[f"reserve_{p.lower()}_bess_mw"])
-            for p, spec in products.items()
-            if f"reserve_{p.lower()}_bess_mw" in reserves
+        bess_awards = {
+            a.product: (products[a.product], reserves[a.column])
+            for a in awards
+            if a.resource == "bess" and a.product in products
         }
         for label, level in (("end", soc), ("start", prev)):
-            low, high = deploy_bess_reserves(level, awards, b)
+            low, high = deploy_bess_reserves(level, bess_awards, b)
             check(f"reserve_energy_up_{label}", floor - low)
             check(f"reserve_energy_down_{label}", high - top)
         check("bess_up_headroom", dis - ch + rsum("bess", "up") - b.power_mw)
@@ -291,23 +289,26 @@ def _check_gen_deliverability(check, d, g, products, offline, producing, committ
     """Gas-unit reserve awards a unit can ramp to within each product's deployment time."""
     if g.units == 0 or g.unit_mw == 0:
         return
+    gen_award = {
+        a.product: d[a.column].to_numpy()
+        for a in columns.reserve_award_columns(d, products, resource="gen")
+        if a.product in products
+    }
     for direction in ("up", "down"):
         spec_of = {
             p: spec
             for p, spec in products.items()
-            if spec["direction"] == direction and f"reserve_{p.lower()}_gen_mw" in d.columns
+            if spec["direction"] == direction and p in gen_award
         }
         for p, spec in spec_of.items():
             minutes = spec.get("deployment_minutes", 10.0)
             within = [q for q, s in spec_of.items() if s.get("deployment_minutes", 10.0) <= minutes]
-            online = sum(
-                d[f"reserve_{q.lower()}_gen_mw"].to_numpy() - offline.get(q, 0.0) for q in within
-            )
+            online = sum(gen_award[q] - offline.get(q, 0.0) for q in within)
             # each producing unit ramps from its output at its ramp rate for the deployment time
             reach = min(g.unit_mw, g.ramp_mw_per_min * minutes) * producing
             check(f"gen_reserve_deliverable_{p.lower()}", online - reach)
     for p, mw in offline.items():
         minutes = products[p].get("deployment_minutes", 30.0)
-        check(f"gen_offline_{p.lower()}_share", mw - d[f"reserve_{p.lower()}_gen_mw"].to_numpy())
+        check(f"gen_offline_{p.lower()}_share", mw - gen_award.get(p, 0.0))
         cap = gas_gen.offline_reserve_capability_mw(g, minutes) * (g.units - committed)
         check(f"gen_offline_{p.lower()}_capability", mw - cap)

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from dcpower import columns
+
 PathLike = str | os.PathLike[str]
 DPI = 150
 _FORMATS = {".png": "png", ".svg": "svg"}
@@ -35,7 +37,6 @@ COST_COMPONENTS = [
     ("unserved_noncritical_cost_usd", "Unserved non-critical"),
     ("flexible_curtailment_cost_usd", "Flexible curtailment"),
 ]
-_RESERVE = re.compile(r"^reserve_(.+)_revenue_usd$")
 
 
 def pareto_mask(cost: np.ndarray, benefit: np.ndarray) -> np.ndarray:
@@ -244,10 +245,8 @@ def stack_components(frame: pd.DataFrame) -> list[tuple[str, str, int]]:
     out = [(c, label, 1) for c, label in COST_COMPONENTS if c in frame.columns]
     if "energy_export_revenue_usd" in frame.columns:
         out.append(("energy_export_revenue_usd", "Energy export", -1))
-    for c in frame.columns:
-        m = _RESERVE.match(c)
-        if m:
-            out.append((c, f"Reserve {m.group(1).upper()}", -1))
+    for r in columns.reserve_revenue_keys(frame):
+        out.append((r.column, f"Reserve {r.product}", -1))
     return out
 
 

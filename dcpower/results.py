@@ -2,7 +2,9 @@
 
 Sections: ``case`` (validated input echoed), ``market`` (data provenance), ``solver``,
 ``dispatch`` and ``electrical`` (one record per timestep), ``economics`` (stacks that add up to
-the objective), ``explainability`` (binding constraints per timestep and per family).
+the objective), ``explainability`` (binding constraints per timestep and per family). The
+contract is :class:`dcpower.results_model.Results`; column units and descriptions come from
+:mod:`dcpower.columns`. Read results files with :func:`load_results`.
 """
 
 from __future__ import annotations
@@ -24,8 +26,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import ValidationError
 
-RESULTS_SCHEMA_VERSION = 1
+from dcpower import __version__, columns
+from dcpower.results_model import RESULTS_SCHEMA_VERSION, Results
+
+__all__ = ["RESULTS_SCHEMA_VERSION", "Results", "ResultsFileError", "load_results"]
 
 
 def _clean(x: Any) -> Any:
@@ -55,6 +63,84 @@ def records_to_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     if "timestamp" in df.columns:
         df.index = pd.DatetimeIndex(pd.to_datetime(df.pop("timestamp"), utc=True), name="timestamp")
     return df
+
+
+class ResultsFileError(ValueError):
+    """A results document is unreadable, of another schema version or breaks the contract;
+    the message names the file and says what to do."""
+
+
+def _validation_lines(exc: ValidationError, limit: int = 10) -> list[str]:
+    lines = []
+    for err in exc.errors()[:limit]:
+        where = ".".join(str(p) for p in err["loc"]) or "$"
+        lines.append(f"  {where}: {err['msg']}")
+    if exc.error_count() > limit:
+        lines.append(f"  ... and {exc.error_count() - limit} more")
+    return lines
+
+
+def validate_results(doc: Any, source: str = "results") -> Results:
+    """``doc`` (a results dict) through the contract; ResultsFileError says what is wrong.
+
+    The schema version is checked first: a document of another version is refused with the
+    version it has, the one this dcpower reads, and the fix (re-run ``dcpower run``).
+    """
+    if not isinstance(doc, dict):
+        raise ResultsFileError(
+            f"{source}: not a dcpower results document (a JSON object is expected); fix: pick "
+            "the JSON written by `dcpower run --out`"
+        )
+    version = doc.get("schema_version")
+    if version != RESULTS_SCHEMA_VERSION:
+        has = "no schema_version" if version is None else f"schema_version {version!r}"
+        raise ResultsFileError(
+            f"{source}: results document has {has}; this dcpower ({__version__}) reads "
+            f"schema_version {RESULTS_SCHEMA_VERSION}; fix: re-run `dcpower run CASE --out "
+            "RESULTS.json` on the case with this dcpower (the case is echoed in the document's "
+            "`case` section)"
+        )
+    try:
+        return Results.model_validate(doc)
+    except (ValidationError, columns.UnknownColumnError) as exc:
+        lines = _validation_lines(exc) if isinstance(exc, ValidationError) else [f"  {exc}"]
+        raise ResultsFileError(
+            "\n".join(
+                [
+                    f"{source}: not a valid results document (schema_version "
+                    f"{RESULTS_SCHEMA_VERSION}):",
+                    *lines,
+                ]
+            )
+        ) from None
+
+
+def parse_results_text(text: str, source: str = "results") -> dict[str, Any]:
+    """A results document from JSON text, validated (:func:`validate_results`)."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsFileError(
+            f"{source}: not a JSON file (line {exc.lineno} column {exc.colno})"
+        ) from None
+    validate_results(doc, source)
+    return doc
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    """Read a results JSON written by ``dcpower run --out`` and validate it against the
+    contract (schema version first). Returns the document as a dict (JSON types).
+
+    Raises ResultsFileError naming the file and what to do.
+    """
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ResultsFileError(f"{p}: not UTF-8 text; not a results file") from None
+    except OSError as exc:
+        raise ResultsFileError(f"{p}: cannot read the file ({exc.strerror})") from None
+    return parse_results_text(text, str(p))
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -97,8 +183,28 @@ def write_parquet_atomic(df: pd.DataFrame, path: str | Path) -> None:
     _atomic_write(Path(path), lambda p: df.to_parquet(p))
 
 
+def _described_table(df: pd.DataFrame, products: Iterable[str]) -> pa.Table:
+    """``df`` as an Arrow table whose fields carry the registry's ``unit`` and ``description``
+    (and ``product`` / ``resource`` of reserve columns) as field metadata."""
+    table = pa.Table.from_pandas(df)
+    fields = []
+    for f in table.schema:
+        col = columns.lookup(f.name, products)
+        if col is None:
+            fields.append(f)
+            continue
+        meta = {"unit": col.unit, "description": col.description}
+        meta.update({k: v for k, v in (("product", col.product), ("resource", col.resource)) if v})
+        fields.append(f.with_metadata({k.encode(): v.encode() for k, v in meta.items()}))
+    return table.cast(pa.schema(fields, metadata=table.schema.metadata))
+
+
 def write_parquet_tables(results: dict[str, Any], out_dir: str | Path) -> list[Path]:
-    """Write dispatch, electrical and binding-constraint tables of ``results`` as Parquet."""
+    """Write dispatch, electrical and binding-constraint tables of ``results`` as Parquet.
+
+    Every column's unit and description (registry :mod:`dcpower.columns`) are written as
+    Arrow field metadata, so the tables explain themselves.
+    """
     out_dir = Path(out_dir)
     dispatch = records_to_frame(results["dispatch"])
     electrical = records_to_frame(results["electrical"])
@@ -111,10 +217,12 @@ def write_parquet_tables(results: dict[str, Any], out_dir: str | Path) -> list[P
         columns=["timestamp", "family"],
     )
     binding["timestamp"] = pd.to_datetime(binding["timestamp"], utc=True)
+    products = list((results.get("market") or {}).get("reserve_products") or {})
     paths = []
     for name, df in (("dispatch", dispatch), ("electrical", electrical), ("binding", binding)):
         path = out_dir / f"{name}.parquet"
-        write_parquet_atomic(df, path)
+        table = _described_table(df, products)
+        _atomic_write(path, lambda p, table=table: pq.write_table(table, p))
         paths.append(path)
     return paths
 
@@ -331,6 +439,8 @@ def write_output_set(results: dict[str, Any], plan: OutputPlan) -> list[Path]:
     to their previous versions and the staging folders removed: the old set stays, whole.
     Raises OSError (the caller names the path).
     """
+    # the contract, checked on what the JSON will hold, before any file is touched
+    validate_results(_clean(results), "results to write")
     token = f"{_STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
     stages: dict[Path, Path] = {}
 

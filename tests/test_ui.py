@@ -276,6 +276,8 @@ def _stretched(results: dict, days: int) -> dict:
     long = json.loads(json.dumps(results))
     for section in ("dispatch", "electrical"):
         long[section] = [r for k in range(days) for r in shifted(results[section], k)]
+    end = pd.Timestamp(results["horizon"]["end_utc"]) + pd.Timedelta(days=days - 1)
+    long["horizon"].update(n_steps=n * days, end_utc=end.strftime("%Y-%m-%dT%H:%M:%SZ"))
     ex = long["explainability"]
     ex["binding_constraints"] = [
         {**r, "step": r["step"] + k * n}

@@ -8,13 +8,13 @@ step. Sign convention of MW stacks: sources positive, sinks negative.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import altair as alt
 import numpy as np
 import pandas as pd
 
+from dcpower import columns
 from dcpower.plots import COST_COMPONENTS, metric_label, scenario_label
 from dcpower.results import records_to_frame
 
@@ -39,7 +39,6 @@ LOADING = [
     ("pcs_loading_pct", "PCS (MVA)", "#54a24b"),
     ("gen_loading_pct", "Gas units (MVA)", "#b279a2"),
 ]
-RESERVE_COL = re.compile(r"^reserve_(?P<product>.+)_(?P<resource>gen|bess)_mw$")
 KIND_COLOURS = {"revenue": "#54a24b", "cost": "#e45756", "net": "#4c78a8"}
 _COST_LABELS = dict(COST_COMPONENTS)
 
@@ -224,11 +223,12 @@ def soc_data(
     up = np.zeros(len(wide))
     down = np.zeros(len(wide))
     eta = float((bess or {}).get("charge_efficiency") or 1.0)
-    for name, spec in (reserve_products or {}).items():
-        col = f"reserve_{name.lower()}_bess_mw"
-        if col not in wide:
+    specs = reserve_products or {}
+    for award in columns.reserve_award_columns(wide, specs, resource="bess"):
+        spec = specs.get(award.product)
+        if spec is None:
             continue
-        energy = wide[col].to_numpy(float) * float(spec.get("duration_h") or 0.0)
+        energy = wide[award.column].to_numpy(float) * float(spec.get("duration_h") or 0.0)
         if spec.get("direction") == "down":
             down += energy * eta
         else:
@@ -410,19 +410,16 @@ def reserves_data(
     wide = local_frame(dispatch, tz)
     directions = {k.lower(): v.get("direction") for k, v in (reserve_products or {}).items()}
     parts = []
-    for col in wide.columns:
-        m = RESERVE_COL.match(str(col))
-        if m is None or m.group("product").startswith("price_"):
-            continue
-        product, resource = m.group("product"), m.group("resource")
-        sign = -1.0 if directions.get(product) == "down" else 1.0
+    for award in columns.reserve_award_columns(wide):
+        product, resource = award.product, award.resource or ""
+        sign = -1.0 if directions.get(product.lower()) == "down" else 1.0
         parts.append(
             pd.DataFrame(
                 {
                     TIME: wide[TIME],
-                    "series": f"{product.upper()} · {resource.upper()}",
-                    "product": product.upper(),
-                    "mw": sign * wide[col].to_numpy(float) + 0.0,
+                    "series": f"{product} · {resource.upper()}",
+                    "product": product,
+                    "mw": sign * wide[award.column].to_numpy(float) + 0.0,
                 }
             )
         )
@@ -447,7 +444,10 @@ def reserves_chart(
         )
         .add_params(_zoom())
     )
-    fields = [(c, c.removeprefix("reserve_")) for c in wide.columns if RESERVE_COL.match(c)]
+    fields = [
+        (a.column, f"{a.product.lower()}_{a.resource}_mw")
+        for a in columns.reserve_award_columns(wide)
+    ]
     return alt.layer(area, *_hover_layers(wide, fields, tz)).properties(
         width=WIDTH, height=HEIGHT, title="Reserves by product"
     )
@@ -459,9 +459,9 @@ def reserves_chart(
 def _item_label(key: str) -> str:
     if key in _COST_LABELS:
         return _COST_LABELS[key]
-    m = re.fullmatch(r"reserve_(.+)_revenue_usd", key)
-    if m:
-        return f"Reserve {m.group(1).upper()}"
+    reserve = columns.reserve_revenue_keys([key])
+    if reserve:
+        return f"Reserve {reserve[0].product}"
     return key.removesuffix("_usd").replace("_", " ").capitalize()
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import copy
 import io
-import json
 import logging
 import os
 import re
@@ -24,7 +23,13 @@ import pandas as pd
 
 from dcpower.case import Case, CaseError, case_from_dict, parse_json_text
 from dcpower.plots import pareto_mask
-from dcpower.results import write_json_atomic, write_parquet_tables
+from dcpower.results import (
+    ResultsFileError,
+    load_results,
+    parse_results_text,
+    write_json_atomic,
+    write_parquet_tables,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -458,7 +463,8 @@ def parquet_zip_bytes(results: dict[str, Any]) -> bytes:
 
 
 def load_results_file(path: str | Path) -> dict[str, Any]:
-    """A results JSON written by ``dcpower run``; ValueError with a clear message otherwise."""
+    """A results JSON written by ``dcpower run``, validated against the results contract
+    (schema version first); ValueError with a clear message otherwise."""
     p = Path(str(path).strip())
     resolved = check_allowed(p)
     if not resolved.is_file():
@@ -466,20 +472,20 @@ def load_results_file(path: str | Path) -> dict[str, Any]:
     if resolved.stat().st_size > MAX_JSON_BYTES:
         raise ValueError(f"{p}: larger than {MAX_JSON_BYTES} bytes; not a results file")
     try:
-        data = json.loads(resolved.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{p}: not a JSON file (line {exc.lineno} column {exc.colno})") from None
+        return load_results(resolved)
+    except ResultsFileError as exc:
+        raise ValueError(str(exc).replace(str(resolved), str(p), 1)) from None
+
+
+def parse_results_upload(name: str, data: bytes) -> dict[str, Any]:
+    """An uploaded results JSON, validated like :func:`load_results_file`."""
+    if len(data) > MAX_JSON_BYTES:
+        raise ValueError(f"{name}: larger than {MAX_JSON_BYTES} bytes; not a results file")
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValueError(f"{p}: not UTF-8 text; not a results file") from None
-    except OSError as exc:
-        raise ValueError(f"{p}: cannot read the file ({exc.strerror})") from None
-    missing = [k for k in ("solver", "dispatch", "economics", "explainability") if k not in data]
-    if not isinstance(data, dict) or missing:
-        raise ValueError(
-            f"{p}: not a dcpower results file (missing {', '.join(missing) or 'object'}); "
-            "fix: pick the JSON written by `dcpower run --out`"
-        )
-    return data
+        raise ValueError(f"{name}: not UTF-8 text; not a results file") from None
+    return parse_results_text(text, name)
 
 
 # --------------------------------------------------------------------------- sweeps

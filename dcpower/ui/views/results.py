@@ -5,8 +5,6 @@ A file that cannot be read shows an error and the last good file stays on screen
 
 from __future__ import annotations
 
-import json
-
 import streamlit as st
 
 from dcpower.ui import panels, state
@@ -26,11 +24,9 @@ def _from_file() -> None:
     if upload is not None:
         source = upload.name
         try:
-            data = json.loads(upload.getvalue().decode("utf-8"))
-            if not isinstance(data, dict) or "economics" not in data or "dispatch" not in data:
-                raise ValueError("not a dcpower results file; pick the JSON of `dcpower run`")
-        except (ValueError, UnicodeDecodeError) as exc:
-            data, error = None, f"{upload.name}: {exc}"
+            data = state.parse_results_upload(upload.name, upload.getvalue())
+        except ValueError as exc:
+            data, error = None, str(exc)
     elif path:
         source = path
         try:

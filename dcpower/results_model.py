@@ -1,0 +1,349 @@
+"""The results contract: pydantic models of the document ``dcpower run --out`` writes.
+
+``Results`` validates a results dict (as :func:`dcpower.runner.run_case` returns it) or a results
+JSON file (:func:`dcpower.results.load_results`). The dispatch and electrical tables stay lists
+of JSON records; their columns are checked against the column registry
+(:mod:`dcpower.columns`): a column the registry does not know is an error that names it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+from dcpower import columns
+from dcpower.case import Case
+
+#: version of the results document; bump when a section gains, loses or renames a field
+RESULTS_SCHEMA_VERSION = 2
+
+UtcText = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?Z$"),
+]
+
+
+class _Section(BaseModel):
+    # allow_inf_nan=False: the writer turns NaN/inf into null, so a NaN here is a bug
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class SolverStatus(StrEnum):
+    """Outcome of the solve (the values of ``dcpower.optimization.solve.SolveStatus``)."""
+
+    OPTIMAL = "optimal"
+    ABOVE_REQUESTED_GAP = "feasible_above_requested_gap"
+    TIME_LIMIT_FEASIBLE = "time_limit_feasible"
+    INFEASIBLE = "infeasible"
+    TIME_LIMIT_NO_SOLUTION = "time_limit_no_solution"
+    ERROR = "error"
+
+
+class HorizonInfo(_Section):
+    """The solved horizon: [start_utc, end_utc) in steps of ``timestep_minutes``."""
+
+    start_utc: UtcText
+    end_utc: UtcText
+    timestep_minutes: int = Field(gt=0)
+    n_steps: int = Field(ge=0)
+
+
+class ReserveProductInfo(_Section):
+    """One reserve product as the model used it (ISO catalogue after the case's overrides)."""
+
+    direction: Literal["up", "down"]
+    duration_h: float = Field(ge=0, description="energy backing storage must sustain, h")
+    eligible_resources: list[Literal["gen", "bess", "load"]]
+    source: str = Field(description="protocol section / NPRR of duration and eligibility")
+    deployment_minutes: float = Field(ge=0, description="deployment to full delivery, min")
+    offline_gen_eligible: bool
+    deployment_source: str
+
+
+class ProvenanceFile(BaseModel):
+    """A market data file read: its role, path and SHA-256."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    role: str
+    path: str
+    sha256: str
+
+
+class Provenance(BaseModel):
+    """Where the prices came from (ISO adapter's record; adapters may add fields)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    iso: str | None = None
+    settlement_point: str | None = None
+    energy_market: str | None = None
+    start_utc: str | None = None
+    end_utc: str | None = None
+    timestep_minutes: int | None = None
+    source_interval_minutes: dict[str, int | None] | None = None
+    reserve_products: list[str] | None = None
+    files: list[ProvenanceFile] = Field(default_factory=list)
+    fill_policy: str | None = None
+    max_fill_steps: int | None = None
+    filled_intervals: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class MarketInfo(_Section):
+    """Market the case was solved against: reserve catalogue and data provenance."""
+
+    iso: str
+    settlement_point: str
+    energy_market: Literal["dam", "rtm"]
+    reserve_products: dict[str, ReserveProductInfo]
+    provenance: Provenance
+
+
+class SolverInfo(_Section):
+    """Solver outcome; times in s, objective and bounds in $ (maximised net value)."""
+
+    status: SolverStatus
+    termination: str
+    objective: float | None
+    best_bound: float | None
+    mip_gap: float | None
+    build_seconds: float
+    solve_seconds: float
+    n_rows: int
+    n_columns: int
+    n_integer: int
+    method: str = Field(
+        description="monolithic_milp, lp_relaxation, rolling_horizon or rolling_horizon_lp"
+    )
+    solver: str
+    mip_rel_gap_requested: float
+    time_limit_s: float
+    threads: int
+    lp_bound: float | None = None
+    lp_seconds: float | None = None
+    lp_solve_seconds: float | None = None
+    handoff_seconds: float = 0.0
+    proven_bound: float | None = None
+    proven_bound_method: str | None = None
+    proven_bound_seconds: float | None = None
+    relaxed_integrality: bool
+    windows: int = Field(ge=1)
+    max_window_gap: float | None
+    windows_time_limited: int = Field(ge=0)
+    window_gap_usd: float | None
+    windows_above_gap: int = Field(ge=0)
+    time_limit_reached: bool
+    wall_seconds: float
+    warning: str | None = None
+    gap_to_lp_bound: float | None = None
+    proven_gap: float | None = None
+
+
+UsdStack = dict[Annotated[str, StringConstraints(pattern=r"_usd$")], float]
+
+
+class EnergyTotals(_Section):
+    """Energy over the horizon, MWh."""
+
+    load_mwh: float
+    load_served_mwh: float
+    load_unserved_mwh: float
+    critical_unserved_mwh: float
+    grid_import_mwh: float
+    grid_export_mwh: float
+    gen_mwh: float
+    bess_charge_mwh: float
+    bess_discharge_mwh: float
+
+
+class PerMwh(_Section):
+    """$/MWh figures; null where the denominator is zero."""
+
+    net_cost_usd_per_mwh_served: float | None
+    avg_import_price_usd_per_mwh: float | None
+    avg_export_price_usd_per_mwh: float | None
+    avg_gen_cost_usd_per_mwh: float | None
+    avg_energy_price_usd_per_mwh: float | None
+
+
+class Economics(_Section):
+    """Revenue and cost stacks ($) that add up to the net value (= the objective); reserve
+    revenue keys are ``reserve_<product>_revenue_usd`` of the market's products."""
+
+    revenues_usd: UsdStack
+    costs_usd: UsdStack
+    total_revenue_usd: float
+    total_cost_usd: float
+    net_value_usd: float
+    objective_usd: float | None
+    energy_mwh: EnergyTotals
+    usd_per_mwh: PerMwh
+
+
+class BindingTolerance(_Section):
+    abs: float
+    rel: float
+    rule: str
+
+
+class BindingRow(_Section):
+    timestamp: UtcText
+    step: int = Field(ge=0)
+    families: list[str]
+
+
+class Explainability(_Section):
+    """Binding constraint families per step, counts per family and a plain summary."""
+
+    tolerance: BindingTolerance
+    binding_constraints: list[BindingRow]
+    binding_timesteps_per_family: dict[str, int]
+    families: dict[str, str] = Field(description="family → what it means")
+    summary: list[str]
+
+
+class ModelInfo(_Section):
+    """Derived model quantities a reader needs (start delay in steps, polygon facets)."""
+
+    gen_start_delay_steps: int = Field(ge=0)
+    transformer_polygon_facets: int = Field(ge=3)
+
+
+class Verification(_Section):
+    """Independent invariant checks of the document; empty when every invariant holds."""
+
+    violations: list[str]
+
+
+class Outputs(_Section):
+    """Parquet tables written with the JSON (name → SHA-256)."""
+
+    parquet_dir: str
+    parquet_tables: dict[str, Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]]
+
+
+Record = dict[str, Any]
+
+
+def _check_records(records: list[Record], table: columns.Table) -> list[Record]:
+    """Same columns in every record, each known to the registry; numbers or null, and an
+    ISO 8601 UTC ``timestamp``."""
+    if not records:
+        return records
+    names = list(records[0])
+    columns.check_columns(names, table)
+    keys = set(names)
+    for i, row in enumerate(records):
+        if not isinstance(row, dict):
+            raise ValueError(f"{table.value}[{i}] is not an object")
+        if row.keys() != keys:
+            extra = sorted(set(row) - keys)
+            missing = sorted(keys - set(row))
+            columns.check_columns(extra, table)
+            raise ValueError(
+                f"{table.value}[{i}] has other columns than the first record "
+                f"(extra {extra}, missing {missing})"
+            )
+    for name in names:
+        if name == columns.TIMESTAMP:
+            for i, row in enumerate(records):
+                ts = row[name]
+                try:
+                    if not isinstance(ts, str) or not ts.endswith("Z"):
+                        raise ValueError
+                    datetime.fromisoformat(ts)
+                except ValueError:
+                    raise ValueError(
+                        f"{table.value}[{i}].timestamp {ts!r} is not ISO 8601 UTC"
+                    ) from None
+            continue
+        for i, row in enumerate(records):
+            v = row[name]
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+                raise ValueError(f"{table.value}[{i}].{name} = {v!r} is not a number or null")
+    return records
+
+
+def _table(table: columns.Table) -> Any:
+    """A list of records whose JSON Schema lists the registry's columns with units."""
+    return Annotated[
+        list[Record],
+        WithJsonSchema({"type": "array", "items": columns.table_json_schema(table)}),
+    ]
+
+
+DispatchRecords = _table(columns.Table.DISPATCH)
+ElectricalRecords = _table(columns.Table.ELECTRICAL)
+
+
+class Results(_Section):
+    """The results document of one solved case."""
+
+    schema_version: Literal[RESULTS_SCHEMA_VERSION] = Field(
+        description="results document version; a reader refuses other versions"
+    )
+    dcpower_version: str
+    case: Case = Field(description="the validated case, echoed")
+    horizon: HorizonInfo
+    market: MarketInfo
+    solver: SolverInfo
+    dispatch: DispatchRecords = Field(
+        description="one record per step: MW, MWh, units, $/MWh (see dcpower.columns)"
+    )
+    electrical: ElectricalRecords = Field(
+        description="one record per step: P, Q, S, loading % per element, PF at the POI"
+    )
+    economics: Economics
+    explainability: Explainability
+    model: ModelInfo
+    verification: Verification
+    warnings: list[str]
+    outputs: Outputs | None = None
+
+    @field_validator("dispatch")
+    @classmethod
+    def _dispatch_columns(cls, v: list[Record]) -> list[Record]:
+        return _check_records(v, columns.Table.DISPATCH)
+
+    @field_validator("electrical")
+    @classmethod
+    def _electrical_columns(cls, v: list[Record]) -> list[Record]:
+        return _check_records(v, columns.Table.ELECTRICAL)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Results:
+        n = self.horizon.n_steps
+        for name in ("dispatch", "electrical"):
+            rows = getattr(self, name)
+            if len(rows) != n:
+                raise ValueError(f"{name} has {len(rows)} records, horizon.n_steps is {n}")
+        known = {p.lower() for p in self.market.reserve_products}
+        first = self.dispatch[0] if self.dispatch else {}
+        per_product = (
+            columns.reserve_award_columns(first)
+            + columns.offline_award_columns(first)
+            + columns.reserve_price_columns(first)
+            + columns.reserve_revenue_keys(self.economics.revenues_usd)
+        )
+        stray = [c.column for c in per_product if c.product.lower() not in known]
+        if stray:
+            raise ValueError(
+                f"columns of products not in market.reserve_products: {', '.join(stray)}"
+            )
+        return self
+
+
+def results_json_schema() -> dict[str, Any]:
+    """JSON Schema of the results document (what ``dcpower schema results`` prints)."""
+    return Results.model_json_schema()
