@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from dcpower import columns
 from dcpower.case import Case
 
 
@@ -39,11 +40,9 @@ def economics_from_dispatch(
         "energy_export_revenue_usd": float(((price + adder) * d["grid_export_mw"]).sum() * dt)
     }
     for p in reserve_products:
-        cols = [c for c in d.columns if c.startswith(f"reserve_{p.lower()}_") and c.endswith("_mw")]
+        cols = columns.award_columns(d, p)
         held = d[cols].sum(axis=1) if cols else 0.0
-        revenues[f"reserve_{p.lower()}_revenue_usd"] = float(
-            (d[f"reserve_price_{p.lower()}_usd_per_mw_h"] * held).sum() * dt
-        )
+        revenues[columns.revenue_key(p)] = float((d[columns.price_column(p)] * held).sum() * dt)
     g, b, rel, load = case.gas_gen, case.bess, case.reliability, case.load
     costs = {
         "energy_import_cost_usd": float((price * d["grid_import_mw"]).sum() * dt),

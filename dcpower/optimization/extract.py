@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
+from dcpower import columns
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.resources import gas_gen
 from dcpower.topology.polygon import polygon_loading
@@ -49,13 +50,14 @@ def dispatch_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
     df["bess_soc_mwh"] = _values(m.bess_soc, T)
     df["bess_soc_floor_mwh"] = x.soc_floor_mwh
     for p, res in m.RESERVE_PAIRS:
-        df[f"reserve_{p.lower()}_{res}_mw"] = [pyo.value(m.reserve[p, res, t]) for t in T]
+        df[columns.award_column(p, res)] = [pyo.value(m.reserve[p, res, t]) for t in T]
     for p in getattr(m, "OFFLINE_PRODUCTS", ()):
-        df[f"gen_offline_{p.lower()}_mw"] = [pyo.value(m.reserve_offline[p, t]) for t in T]
+        df[columns.offline_column(p)] = [pyo.value(m.reserve_offline[p, t]) for t in T]
     if hasattr(m, "poi_q_excess"):
         df["poi_q_excess_mvar"] = _values(m.poi_q_excess, T)
     for p in x.reserve_products:
-        df[f"reserve_price_{p.lower()}_usd_per_mw_h"] = x.reserve_price_usd_per_mw_h[p]
+        df[columns.price_column(p)] = x.reserve_price_usd_per_mw_h[p]
+    columns.check_columns(df.columns, "dispatch")
     return df
 
 
@@ -107,4 +109,5 @@ def electrical_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
             0.0,
         )
     cols["load_q_mvar"] = q_poi + q_gen + q_pcs
+    columns.check_columns(cols, "electrical")
     return pd.DataFrame(cols, index=pd.DatetimeIndex(x.timestamps, name="timestamp"))
