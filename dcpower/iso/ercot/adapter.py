@@ -234,6 +234,34 @@ class ErcotAdapter:
         """Default ERCOT reserve products (REGUP, REGDN, RRS, ECRS, NSPIN), each citing a source."""
         return dict(self._catalogue)
 
+    def prepare(self, request: MarketRequest, *, allow_download: bool = False) -> list[Path]:
+        """Tidy files for the request's local calendar years: shipped, cached, or (when
+        ``allow_download``) ERCOT's annual DAM SPP / AS MCPC reports fetched once and cached
+        (:func:`dcpower.iso.ercot.fetch.ensure_year`). Files the case supplies itself and RTM
+        prices are not fetched. Raises MarketDataError naming the year and the fix."""
+        from dcpower.iso.ercot.fetch import ensure_year
+
+        start, end = _validate_request(request)
+        reports = []
+        if request.price_file is None and request.energy_market == "dam":
+            reports.append("dam_spp")
+        if request.reserve_products and request.reserve_price_file is None:
+            reports.append("as_mcpc")
+        files = [p for p in (request.price_file, request.reserve_price_file) if p is not None]
+        if not reports:
+            return [Path(p) for p in files]
+        data_dir = Path(request.data_dir) if request.data_dir is not None else DEFAULT_DATA_DIR
+        last = end - pd.Timedelta(seconds=1)
+        for year in sorted({start.tz_convert(ERCOT_TZ).year, last.tz_convert(ERCOT_TZ).year}):
+            files += ensure_year(
+                year,
+                request.settlement_point,
+                data_dir,
+                allow_download=allow_download,
+                reports=tuple(reports),
+            )
+        return [Path(p) for p in files]
+
     def load_market_data(self, request: MarketRequest) -> MarketData:
         """Energy ($/MWh) and reserve ($/MW per hour) prices on the model's UTC grid."""
         start, end = _validate_request(request)
