@@ -144,10 +144,85 @@ class ReserveProductOverride(_Strict):
     )
 
 
+#: a product code in a case catalogue: upper case, as in the reserve price file's product column
+PRODUCT_NAME_PATTERN = r"^[A-Z][A-Z0-9_]{0,31}$"
+MAX_DEPLOYMENT_MINUTES = 240.0
+
+
+class ReserveProductSpec(_Strict):
+    """One reserve product of a market without a built-in catalogue (``market.iso: "generic"``)."""
+
+    direction: Literal["up", "down"] = Field(
+        description="'up' (more injection / less consumption) or 'down'."
+    )
+    duration_h: float = Field(
+        ge=0,
+        le=MAX_RESERVE_DURATION_H,
+        description="Hours of full delivery the storage must back with energy, h.",
+    )
+    deployment_minutes: float = Field(
+        gt=0,
+        le=MAX_DEPLOYMENT_MINUTES,
+        description="Time from deployment to full delivery, min; a gas unit's award is at most "
+        "its ramp rate × this.",
+    )
+    offline_gen_eligible: bool = Field(
+        False,
+        description="Offline gas units that start and ramp within the deployment time may "
+        "carry the product (like ERCOT Non-Spin).",
+    )
+    eligible_resources: list[Literal["gen", "bess"]] = Field(
+        min_length=1, max_length=2, description="Resources that may carry the product."
+    )
+    source: str = Field(
+        min_length=1,
+        max_length=2_000,
+        description="The market rule (tariff/protocol section) the numbers follow.",
+    )
+    deployment_source: str = Field(
+        "", max_length=2_000, description="Rule the deployment time and offline rule follow."
+    )
+
+    @field_validator("eligible_resources")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError("list each resource once")
+        return v
+
+    def to_product(self, name: str) -> Any:
+        """The :class:`dcpower.iso.base.ReserveProduct` this entry describes."""
+        from dcpower.iso.base import ReserveProduct
+
+        return ReserveProduct(
+            name,
+            self.direction,
+            self.duration_h,
+            tuple(self.eligible_resources),
+            self.source,
+            deployment_minutes=self.deployment_minutes,
+            offline_gen_eligible=self.offline_gen_eligible,
+            deployment_source=self.deployment_source,
+        )
+
+
+def _iso_enum(schema: dict[str, Any]) -> None:
+    """JSON Schema of ``market.iso``: the names in the adapter registry (plug-ins included)."""
+    from dcpower.iso import available_adapters
+
+    schema["enum"] = available_adapters()
+
+
 class Market(_Strict):
     """Where energy is bought/sold and which reserves are offered."""
 
-    iso: str = Field("ercot", max_length=64, description="ISO adapter name (built-in: 'ercot').")
+    iso: str = Field(
+        "ercot",
+        max_length=64,
+        description="ISO adapter name (built-in: 'ercot', 'generic'; plug-ins register through "
+        "the entry-point group 'dcpower.iso').",
+        json_schema_extra=_iso_enum,
+    )
     settlement_point: str = Field(
         min_length=1, max_length=64, description="Settlement point, e.g. 'HB_NORTH'."
     )
@@ -179,6 +254,74 @@ class Market(_Strict):
     reserve_catalogue_overrides: dict[str, ReserveProductOverride] = Field(
         default_factory=dict, description="Per-product overrides of the ISO reserve catalogue."
     )
+    reserve_catalogue: dict[str, ReserveProductSpec] = Field(
+        default_factory=dict,
+        description="The market's reserve products, by product code (iso 'generic' only, which "
+        "has no built-in catalogue): required for every product in reserve_products.",
+    )
+
+    @field_validator("iso")
+    @classmethod
+    def _registered(cls, v: str) -> str:
+        from dcpower.iso import available_adapters
+
+        names = available_adapters()
+        if v.lower() not in names:
+            raise ValueError(
+                f"unknown ISO {v!r}; available adapters: {names} (plug-ins register through the "
+                "entry-point group 'dcpower.iso')"
+            )
+        return v
+
+    @field_validator("reserve_catalogue")
+    @classmethod
+    def _product_codes(cls, v: dict[str, ReserveProductSpec]) -> dict[str, ReserveProductSpec]:
+        import re
+
+        bad = [k for k in v if not re.fullmatch(PRODUCT_NAME_PATTERN, k)]
+        if bad:
+            raise ValueError(
+                f"product codes must match {PRODUCT_NAME_PATTERN} (upper case, e.g. 'SPIN'); "
+                f"{len(bad)} do not"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _catalogue_for_generic(self) -> Market:
+        if self.iso.lower() != "generic":
+            if self.reserve_catalogue:
+                raise ValueError(
+                    f"market.reserve_catalogue is only for iso 'generic'; {self.iso!r} has its own "
+                    "catalogue: change its entries with market.reserve_catalogue_overrides"
+                )
+            return self
+        if self.price_file is None:
+            raise ValueError(
+                "market.price_file is required with iso 'generic' (it ships no data): a tidy "
+                "CSV/Parquet with interval_start_utc, price_usd_per_mwh[, settlement_point]"
+            )
+        if self.reserve_products and self.reserve_price_file is None:
+            raise ValueError(
+                "market.reserve_price_file is required with iso 'generic' when reserve_products "
+                "is not empty: a tidy CSV/Parquet with interval_start_utc, product, "
+                "price_usd_per_mw_h"
+            )
+        missing = [
+            p for p in self.reserve_products if p.strip().upper() not in self.reserve_catalogue
+        ]
+        if missing:
+            raise ValueError(
+                f"market.reserve_catalogue has no entry for {missing}; with iso 'generic' every "
+                "product in reserve_products needs one (direction, duration_h, "
+                "deployment_minutes, offline_gen_eligible, eligible_resources, source)"
+            )
+        return self
+
+    def case_reserve_catalogue(self) -> dict[str, Any] | None:
+        """``reserve_catalogue`` as ReserveProducts for the adapter (None when empty)."""
+        if not self.reserve_catalogue:
+            return None
+        return {name: spec.to_product(name) for name, spec in self.reserve_catalogue.items()}
 
     @field_validator("price_file", "reserve_price_file", mode="before")
     @classmethod

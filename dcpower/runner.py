@@ -69,11 +69,10 @@ def _apply_overrides(case: Case, market: MarketData) -> MarketData:
     return market
 
 
-def load_market(case: Case, data_dir: Path | None = None) -> MarketData:
-    """Energy and reserve prices for the case horizon at its timestep."""
+def market_request(case: Case, data_dir: Path | None = None) -> MarketRequest:
+    """What the case asks of its market adapter (horizon in UTC, products, files)."""
     start, end = horizon_utc(case)
-    adapter = get_adapter(case.market.iso)
-    request = MarketRequest(
+    return MarketRequest(
         settlement_point=case.market.settlement_point,
         energy_market=case.market.energy_market,
         start_utc=start,
@@ -85,8 +84,14 @@ def load_market(case: Case, data_dir: Path | None = None) -> MarketData:
         price_file=case.market.price_file,
         reserve_price_file=case.market.reserve_price_file,
         data_dir=data_dir,
+        reserve_catalogue=case.market.case_reserve_catalogue(),
     )
-    return _apply_overrides(case, adapter.load_market_data(request))
+
+
+def load_market(case: Case, data_dir: Path | None = None) -> MarketData:
+    """Energy and reserve prices for the case horizon at its timestep."""
+    adapter = get_adapter(case.market.iso)
+    return _apply_overrides(case, adapter.load_market_data(market_request(case, data_dir)))
 
 
 def precheck(x: DispatchInputs) -> list[tuple[str, str]]:

@@ -197,6 +197,13 @@ def check_config(config: dict[str, Any], data_dir: Path | None = None) -> list[s
 
     problems: list[str] = []
     market = config["market"]
+    from dcpower.iso import available_adapters
+
+    if str(market["iso"]).lower() not in available_adapters():
+        return [
+            f"config: market.iso {market['iso']!r} is not a registered ISO adapter; allowed: "
+            f"{available_adapters()} (plug-ins register through the entry-point group dcpower.iso)"
+        ]
     years = list(market["years"])
     products = market["reserve_products"]
     if isinstance(products, dict):
@@ -491,19 +498,15 @@ def solve_scenario(
 
 def retrieve_prices(year: int, config: dict[str, Any], data_dir: Path) -> dict[str, Any]:
     """Make sure prices for ``year`` exist (shipped, cached, or downloaded when allowed) and
-    that they cover the study horizon; returns a provenance record (files and sha256)."""
-    from dcpower.iso.fetch import ensure_year
-    from dcpower.runner import load_market
+    that they cover the study horizon; returns a provenance record (files and sha256).
+
+    Goes through the market's adapter (:func:`dcpower.iso.prepare_market_data`): ERCOT fetches
+    a missing year when ``market.allow_download``; the generic adapter checks the base case's
+    tidy files offline."""
+    from dcpower.iso.base import get_adapter, prepare_market_data
+    from dcpower.runner import load_market, market_request
 
     market = config["market"]
-    products = reserve_products_for(config, year)
-    ensure_year(
-        year,
-        market["settlement_point"],
-        data_dir,
-        allow_download=bool(market.get("allow_download", False)),
-        reports=("dam_spp", "as_mcpc") if products else ("dam_spp",),
-    )
     probe = scenario_case(
         load_case(Path(config["study"]["base_case"])),
         {
@@ -513,6 +516,11 @@ def retrieve_prices(year: int, config: dict[str, Any], data_dir: Path) -> dict[s
             YEAR_DIM: year,
         },
         config,
+    )
+    prepare_market_data(
+        get_adapter(probe.market.iso),
+        market_request(probe, data_dir),
+        allow_download=bool(market.get("allow_download", False)),
     )
     data = load_market(probe, data_dir)
     return {

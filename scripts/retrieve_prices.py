@@ -1,4 +1,4 @@
-"""Rule retrieve_prices: make sure a study year's ERCOT prices are available and cover it."""
+"""Rule retrieve_prices: make sure a study year's market prices are available and cover it."""
 
 from pathlib import Path
 

@@ -1,4 +1,4 @@
-"""Shipped ERCOT data and the native test fixtures match their SHA256SUMS (sha256sum format)."""
+"""Shipped market data and the native test fixtures match their SHA256SUMS (sha256sum format)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SUMS_FILES = (
     ROOT / "resources_data" / "ercot" / "SHA256SUMS",
     ROOT / "tests" / "data" / "ercot_native" / "SHA256SUMS",
+    ROOT / "resources_data" / "generic_example" / "SHA256SUMS",
 )
 
 

@@ -62,6 +62,8 @@ class MarketRequest:
     ``start_utc``/``end_utc`` are tz-aware UTC timestamps; ``timestep_minutes`` the model step.
     ``price_file``/``reserve_price_file`` override the shipped data with a user file.
     ``data_dir`` is where shipped data lives (``resources_data/<iso>``).
+    ``reserve_catalogue``: the case's own product catalogue (``market.reserve_catalogue``), for
+    adapters whose market has no built-in one (the generic adapter); None otherwise.
     """
 
     settlement_point: str
@@ -75,6 +77,7 @@ class MarketRequest:
     price_file: Path | None = None
     reserve_price_file: Path | None = None
     data_dir: Path | None = None
+    reserve_catalogue: Mapping[str, ReserveProduct] | None = None
 
 
 @dataclass
@@ -111,6 +114,23 @@ class IsoAdapter(Protocol):
     def load_market_data(self, request: MarketRequest) -> MarketData:
         """Energy and reserve prices for ``request`` at its timestep; raises MarketDataError."""
         ...
+
+
+def prepare_market_data(
+    adapter: IsoAdapter, request: MarketRequest, *, allow_download: bool = False
+) -> list[Path]:
+    """Make the data ``request`` needs available and return the files it rests on.
+
+    An adapter may define ``prepare(request, allow_download=...) -> list[Path]`` (ERCOT fetches
+    and caches missing years there when ``allow_download``); without it nothing is fetched and
+    the request is simply loaded, so its data are checked. The sizing sweep's
+    ``retrieve_prices`` rule goes through here for every ISO. Raises MarketDataError.
+    """
+    prepare = getattr(adapter, "prepare", None)
+    if callable(prepare):
+        return list(prepare(request, allow_download=allow_download))
+    adapter.load_market_data(request)
+    return [p for p in (request.price_file, request.reserve_price_file) if p is not None]
 
 
 _OVERRIDABLE_FIELDS = (

@@ -26,7 +26,7 @@ SCENARIO_CONFIG = json.loads(json.dumps(SCENARIO_CONFIG, sort_keys=True))
 
 # Pre-flight, before any job (dry runs too): dates, windows inside every market year, the base
 # case and every scenario case, and each year's market data and load; all problems together.
-_PROBLEMS = _sweep.check_config(config, Path("resources_data/ercot"))
+_PROBLEMS = _sweep.check_config(config, Path(f"resources_data/{config['market']['iso'].lower()}"))
 if _PROBLEMS:
     raise ValueError(
         f"config: the study cannot run ({len(_PROBLEMS)} problem(s)):\n  " + "\n  ".join(_PROBLEMS)

@@ -1,11 +1,12 @@
 rule retrieve_prices:
-    """ERCOT prices for one study year: shipped data, or opt-in download + cache."""
+    """Market prices for one study year through the ISO adapter: shipped data, opt-in download +
+    cache (ERCOT), or the base case's own tidy files (generic)."""
     output:
         f"{RESULTS}/prices/prices_{{year}}.json",
     params:
         settlement_point=config["market"]["settlement_point"],
         allow_download=config["market"].get("allow_download", False),
-        data_dir="resources_data/ercot",
+        data_dir=f"resources_data/{config['market']['iso'].lower()}",
     log:
         f"{RESULTS}/logs/retrieve_prices_{{year}}.log",
     benchmark:
