@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from dcpower.errors import InputError
+
 TIMESTEPS_MINUTES = (5, 15, 30, 60)
 #: BESS wear per MWh of charge + discharge, $/MWh: cell replacement ≈ 120 $/kWh (BloombergNEF's
 #: 2024 battery price survey: pack average 115 $/kWh, stationary storage ≈ 125 $/kWh) spread
@@ -567,7 +569,7 @@ class Case(_Strict):
         return self
 
 
-class CaseError(ValueError):
+class CaseError(InputError):
     """A case file is unreadable or invalid; ``problems`` lists (json_path, message) pairs."""
 
     def __init__(self, source: str, problems: list[tuple[str, str]]):

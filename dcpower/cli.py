@@ -18,11 +18,21 @@ from pathlib import Path
 from typing import Any
 
 from dcpower.case import Case, CaseError, case_json_schema, load_case, with_solver_overrides
-from dcpower.iso.base import MarketDataError
-from dcpower.resources.load import LoadProfileError
+from dcpower.errors import (
+    DcpowerError,
+    InfeasibleError,
+    InputError,
+    InterruptedRunError,
+    NoSolutionError,
+)
+from dcpower.results import describe_os_error, plan_outputs, write_output_set
+from dcpower.runner import input_problems, run_case
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_SOLVER = 0, 2, 3, 4
-EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_OK = 0
+EXIT_BAD_INPUT = InputError.exit_code  # 2
+EXIT_INFEASIBLE = InfeasibleError.exit_code  # 3
+EXIT_SOLVER = NoSolutionError.exit_code  # 4
+EXIT_INTERRUPTED = InterruptedRunError.exit_code  # 130 = 128 + SIGINT, as shells report Ctrl-C
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -152,8 +162,6 @@ def _interrupted(what: str) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from dcpower.results import OutputError, describe_os_error, plan_outputs, write_output_set
-    from dcpower.runner import InfeasibleCaseError, SolverFailedError, run_case
 
     with _Interrupt() as interrupt:
         try:
@@ -183,17 +191,12 @@ def _run(args: argparse.Namespace) -> int:
             write_output_set(results, plan)
         except KeyboardInterrupt:
             return _interrupted(str(args.case))
-        except (CaseError, MarketDataError, LoadProfileError, OutputError) as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
-        except InfeasibleCaseError as exc:
-            print(f"error: {args.case}: {exc}", file=sys.stderr)
-            return EXIT_INFEASIBLE
-        except SolverFailedError as exc:
-            if interrupt.seen:
-                return _interrupted(str(args.case))
-            print(f"error: {args.case}: {exc}", file=sys.stderr)
-            return EXIT_SOLVER
+        except DcpowerError as exc:
+            if isinstance(exc, NoSolutionError) and interrupt.seen:
+                return _interrupted(str(args.case))  # the solver swallowed the Ctrl-C
+            where = "" if isinstance(exc, InputError) else f"{args.case}: "
+            print(f"error: {where}{exc}", file=sys.stderr)
+            return exc.exit_code
         except OSError as exc:
             print(
                 f"error: cannot write {describe_os_error(exc)}; nothing was changed",
@@ -226,8 +229,6 @@ def _market_data_dir(data_dir: Path | None) -> Path:
 
 def _validate(args: argparse.Namespace) -> int:
     """The checks of `run` without the solve: schema, overrides, market data, load, precheck."""
-    from dcpower.runner import input_problems
-
     with _Interrupt():
         try:
             case = load_case(args.case)

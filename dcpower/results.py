@@ -31,6 +31,7 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from dcpower import __version__, columns
+from dcpower.errors import InputError
 from dcpower.results_model import RESULTS_SCHEMA_VERSION, Results
 
 __all__ = ["RESULTS_SCHEMA_VERSION", "Results", "ResultsFileError", "load_results"]
@@ -65,7 +66,7 @@ def records_to_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return df
 
 
-class ResultsFileError(ValueError):
+class ResultsFileError(InputError):
     """A results document is unreadable, of another schema version or breaks the contract;
     the message names the file and says what to do."""
 
@@ -237,7 +238,7 @@ _LEGACY_TMP_RE = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
 _LEGACY_TMP_AGE_S = 86_400.0
 
 
-class OutputError(ValueError):
+class OutputError(InputError):
     """An output cannot be written where asked; the message names the path and the fix."""
 
 

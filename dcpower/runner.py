@@ -21,6 +21,7 @@ import pandas as pd
 from dcpower import __version__
 from dcpower.case import Case, CaseError, with_solver_overrides
 from dcpower.economics import economics_from_terms
+from dcpower.errors import InfeasibleError, NoSolutionError
 from dcpower.invariants import check_invariants
 from dcpower.iso.base import (
     MarketData,
@@ -40,7 +41,7 @@ from dcpower.results import RESULTS_SCHEMA_VERSION, frame_to_records
 logger = logging.getLogger(__name__)
 
 
-class InfeasibleCaseError(RuntimeError):
+class InfeasibleCaseError(InfeasibleError):
     """The case has no feasible dispatch; the message names the conflicting families and steps."""
 
     def __init__(self, message: str, violations: dict[str, list[tuple[int, float]]]):
@@ -48,7 +49,7 @@ class InfeasibleCaseError(RuntimeError):
         self.violations = violations
 
 
-class SolverFailedError(RuntimeError):
+class SolverFailedError(NoSolutionError):
     """HiGHS returned no usable solution (time limit without incumbent, or an error)."""
 
 
@@ -485,12 +486,7 @@ def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str
     return out
 
 
-def main(argv: list[str] | None = None) -> int:
-    """``python -m dcpower.runner CASE --out RESULTS.json`` (same as ``dcpower run``)."""
+if __name__ == "__main__":  # ``python -m dcpower.runner CASE --out R.json`` = ``dcpower run``
     from dcpower.cli import main as cli_main
 
-    return cli_main(["run", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli_main(["run", *sys.argv[1:]]))

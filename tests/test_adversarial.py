@@ -493,7 +493,7 @@ def test_unwritable_out_folder_fails_before_the_solve(site, tmp_path, capsys, mo
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o500)
-    monkeypatch.setattr("dcpower.runner.run_case", lambda *a, **k: pytest.fail("solved"))
+    monkeypatch.setattr("dcpower.cli.run_case", lambda *a, **k: pytest.fail("solved"))
     code = main(["run", str(site["dir"] / "case.json"), "--out", str(ro / "r.json")])
     assert code == 2 and str(ro) in capsys.readouterr().err
 
@@ -572,7 +572,7 @@ def test_ctrl_c_exits_130_and_writes_nothing(site, outdir, capsys, monkeypatch):
         os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C, through the CLI's handler
         raise AssertionError("the signal must interrupt the solve")
 
-    monkeypatch.setattr("dcpower.runner.run_case", interrupted_solve)
+    monkeypatch.setattr("dcpower.cli.run_case", interrupted_solve)
     before = _snapshot(outdir)
     handler = signal.getsignal(signal.SIGINT)
     code = main(["run", str(site["dir"] / "case.json"), "--out", str(outdir / "results.json")])
@@ -593,7 +593,7 @@ def test_interrupt_swallowed_by_the_solver_is_not_a_solver_failure(
             os.kill(os.getpid(), signal.SIGINT)
         raise SolverFailedError("HiGHS returned no solution; fix: raise solver.time_limit_s")
 
-    monkeypatch.setattr("dcpower.runner.run_case", solver_swallows)
+    monkeypatch.setattr("dcpower.cli.run_case", solver_swallows)
     code = main(["run", str(site["dir"] / "case.json"), "--out", str(outdir / "results.json")])
     err = capsys.readouterr().err
     assert code == 130 and "interrupted" in err and "time_limit" not in err

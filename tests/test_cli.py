@@ -158,3 +158,40 @@ def test_bad_input_exit_code_in_subprocess(tmp_path):
         timeout=120,
     )
     assert proc.returncode == 2 and "a case must be a JSON object" in proc.stderr
+
+
+def test_one_error_taxonomy_maps_every_failure():
+    """Every documented failure carries its exit code and kind; CLI, UI and sweep read them."""
+    from dcpower.case import CaseError
+    from dcpower.errors import outcome
+    from dcpower.iso.base import MarketDataError
+    from dcpower.resources.load import LoadProfileError
+    from dcpower.results import OutputError, ResultsFileError
+    from dcpower.runner import InfeasibleCaseError, SolverFailedError
+
+    assert outcome(CaseError("c.json", [("$", "bad")])) == (2, "bad_input")
+    for exc in (MarketDataError("x"), LoadProfileError("x"), OutputError("x")):
+        assert outcome(exc) == (2, "bad_input")
+    assert outcome(ResultsFileError("x")) == (2, "bad_input")
+    assert outcome(InfeasibleCaseError("x", {})) == (3, "infeasible")
+    assert outcome(SolverFailedError("x")) == (4, "no_solution")
+    assert outcome(KeyboardInterrupt()) == (130, "interrupted")
+    assert outcome(ZeroDivisionError()) == (1, "unexpected")
+
+
+def test_runner_does_not_import_the_cli():
+    """The library is acyclic: cli → runner, never runner → cli (outside its __main__ guard)."""
+    import ast
+
+    from conftest import ROOT
+
+    tree = ast.parse((ROOT / "dcpower" / "runner.py").read_text())
+    guarded = {
+        id(node)
+        for top in tree.body
+        if isinstance(top, ast.If) and "__main__" in ast.unparse(top.test)
+        for node in ast.walk(top)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and id(node) not in guarded:
+            assert node.module != "dcpower.cli"

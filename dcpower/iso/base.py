@@ -16,6 +16,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 
 import pandas as pd
 
+from dcpower.errors import InputError
+
 ENTRY_POINT_GROUP = "dcpower.iso"
 
 Direction = Literal["up", "down"]
@@ -23,7 +25,7 @@ Resource = Literal["gen", "bess", "load"]
 FillPolicy = Literal["error", "ffill", "interpolate"]
 
 
-class MarketDataError(ValueError):
+class MarketDataError(InputError):
     """Market data cannot be provided as asked; the message names the file/field and the fix."""
 
 

@@ -10,9 +10,10 @@ import numpy as np
 import pandas as pd
 
 from dcpower.case import MAX_MW, Load
+from dcpower.errors import InputError
 
 
-class LoadProfileError(ValueError):
+class LoadProfileError(InputError):
     """The load profile file cannot be used; the message names the file and the fix."""
 
 

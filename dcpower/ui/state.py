@@ -382,32 +382,28 @@ class RunOutcome:
 
 
 ERROR_TITLES = {
-    "input": "Bad input",
+    "bad_input": "Bad input",
     "infeasible": "Infeasible case",
-    "solver": "Solver returned no solution",
+    "no_solution": "Solver returned no solution",
+    "interrupted": "Interrupted",
     "unexpected": "Unexpected error",
 }
 
 
 def run(case: Case, runner: Callable[..., dict[str, Any]] | None = None) -> RunOutcome:
-    """Solve ``case`` with :func:`dcpower.runner.run_case` (or ``runner``); never raises for
-    the documented failures (bad input, infeasible, no solution) nor for unexpected ones."""
-    from dcpower.iso.base import MarketDataError
-    from dcpower.resources.load import LoadProfileError
-    from dcpower.runner import InfeasibleCaseError, SolverFailedError, run_case
+    """Solve ``case`` with :func:`dcpower.runner.run_case` (or ``runner``); never raises: a
+    documented failure keeps its kind (``dcpower.errors``), anything else is "unexpected"."""
+    from dcpower.errors import DcpowerError
+    from dcpower.runner import run_case
 
     solve = runner or run_case
     try:
         return RunOutcome(results=solve(case))
     except CaseError as exc:
         lines = [f"{p}: {m}" for p, m in exc.problems]
-        return RunOutcome(error="\n".join(lines), kind="input", problems=list(exc.problems))
-    except (MarketDataError, LoadProfileError) as exc:
-        return RunOutcome(error=str(exc), kind="input")
-    except InfeasibleCaseError as exc:
-        return RunOutcome(error=str(exc), kind="infeasible")
-    except SolverFailedError as exc:
-        return RunOutcome(error=str(exc), kind="solver")
+        return RunOutcome(error="\n".join(lines), kind=exc.kind, problems=list(exc.problems))
+    except DcpowerError as exc:
+        return RunOutcome(error=str(exc), kind=exc.kind)
     except Exception as exc:  # the page must survive anything; the log keeps the traceback
         logger.exception("run failed")
         return RunOutcome(
