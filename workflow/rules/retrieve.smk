@@ -1,11 +1,12 @@
 rule retrieve_prices:
-    """ERCOT prices for one study year: shipped data, or opt-in download + cache."""
+    """Market prices for one study year: shipped data, or opt-in download + cache."""
+    input:
+        base_case=STUDY.study.base_case,
     output:
         f"{RESULTS}/prices/prices_{{year}}.json",
     params:
-        settlement_point=config["market"]["settlement_point"],
-        allow_download=config["market"].get("allow_download", False),
-        data_dir="resources_data/ercot",
+        market=section(STUDY.market),
+        data_dir=DATA_DIR,
     log:
         f"{RESULTS}/logs/retrieve_prices_{{year}}.log",
     benchmark:
@@ -15,5 +16,7 @@ rule retrieve_prices:
         mem_mb=500,
         runtime=10,
     localrule: True
+    conda:
+        "../envs/dcpower.yaml"
     script:
         "../../scripts/retrieve_prices.py"
