@@ -1,9 +1,8 @@
 # dcpower sizing sweep: config grid -> per-scenario dispatch MILP -> summary, xarray, frontier, report.
-from pathlib import Path
-
-from snakemake.utils import min_version, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
+
 
 # The default study, unless the command line gives --configfile (then only that file counts,
 # so a key missing there is reported instead of silently taken from the default study).
@@ -12,14 +11,8 @@ if not config:
     configfile: "config/config.yaml"
 
 
-# YAML reads an unquoted 2016-07-10 as a date: treat it as the text it was written as
-for _key in ("start", "end"):
-    if hasattr(config.get("market", {}).get(_key), "isoformat"):
-        config["market"][_key] = config["market"][_key].isoformat()
-
-validate(config, "workflow/schemas/config.schema.yaml")
-
-
+# The config is validated by the dcpower.study.StudyConfig model in common.smk, before the DAG
+# is built: types, bounds and cross-field checks, then the pre-flight on the shipped data.
 include: "workflow/rules/common.smk"
 include: "workflow/rules/retrieve.smk"
 include: "workflow/rules/solve.smk"

@@ -12,7 +12,7 @@ import time
 from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -271,8 +271,11 @@ def run_case(
     data_dir: Path | None = None,
     lp_bound: bool = False,
     proven_bound: bool = False,
+    solver_log: IO[str] | None = None,
 ) -> dict[str, Any]:
     """Solve one case and return its results dict.
+
+    ``solver_log``: a text stream that receives HiGHS's own output (default: none is shown).
 
     ``lp_bound``: also solve the LP relaxation of the whole-horizon model, whatever the method,
     and report ``lp_bound`` and ``gap_to_lp_bound`` (no feasible dispatch can beat the bound).
@@ -294,6 +297,8 @@ def run_case(
         "time_limit_s": case.solver.time_limit_s,
         "threads": case.solver.threads,
     }
+    if solver_log is not None:
+        opts["tee"] = solver_log
     method = method or choose_method(case)
     selective = case.solver.selective_binaries
     steps_per_day = 24 * 60 // case.horizon.timestep_minutes

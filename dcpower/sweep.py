@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
-from datetime import date
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,14 @@ from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.outage import OutageSite, survival_by_start, survival_summary
 from dcpower.resources import bess as bess_model
 from dcpower.results import records_to_frame
+from dcpower.study import (
+    CostsConfig,
+    MarketConfig,
+    OutageConfig,
+    ScenarioSettings,
+    StudyConfig,
+    study_config_problems,
+)
 
 GRID_DIMS = ("bess_mwh", "gen_units", "transformer_mva")
 YEAR_DIM = "market_year"
@@ -44,21 +51,21 @@ UNITS = {
 }
 
 
-def grid_dims(config: dict[str, Any]) -> list[str]:
+def grid_dims(market: MarketConfig) -> list[str]:
     """Sweep dimensions: the three sizes, plus market_year when several years are studied."""
     dims = list(GRID_DIMS)
-    if len(config["market"]["years"]) > 1:
+    if len(market.years) > 1:
         dims.append(YEAR_DIM)
     return dims
 
 
-def scenario_grid(config: dict[str, Any]) -> pd.DataFrame:
+def scenario_grid(study: StudyConfig) -> pd.DataFrame:
     """One row per scenario (Cartesian product of the grid lists), in grid order."""
-    grid = config["grid"]
-    axes = [grid["bess_mwh"], grid["gen_units"], grid["transformer_mva"]]
-    dims = grid_dims(config)
+    grid = study.grid
+    axes: list[list[Any]] = [grid.bess_mwh, grid.gen_units, grid.transformer_mva]
+    dims = grid_dims(study.market)
     if YEAR_DIM in dims:
-        axes.append(config["market"]["years"])
+        axes.append(study.market.years)
     return pd.DataFrame(list(itertools.product(*axes)), columns=dims)
 
 
@@ -77,192 +84,115 @@ def parse_scenario_name(name: str) -> dict[str, float]:
     return out
 
 
-def study_year(config: dict[str, Any], sizes: dict[str, Any]) -> int:
+def study_year(market: MarketConfig, sizes: dict[str, Any]) -> int:
     """The market year of a scenario."""
-    return int(sizes.get(YEAR_DIM, config["market"]["years"][0]))
+    return int(sizes.get(YEAR_DIM, market.years[0]))
 
 
-def reserve_products_for(config: dict[str, Any], year: int) -> list[str]:
-    """Reserve products of a study year (``market.reserve_products``: a list or year → list)."""
-    products = config["market"]["reserve_products"]
-    return list(products.get(str(year), []) if isinstance(products, dict) else products)
+def market_case(base: Case, market: MarketConfig, year: int, name: str | None = None) -> Case:
+    """The base case on a study year's horizon and market (the sizes of the base case)."""
+    return case_from_dict(_with_market(base.model_dump(mode="json"), market, year, name))
 
 
-def scenario_case(base: Case, sizes: dict[str, Any], config: dict[str, Any]) -> Case:
-    """The base case with the scenario's sizes, market and solver settings applied."""
-    grid, market_cfg, solve_cfg = config["grid"], config["market"], config.get("solve", {})
-    energy = float(sizes["bess_mwh"])
-    power = energy / float(grid["bess_duration_h"])
-    data = base.model_dump(mode="json")
-    data["name"] = f"{config['study']['name']}:{scenario_name(sizes, grid_dims(config))}"
-    data["bess"].update(
-        energy_mwh=energy, power_mw=power, pcs_mva=power * float(grid.get("pcs_mva_per_mw", 1.1))
-    )
-    if energy == 0:
-        data["reliability"]["ride_through_minutes"] = 0.0
-    data["gas_gen"]["units"] = int(sizes["gen_units"])
-    data["gas_gen"]["initial_units_online"] = min(
-        data["gas_gen"]["initial_units_online"], int(sizes["gen_units"])
-    )
-    data["transformer"]["rating_mva"] = float(sizes["transformer_mva"])
-    year = study_year(config, sizes)
-    start, end = study_window(config, year)
+def _with_market(data: dict[str, Any], market: MarketConfig, year: int, name: str | None) -> dict:
+    start, end = market.window(year)
+    if name is not None:
+        data["name"] = name
     data["horizon"]["start"] = start.isoformat()
     data["horizon"]["end"] = end.isoformat()
     data["market"].update(
-        iso=market_cfg["iso"],
-        settlement_point=market_cfg["settlement_point"],
-        energy_market=market_cfg["energy_market"],
-        reserve_products=reserve_products_for(config, year),
+        iso=market.iso,
+        settlement_point=market.settlement_point,
+        energy_market=market.energy_market,
+        reserve_products=market.products_for(year),
     )
-    data["solver"].update({k: v for k, v in solve_cfg.items() if k in data["solver"]})
+    return data
+
+
+def scenario_case(base: Case, sizes: dict[str, Any], settings: ScenarioSettings) -> Case:
+    """The base case with the scenario's sizes, market and solver settings applied."""
+    energy = float(sizes["bess_mwh"])
+    power = energy / float(settings.grid.bess_duration_h)
+    name = f"{settings.study_name}:{scenario_name(sizes, grid_dims(settings.market))}"
+    data = _with_market(
+        base.model_dump(mode="json"), settings.market, study_year(settings.market, sizes), name
+    )
+    data["bess"].update(
+        energy_mwh=energy, power_mw=power, pcs_mva=power * float(settings.grid.pcs_mva_per_mw)
+    )
+    if energy == 0:
+        data["reliability"]["ride_through_minutes"] = 0.0
+    units = int(sizes["gen_units"])
+    data["gas_gen"]["units"] = units
+    data["gas_gen"]["initial_units_online"] = min(data["gas_gen"]["initial_units_online"], units)
+    data["transformer"]["rating_mva"] = float(sizes["transformer_mva"])
+    data["solver"].update(settings.solve.case_overrides())
     return case_from_dict(data, source=f"scenario {data['name']}")
 
 
-_MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
-_FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+def check_config(
+    config: Mapping[str, Any] | StudyConfig, data_dir: Path | None = None
+) -> list[str]:
+    """Every problem that would stop the study, found before any job runs (empty: it can run).
 
-
-class StudyConfigError(ValueError):
-    """The study config cannot run; the message names the key and what is allowed."""
-
-
-def study_window(config: dict[str, Any], year: int) -> tuple[date, date]:
-    """[start, end) local dates of a market year's horizon.
-
-    ``market.start``/``market.end`` are optional: ``MM-DD`` applies the same window to every
-    year in ``market.years`` (an ``end`` of ``01-01`` is the 1 January after the year); a full
-    date ``YYYY-MM-DD`` is allowed only when it lies in that year (so with several years use
-    ``MM-DD``). Defaults: 1 January and the 1 January after. Raises StudyConfigError.
+    The model's checks (types, bounds, dates and windows in every market year, reserve
+    products, ISO, frontier metric) and then :func:`preflight_problems`. Messages name the key.
     """
-    market = config["market"]
-
-    def parse(key: str, default: date, is_end: bool) -> date:
-        raw = market.get(key)
-        if raw is None:
-            return default
-        text = raw.isoformat() if isinstance(raw, date) else str(raw).strip()
-        m, full = _MONTH_DAY.match(text), _FULL_DATE.match(text)
-        try:
-            if m:
-                month, day = int(m.group(1)), int(m.group(2))
-                if is_end and (month, day) == (1, 1):
-                    return date(year + 1, 1, 1)
-                return date(year, month, day)
-            if full:
-                d = date(int(full.group(1)), int(full.group(2)), int(full.group(3)))
-            else:
-                raise StudyConfigError(
-                    f"config: market.{key} {text!r} is not a date; allowed: MM-DD (the same "
-                    "window in every market year) or YYYY-MM-DD (inside the one market year)"
-                )
-        except ValueError as exc:
-            if isinstance(exc, StudyConfigError):
-                raise
-            raise StudyConfigError(
-                f"config: market.{key} {text!r} is not a valid date in {year} ({exc}); "
-                "allowed: an existing date (MM-DD or YYYY-MM-DD)"
-            ) from None
-        first, after = date(year, 1, 1), date(year + 1, 1, 1)
-        inside = first < d <= after if is_end else first <= d < after
-        if not inside:
-            raise StudyConfigError(
-                f"config: market.{key} {text} lies outside market year {year} (market.years: "
-                f"{market['years']}); allowed: a date in that year, or MM-DD to apply the same "
-                "window to every year"
-            )
-        return d
-
-    start = parse("start", date(year, 1, 1), False)
-    end = parse("end", date(year + 1, 1, 1), True)
-    if end <= start:
-        raise StudyConfigError(
-            f"config: market.end ({end}) must be after market.start ({start}) in {year} (end is "
-            "exclusive)"
-        )
-    return start, end
+    return study_config_problems(config, preflight=True, data_dir=data_dir)
 
 
-def check_config(config: dict[str, Any], data_dir: Path | None = None) -> list[str]:
-    """Every problem that would stop the study, found before any job runs.
-
-    Dates parse and ``start < end`` inside every market year, the base case and every
-    scenario case validate, and each year's market data (energy at the settlement point and
-    the reserve products asked for) and the base case's load cover the window, unless
-    ``market.allow_download`` may still fetch missing years. Returns messages naming the key.
+def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
+    """What the files say about a valid study config: the base case and every scenario case
+    validate, and each year's market data (energy at the settlement point and the reserve
+    products asked for) and the base case's load cover the window, unless
+    ``market.allow_download`` may still fetch missing years. Messages name the key.
     """
     from dcpower.iso.base import MarketDataError
     from dcpower.resources.load import LoadProfileError, build_load_segments
     from dcpower.runner import load_market
 
-    problems: list[str] = []
-    market = config["market"]
-    from dcpower.iso import available_adapters
-
-    if str(market["iso"]).lower() not in available_adapters():
-        return [
-            f"config: market.iso {market['iso']!r} is not a registered ISO adapter; allowed: "
-            f"{available_adapters()} (plug-ins register through the entry-point group dcpower.iso)"
-        ]
-    years = list(market["years"])
-    products = market["reserve_products"]
-    if isinstance(products, dict):
-        missing = [y for y in years if str(y) not in products]
-        if missing:
-            problems.append(
-                f"config: market.reserve_products has no entry for year(s) {missing}; "
-                "allowed: a list, or a mapping with one list per year in market.years"
-            )
-    base_path = Path(config["study"]["base_case"])
+    base_path = Path(study.study.base_case)
     if not base_path.is_file():
-        problems.append(
-            f"config: study.base_case {str(base_path)!r} does not exist; allowed: a path to a "
-            "case JSON relative to the workflow folder"
-        )
-        return problems
+        return [
+            f"study.base_case {str(base_path)!r} does not exist; allowed: a path to a case JSON "
+            "relative to the workflow folder"
+        ]
     try:
         base = load_case(base_path)
     except CaseError as exc:
-        return [*problems, f"config: study.base_case: {exc}"]
-    windows_ok = []
-    for year in years:
-        try:
-            study_window(config, year)
-            windows_ok.append(year)
-        except StudyConfigError as exc:
-            problems.append(str(exc))
-    if problems:
-        return problems
+        return [f"study.base_case: {exc}"]
+    problems: list[str] = []
     seen: set[str] = set()
-    grid = scenario_grid(config)
+    settings = study.scenario_settings()
+    dims = grid_dims(study.market)
+    grid = scenario_grid(study)
     for sizes in grid.to_dict(orient="records"):
         try:
-            scenario_case(base, sizes, config)
+            scenario_case(base, sizes, settings)
         except CaseError as exc:
             for path, msg in exc.problems:
                 key = f"{path}: {msg}"
                 if key not in seen:
                     seen.add(key)
-                    name = scenario_name(sizes, grid_dims(config))
-                    problems.append(f"config: grid scenario {name}: {key}")
+                    problems.append(f"grid scenario {scenario_name(sizes, dims)}: {key}")
     if problems:
         return problems
     first = grid.iloc[0].to_dict()
-    for year in windows_ok:
-        probe = scenario_case(base, {**first, YEAR_DIM: year}, config)
+    for year in study.market.years:
+        probe = scenario_case(base, {**first, YEAR_DIM: year}, settings)
         try:
             prices = load_market(probe, data_dir)
         except MarketDataError as exc:
-            if not market.get("allow_download", False):
+            if not study.market.allow_download:
                 problems.append(
-                    f"config: market.years {year}: {exc} (or set market.allow_download: true to "
-                    "fetch the year)"
+                    f"market.years {year}: {exc} (or set market.allow_download: true to fetch "
+                    "the year)"
                 )
             continue
         try:
             build_load_segments(probe.load, prices.energy_price_usd_per_mwh.index)
         except LoadProfileError as exc:
-            problems.append(f"config: market.years {year}: base case load: {exc}")
+            problems.append(f"market.years {year}: base case load: {exc}")
     return problems
 
 
@@ -274,23 +204,24 @@ def capital_recovery_factor(rate: float, years: float) -> float:
     return rate * g / (g - 1.0)
 
 
-def annualised_costs(sizes: dict[str, Any], case: Case, costs: dict[str, Any]) -> dict[str, float]:
+def annualised_costs(sizes: dict[str, Any], case: Case, costs: CostsConfig) -> dict[str, float]:
     """Annualised capex and fixed O&M per component and in total, $/yr."""
-    rate = float(costs["discount_rate"])
-    life = costs["lifetime_years"]
+    rate = float(costs.discount_rate)
+    life = costs.lifetime_years
     bess_capex = (
-        case.bess.energy_mwh * 1000 * costs["bess_capex_usd_per_kwh"]
-        + case.bess.power_mw * 1000 * costs["bess_capex_usd_per_kw"]
+        case.bess.energy_mwh * 1000 * costs.bess_capex_usd_per_kwh
+        + case.bess.power_mw * 1000 * costs.bess_capex_usd_per_kw
     )
-    gen_capex = case.gas_gen.units * case.gas_gen.unit_mw * 1000 * costs["gen_capex_usd_per_kw"]
-    xf_capex = case.transformer.rating_mva * costs["transformer_capex_usd_per_mva"]
+    gen_capex = case.gas_gen.units * case.gas_gen.unit_mw * 1000 * costs.gen_capex_usd_per_kw
+    xf_capex = case.transformer.rating_mva * costs.transformer_capex_usd_per_mva
     capex = {"bess": bess_capex, "gen": gen_capex, "transformer": xf_capex}
     out: dict[str, float] = {}
     for comp, value in capex.items():
+        years = getattr(life, comp)
         out[f"{comp}_capex_usd"] = value
-        out[f"{comp}_annualised_capex_usd"] = value * capital_recovery_factor(rate, life[comp])
-    om = costs["fixed_om_fraction_of_capex_per_year"]
-    out["fixed_om_usd"] = sum(value * float(om[comp]) for comp, value in capex.items())
+        out[f"{comp}_annualised_capex_usd"] = value * capital_recovery_factor(rate, years)
+    om = costs.fixed_om_fraction_of_capex_per_year
+    out["fixed_om_usd"] = sum(value * float(getattr(om, comp)) for comp, value in capex.items())
     out["annualised_capex_usd"] = sum(out[f"{c}_annualised_capex_usd"] for c in capex)
     return out
 
@@ -321,19 +252,19 @@ def outage_substeps(timestep_minutes: int, start_delay_minutes: float) -> int:
     return timestep_minutes // math.gcd(timestep_minutes, delay)
 
 
-def outage_survival(results: dict[str, Any], reliability: dict[str, Any]) -> pd.DataFrame:
+def outage_survival(results: dict[str, Any], outage: OutageConfig) -> pd.DataFrame:
     """Survival probability per outage start (rows: UTC step) and duration (columns)."""
     case = Case.model_validate(results["case"])
     d = records_to_frame(results["dispatch"])
     soc_end = d["bess_soc_mwh"].to_numpy()
     soc_start = np.concatenate([[bess_model.soc_initial_mwh(case.bess)], soc_end[:-1]])
-    durations = [float(h) for h in reliability["outage_durations_h"]]
+    durations = [float(h) for h in outage.outage_durations_h]
     step = case.horizon.timestep_minutes
     factor = outage_substeps(step, case.gas_gen.start_delay_minutes)
     probs = survival_by_start(
         np.repeat(soc_start, factor),  # only each step's first sub-step is read back
         np.repeat(d["load_critical_mw"].to_numpy(), factor),
-        outage_site(case, float(reliability["failure_to_start_probability"])),
+        outage_site(case, float(outage.failure_to_start_probability)),
         durations,
         step // factor,
     )[::factor]
@@ -343,7 +274,7 @@ def outage_survival(results: dict[str, Any], reliability: dict[str, Any]) -> pd.
 def scenario_summary(
     results: dict[str, Any],
     sizes: dict[str, Any],
-    config: dict[str, Any],
+    settings: ScenarioSettings,
     survival: pd.DataFrame,
 ) -> dict[str, Any]:
     """One summary row: sizes, annualised costs, revenue/cost stacks, reliability, solver."""
@@ -351,12 +282,13 @@ def scenario_summary(
     econ = results["economics"]
     hours = results["horizon"]["n_steps"] * results["horizon"]["timestep_minutes"] / 60.0
     scale = HOURS_PER_YEAR / hours  # operating figures per year
-    row: dict[str, Any] = {"scenario": scenario_name(sizes, grid_dims(config))}
-    row.update({k: sizes[k] for k in grid_dims(config)})
+    dims = grid_dims(settings.market)
+    row: dict[str, Any] = {"scenario": scenario_name(sizes, dims)}
+    row.update({k: sizes[k] for k in dims})
     row["bess_mw"] = case.bess.power_mw
     row["gen_mw"] = case.gas_gen.units * case.gas_gen.unit_mw
     row["annualisation_factor"] = scale
-    row.update(annualised_costs(sizes, case, config["costs"]))
+    row.update(annualised_costs(sizes, case, settings.costs))
     for k, v in econ["revenues_usd"].items():
         row[k] = v * scale
     for k, v in econ["costs_usd"].items():
@@ -393,14 +325,12 @@ def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
     )
 
 
-def aggregate(rows: list[dict[str, Any]], config: dict[str, Any]) -> pd.DataFrame:
-    """Summary table (one row per scenario, grid order) with the Pareto flag."""
+def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.DataFrame:
+    """Summary table (one row per scenario, grid order) with the Pareto flag on ``metric``."""
     summary = pd.DataFrame(rows)
-    dims = grid_dims(config)
     summary = summary.sort_values(dims).reset_index(drop=True)
     binding = [c for c in summary.columns if c.startswith("binding_steps_")]
     summary[binding] = summary[binding].fillna(0).astype(int)
-    metric = config["reliability"]["frontier_metric"]
     summary["pareto"] = False
     if metric in summary.columns:
         ok = summary["annual_total_cost_usd"].notna() & summary[metric].notna()
@@ -409,9 +339,11 @@ def aggregate(rows: list[dict[str, Any]], config: dict[str, Any]) -> pd.DataFram
     return summary
 
 
-def to_dataset(summary: pd.DataFrame, config: dict[str, Any]) -> xr.Dataset:
-    """xarray Dataset with dims bess_mwh × gen_units × transformer_mva (× market_year)."""
-    dims = grid_dims(config)
+def to_dataset(summary: pd.DataFrame, dims: list[str], attrs: Mapping[str, str]) -> xr.Dataset:
+    """xarray Dataset with dims bess_mwh × gen_units × transformer_mva (× market_year).
+
+    ``attrs``: the study's labels (``study``, ``settlement_point``, ``frontier_metric``).
+    """
     numeric = [
         c
         for c in summary.columns
@@ -427,9 +359,7 @@ def to_dataset(summary: pd.DataFrame, config: dict[str, Any]) -> xr.Dataset:
     for d in dims:
         ds[d].attrs["units"] = UNITS.get(d, "year")
     ds.attrs.update(
-        study=config["study"]["name"],
-        settlement_point=config["market"]["settlement_point"],
-        frontier_metric=config["reliability"]["frontier_metric"],
+        **attrs,
         note="operating figures are per year (horizon scaled by annualisation_factor)",
     )
     return ds
@@ -467,12 +397,10 @@ def best_per_reliability(summary: pd.DataFrame, metric: str, levels: list[float]
     return pd.DataFrame(out)
 
 
-def infeasible_summary(
-    sizes: dict[str, Any], config: dict[str, Any], reason: str
-) -> dict[str, Any]:
+def infeasible_summary(sizes: dict[str, Any], dims: list[str], reason: str) -> dict[str, Any]:
     """Summary row of a scenario with no feasible dispatch (excluded from the frontier)."""
-    row: dict[str, Any] = {"scenario": scenario_name(sizes, grid_dims(config))}
-    row.update({k: sizes[k] for k in grid_dims(config)})
+    row: dict[str, Any] = {"scenario": scenario_name(sizes, dims)}
+    row.update({k: sizes[k] for k in dims})
     row.update(
         solver_status="infeasible", infeasible_reason=reason, annual_total_cost_usd=float("nan")
     )
@@ -480,23 +408,31 @@ def infeasible_summary(
 
 
 def solve_scenario(
-    base_case_path: Path, sizes: dict[str, Any], config: dict[str, Any], data_dir: Path | None
+    base_case_path: Path,
+    sizes: dict[str, Any],
+    settings: ScenarioSettings,
+    data_dir: Path | None,
+    solver_log: IO[str] | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame | None, pd.DataFrame | None]:
-    """One scenario: (summary row, dispatch, survival); the tables are None if infeasible."""
-    from dcpower.case import CaseError
+    """One scenario: (summary row, dispatch, survival); the tables are None if infeasible.
+
+    ``solver_log``: a text stream that receives HiGHS's own output (the rule's solver log).
+    """
     from dcpower.runner import InfeasibleCaseError, run_case
 
-    case = scenario_case(load_case(base_case_path), sizes, config)
+    case = scenario_case(load_case(base_case_path), sizes, settings)
     try:
-        results = run_case(case, data_dir=data_dir)
+        results = run_case(case, data_dir=data_dir, solver_log=solver_log)
     except (InfeasibleCaseError, CaseError) as exc:
-        return infeasible_summary(sizes, config, str(exc)), None, None
-    survival = outage_survival(results, config["reliability"])
-    row = scenario_summary(results, sizes, config, survival)
+        return infeasible_summary(sizes, grid_dims(settings.market), str(exc)), None, None
+    survival = outage_survival(results, settings.outage)
+    row = scenario_summary(results, sizes, settings, survival)
     return row, records_to_frame(results["dispatch"]), survival
 
 
-def retrieve_prices(year: int, config: dict[str, Any], data_dir: Path) -> dict[str, Any]:
+def retrieve_prices(
+    year: int, base_case_path: Path, market: MarketConfig, data_dir: Path
+) -> dict[str, Any]:
     """Make sure prices for ``year`` exist (shipped, cached, or downloaded when allowed) and
     that they cover the study horizon; returns a provenance record (files and sha256).
 
@@ -506,51 +442,46 @@ def retrieve_prices(year: int, config: dict[str, Any], data_dir: Path) -> dict[s
     from dcpower.iso.base import get_adapter, prepare_market_data
     from dcpower.runner import load_market, market_request
 
-    market = config["market"]
-    probe = scenario_case(
-        load_case(Path(config["study"]["base_case"])),
-        {
-            "bess_mwh": config["grid"]["bess_mwh"][0],
-            "gen_units": config["grid"]["gen_units"][0],
-            "transformer_mva": config["grid"]["transformer_mva"][0],
-            YEAR_DIM: year,
-        },
-        config,
-    )
+    probe = market_case(load_case(base_case_path), market, year)
     prepare_market_data(
         get_adapter(probe.market.iso),
         market_request(probe, data_dir),
-        allow_download=bool(market.get("allow_download", False)),
+        allow_download=market.allow_download,
     )
     data = load_market(probe, data_dir)
     return {
         "year": year,
-        "settlement_point": market["settlement_point"],
+        "settlement_point": market.settlement_point,
         "n_steps": int(len(data.energy_price_usd_per_mwh)),
         "reserve_products": sorted(data.reserve_products),
         "provenance": data.provenance,
     }
 
 
-def write_dataset_atomic(summary: pd.DataFrame, config: dict[str, Any], path: Path) -> None:
+def write_dataset_atomic(
+    summary: pd.DataFrame, dims: list[str], attrs: Mapping[str, str], path: Path
+) -> None:
     """Write the sweep Dataset as netCDF (h5netcdf engine), atomically."""
     from dcpower.results import write_atomic_with
 
-    ds = to_dataset(summary, config)
+    ds = to_dataset(summary, dims, attrs)
     write_atomic_with(path, lambda p: ds.to_netcdf(p, engine="h5netcdf"))
 
 
-def study_summary_markdown(summary: pd.DataFrame, config: dict[str, Any]) -> str:
-    """Markdown study summary: best scenario per reliability level, solver and binding stats."""
-    metric = config["reliability"]["frontier_metric"]
-    levels = config["reliability"].get("report_levels", [0.9, 0.99])
+def study_summary_markdown(
+    summary: pd.DataFrame, study_name: str, market_label: str, metric: str, levels: list[float]
+) -> str:
+    """Markdown study summary: best scenario per reliability level, solver and binding stats.
+
+    ``market_label``: e.g. ``ERCOT HB_HOUSTON 2016`` (:meth:`MarketConfig.label`); ``metric``
+    the frontier metric and ``levels`` the reliability levels reported.
+    """
     feasible = summary[summary["solver_status"] != "infeasible"]
     lines = [
-        f"# Study {config['study']['name']}",
+        f"# Study {study_name}",
         "",
         f"{len(summary)} scenarios ({len(feasible)} feasible), market "
-        f"{config['market']['iso'].upper()} {config['market']['settlement_point']} "
-        f"{', '.join(map(str, config['market']['years']))}; frontier metric `{metric}`.",
+        f"{market_label}; frontier metric `{metric}`.",
         "",
         "## Cheapest scenario per reliability level",
         "",

@@ -1,23 +1,39 @@
 """Rule aggregate: scenario summaries -> summary.parquet and sweep.nc."""
 
 import json
+import logging
 from pathlib import Path
 
 from dcpower.logs import configure_logging
 from dcpower.results import write_parquet_atomic
 from dcpower.sweep import aggregate, write_dataset_atomic
 
+logger = logging.getLogger("dcpower.workflow")
 
-def main(summaries: list[str], config: dict, out_summary: Path, out_dataset: Path) -> None:
+
+def main(
+    summaries: list[str],
+    dims: list[str],
+    metric: str,
+    attrs: dict[str, str],
+    out_summary: Path,
+    out_dataset: Path,
+) -> None:
     rows = [json.loads(Path(p).read_text()) for p in summaries]
-    summary = aggregate(rows, config)
+    logger.info("aggregate %d scenarios over %s", len(rows), dims)
+    summary = aggregate(rows, dims, metric)
     write_parquet_atomic(summary, out_summary)
-    write_dataset_atomic(summary, config, out_dataset)
+    write_dataset_atomic(summary, dims, {**attrs, "frontier_metric": metric}, out_dataset)
 
 
 if __name__ == "__main__":
     sm = snakemake  # noqa: F821 - injected by Snakemake
-    logger = configure_logging(sm.log[0])
+    configure_logging(sm.log[0])
     main(
-        list(sm.input.summaries), sm.params.config, Path(sm.output.summary), Path(sm.output.dataset)
+        list(sm.input.summaries),
+        list(sm.params.dims),
+        str(sm.params.frontier_metric),
+        dict(sm.params.labels),
+        Path(sm.output.summary),
+        Path(sm.output.dataset),
     )

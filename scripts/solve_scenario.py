@@ -1,16 +1,30 @@
-"""Rule solve_scenario: one sizing scenario -> dispatch.parquet, outage survival, summary.json."""
+"""Rule solve_scenario: one sizing scenario -> dispatch.parquet, outage survival, summary.json.
 
+HiGHS's own output goes to the rule's solver log, this script's messages to its python log.
+"""
+
+import logging
 from pathlib import Path
 
 import pandas as pd
 
 from dcpower.logs import configure_logging
 from dcpower.results import write_json_atomic, write_parquet_atomic
+from dcpower.study import ScenarioSettings
 from dcpower.sweep import solve_scenario
 
+logger = logging.getLogger("dcpower.workflow")
 
-def main(base_case: Path, sizes: dict, config: dict, outputs) -> None:
-    row, dispatch, survival = solve_scenario(base_case, sizes, config, data_dir=None)
+
+def main(
+    base_case: Path, sizes: dict, settings: ScenarioSettings, solver_log: Path, outputs
+) -> None:
+    logger.info("solve scenario %s", sizes)
+    with open(solver_log, "w", encoding="utf-8") as log:
+        row, dispatch, survival = solve_scenario(
+            base_case, sizes, settings, data_dir=None, solver_log=log
+        )
+    logger.info("scenario %s: %s", sizes, row["solver_status"])
     write_parquet_atomic(dispatch if dispatch is not None else pd.DataFrame(), outputs.dispatch)
     write_parquet_atomic(survival if survival is not None else pd.DataFrame(), outputs.survival)
     write_json_atomic(row, outputs.summary)
@@ -18,6 +32,13 @@ def main(base_case: Path, sizes: dict, config: dict, outputs) -> None:
 
 if __name__ == "__main__":
     sm = snakemake  # noqa: F821 - injected by Snakemake
-    logger = configure_logging(sm.log[0])
-    logger.info("solve scenario %s", sm.params.sizes)
-    main(Path(sm.input.base_case), dict(sm.params.sizes), sm.params.config, sm.output)
+    configure_logging(sm.log.python)
+    settings = ScenarioSettings(
+        study_name=sm.params.study_name,
+        grid=sm.params.grid,
+        market=sm.params.market,
+        solve=sm.params.solve,
+        costs=sm.params.costs,
+        outage=sm.params.outage,
+    )
+    main(Path(sm.input.base_case), dict(sm.params.sizes), settings, Path(sm.log.solver), sm.output)

@@ -25,7 +25,8 @@ from conftest import EXAMPLE_CASE, ROOT, copy_workflow, small_site, write_tidy_p
 
 from dcpower import cli
 from dcpower.cli import main
-from dcpower.sweep import check_config, study_window
+from dcpower.study import load_study_config
+from dcpower.sweep import check_config
 
 START, END = "2023-07-10", "2023-07-11"
 SECRET = "s3cr3t-first-line-must-not-leak"
@@ -704,8 +705,10 @@ def test_month_day_window_applies_to_every_year(monkeypatch):
         reserve_products={"2016": [], "2021": []},
     )
     assert check_config(cfg, ROOT / "resources_data" / "ercot") == []
-    assert [study_window(cfg, y)[0].year for y in (2016, 2021)] == [2016, 2021]
-    assert study_window(_with(cfg, start="12-01", end="01-01"), 2021)[1].isoformat() == "2022-01-01"
+    market = load_study_config(cfg).market
+    assert [market.window(y)[0].year for y in (2016, 2021)] == [2016, 2021]
+    late = load_study_config(_with(cfg, start="12-01", end="01-01")).market
+    assert late.window(2021)[1].isoformat() == "2022-01-01"
 
 
 @pytest.mark.parametrize(

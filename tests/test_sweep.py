@@ -10,11 +10,12 @@ from conftest import ROOT
 
 from dcpower import sweep
 from dcpower.case import load_case
+from dcpower.study import OutageConfig, StudyConfig, load_study_config
 
 
 @pytest.fixture(scope="module")
-def config():
-    return yaml.safe_load((ROOT / "config/test/config.yaml").read_text())
+def config() -> StudyConfig:
+    return load_study_config(yaml.safe_load((ROOT / "config/test/config.yaml").read_text()))
 
 
 def test_grid_and_names(config):
@@ -22,7 +23,7 @@ def test_grid_and_names(config):
     assert list(grid.columns) == ["bess_mwh", "gen_units", "transformer_mva"]
     assert len(grid) == 4
     sizes = grid.iloc[3].to_dict()
-    name = sweep.scenario_name(sizes, sweep.grid_dims(config))
+    name = sweep.scenario_name(sizes, sweep.grid_dims(config.market))
     assert name == "bess_mwh~400/gen_units~4/transformer_mva~160"
     assert sweep.parse_scenario_name(name) == {
         "bess_mwh": 400,
@@ -32,9 +33,9 @@ def test_grid_and_names(config):
 
 
 def test_scenario_case_applies_sizes(config):
-    base = load_case(ROOT / config["study"]["base_case"])
+    base = load_case(ROOT / config.study.base_case)
     case = sweep.scenario_case(
-        base, {"bess_mwh": 400, "gen_units": 2, "transformer_mva": 120}, config
+        base, {"bess_mwh": 400, "gen_units": 2, "transformer_mva": 120}, config.scenario_settings()
     )
     assert case.bess.energy_mwh == 400 and case.bess.power_mw == 100  # 4 h duration
     assert case.bess.pcs_mva == pytest.approx(110)
@@ -48,11 +49,11 @@ def test_capital_recovery_and_annualised_costs(config):
     # CRF(8 %, 15 y) = 0.08·1.08^15 / (1.08^15 − 1) = 0.1168295 (annuity tables)
     assert sweep.capital_recovery_factor(0.08, 15) == pytest.approx(0.1168295, rel=1e-6)
     assert sweep.capital_recovery_factor(0.0, 20) == pytest.approx(0.05)
-    base = load_case(ROOT / config["study"]["base_case"])
+    base = load_case(ROOT / config.study.base_case)
     case = sweep.scenario_case(
-        base, {"bess_mwh": 400, "gen_units": 2, "transformer_mva": 120}, config
+        base, {"bess_mwh": 400, "gen_units": 2, "transformer_mva": 120}, config.scenario_settings()
     )
-    costs = sweep.annualised_costs({}, case, config["costs"])
+    costs = sweep.annualised_costs({}, case, config.costs)
     bess = 400_000 * 250 + 100_000 * 150  # $/kWh × kWh + $/kW × kW
     assert costs["bess_capex_usd"] == pytest.approx(bess)
     assert costs["bess_annualised_capex_usd"] == pytest.approx(bess * 0.1168295, rel=1e-6)
@@ -69,9 +70,8 @@ def test_outage_substeps():
 
 
 def test_outage_survival_on_solved_week(example_results):
-    surv = sweep.outage_survival(
-        example_results, {"outage_durations_h": [4, 8, 24], "failure_to_start_probability": 0.05}
-    )
+    outage = OutageConfig(outage_durations_h=[4, 8, 24], failure_to_start_probability=0.05)
+    surv = sweep.outage_survival(example_results, outage)
     assert surv.shape == (168, 3)
     assert ((surv >= 0) & (surv <= 1)).all().all()
     assert (surv["survival_prob_4h"] >= surv["survival_prob_24h"] - 1e-12).all()
@@ -84,12 +84,15 @@ def test_outage_survival_on_solved_week(example_results):
 def test_infeasible_scenario_is_recorded_not_raised(config, tmp_path):
     import json
 
-    base = json.loads((ROOT / config["study"]["base_case"]).read_text())
+    base = json.loads((ROOT / config.study.base_case).read_text())
     base["reliability"]["n_plus_1"] = True
     path = tmp_path / "base.json"
     path.write_text(json.dumps(base))
     row, dispatch, survival = sweep.solve_scenario(
-        path, {"bess_mwh": 200, "gen_units": 1, "transformer_mva": 160}, config, None
+        path,
+        {"bess_mwh": 200, "gen_units": 1, "transformer_mva": 160},
+        config.scenario_settings(),
+        None,
     )
     assert row["solver_status"] == "infeasible" and "n_plus_1" in row["infeasible_reason"]
     assert dispatch is None and survival is None

@@ -100,6 +100,10 @@ def test_plots_report_and_scenario_files(tiny_study):
     summary = json.loads((scen / "summary.json").read_text())
     assert summary["scenario"] == "bess_mwh~400/gen_units~4/transformer_mva~160"
     assert (out / "logs").is_dir() and list((out / "benchmarks").rglob("*.tsv"))
+    logs = out / "logs" / "solve_scenario" / "bess_mwh~400" / "gen_units~4" / "transformer_mva~160"
+    assert "HiGHS" in (logs / "solver.log").read_text()  # the solver's own output
+    assert "solve scenario" in (logs / "python.log").read_text()
+    assert "HiGHS" not in (logs / "python.log").read_text()
     assert "Cheapest scenario" in (out / "study_summary.md").read_text()
 
 
@@ -112,6 +116,58 @@ def test_adding_grid_value_reruns_only_new_scenarios(tiny_study):
     assert proc.returncode == 0, proc.stderr[-3000:]
     jobs = _job_counts(proc.stdout + proc.stderr)
     assert jobs.get("solve_scenario") == 2  # 300 MWh × {2, 4} units × {160} MVA
+
+
+def _resources_and_key_order(cfg: dict) -> None:
+    """Other job resources; sections, and each section's keys, in reverse order."""
+    cfg["resources"].update(solve_mem_mb=1234, solve_runtime_min=7)
+    items = [(k, dict(reversed(v.items())) if isinstance(v, dict) else v) for k, v in cfg.items()]
+    cfg.clear()
+    cfg.update(reversed(items))
+
+
+def _edited(work: Path, name: str, edit) -> str:
+    """A copy of the tiny study's config with ``edit`` applied; returns its --configfile."""
+    cfg = yaml.safe_load((work / "config/test/config.yaml").read_text())
+    edit(cfg)
+    (work / "config/test" / name).write_text(yaml.safe_dump(cfg, sort_keys=False))
+    return f"config/test/{name}"
+
+
+@pytest.mark.parametrize(
+    "edit, reruns",
+    [
+        # resources size the jobs only, and a re-saved config with its keys in another order
+        # is the same config: nothing reruns
+        (_resources_and_key_order, {}),
+        # market: retrieval reruns (and, through its output, everything after it)
+        (lambda c: c["market"].update(allow_download=True), {"retrieve_prices": 1}),
+        # costs: the solves (their summary rows carry the costs), not the retrieval
+        (
+            lambda c: c["costs"].update(discount_rate=0.07),
+            {"retrieve_prices": 0, "solve_scenario": 4},
+        ),
+        # frontier/report settings: aggregate and report rules only, no solve
+        (
+            lambda c: c["reliability"].update(frontier_metric="survival_prob_4h"),
+            {"retrieve_prices": 0, "solve_scenario": 0, "aggregate": 1, "study_summary": 1},
+        ),
+    ],
+    ids=["resources and key order", "market", "costs", "frontier metric"],
+)
+def test_rules_rerun_only_for_the_sections_they_use(tiny_study, edit, reruns):
+    work, _ = tiny_study
+    configfile = _edited(work, "edited.yaml", edit)
+    proc = _snakemake(work, "-n", "--configfile", configfile)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    output = proc.stdout + proc.stderr
+    jobs = _job_counts(output)
+    if not reruns:
+        assert "Nothing to be done" in output, output[-3000:]
+    for rule, n in reruns.items():
+        assert jobs.get(rule, 0) == n, (rule, jobs)
+    if reruns.get("retrieve_prices") or reruns.get("solve_scenario"):
+        assert "Params have changed" in output or "params" in output.lower()
 
 
 def _job_counts(text: str) -> dict[str, int]:
@@ -143,6 +199,10 @@ def test_default_study_dry_run_job_count(tmp_path):
         (lambda c: c["grid"].__setitem__("bess_mwh", ["lots"]), "bess_mwh"),
         (lambda c: c["market"].__setitem__("energy_market", "spot"), "energy_market"),
         (lambda c: c["costs"].pop("discount_rate"), "discount_rate"),
+        (
+            lambda c: c["reliability"].__setitem__("frontier_metric", "survival_prob_6h"),
+            "survival_prob_8h",  # the message lists the metrics that exist
+        ),
     ],
 )
 def test_invalid_config_fails_before_any_job(tmp_path, mutate, key):

@@ -6,6 +6,7 @@ import math
 import time
 from dataclasses import asdict, dataclass
 from enum import StrEnum
+from typing import IO
 
 import numpy as np
 import pyomo.environ as pyo
@@ -132,7 +133,7 @@ class HighsSession:
         mip_rel_gap: float,
         time_limit_s: float,
         threads: int,
-        tee: bool = False,
+        tee: bool | IO[str] = False,
     ):
         self.model = m
         self.opt = Highs()
@@ -143,7 +144,7 @@ class HighsSession:
             "time_limit": time_limit_s,
             "rel_gap": mip_rel_gap,
             "threads": threads,
-            "solver_options": {**HIGHS_OPTIONS, "output_flag": tee},
+            "solver_options": {**HIGHS_OPTIONS, "output_flag": bool(tee)},  # tee: True or a stream
         }
         self.mip_rel_gap, self.time_limit_s, self.threads = mip_rel_gap, time_limit_s, threads
         self._started = False
@@ -300,7 +301,7 @@ def solve_model(
     threads: int,
     build_seconds: float,
     method: str = "monolithic_milp",
-    tee: bool = False,
+    tee: bool | IO[str] = False,
 ) -> SolveReport:
     """Solve ``m`` once with HiGHS; a solution is loaded when one exists, whatever the status."""
     session = HighsSession(

@@ -8,7 +8,12 @@ rule aggregate:
         summary=f"{RESULTS}/summary.parquet",
         dataset=f"{RESULTS}/sweep.nc",
     params:
-        config=config,
+        dims=DIMS,
+        frontier_metric=STUDY.reliability.frontier_metric,
+        labels={
+            "study": STUDY.study.name,
+            "settlement_point": STUDY.market.settlement_point,
+        },
     log:
         f"{RESULTS}/logs/aggregate.log",
     benchmark:
@@ -18,5 +23,7 @@ rule aggregate:
         mem_mb=1000,
         runtime=10,
     localrule: True
+    conda:
+        "../envs/dcpower.yaml"
     script:
         "../../scripts/aggregate.py"

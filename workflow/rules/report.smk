@@ -13,7 +13,7 @@ rule plot_frontier:
                          category="Frontier"),
         stack_svg=f"{RESULTS}/plots/cost_stack.svg",
     params:
-        metric=config["reliability"]["frontier_metric"],
+        metric=STUDY.reliability.frontier_metric,
     log:
         f"{RESULTS}/logs/plot_frontier.log",
     benchmark:
@@ -23,6 +23,8 @@ rule plot_frontier:
         mem_mb=1000,
         runtime=10,
     localrule: True
+    conda:
+        "../envs/dcpower.yaml"
     script:
         "../../scripts/plot_frontier.py"
 
@@ -35,7 +37,9 @@ rule study_summary:
         report(f"{RESULTS}/study_summary.md", caption="../report/study_summary.rst",
                category="Summary"),
     params:
-        config=config,
+        study_name=STUDY.study.name,
+        market_label=STUDY.market.label(),
+        reliability=section(STUDY.reliability),
     log:
         f"{RESULTS}/logs/study_summary.log",
     benchmark:
@@ -45,5 +49,7 @@ rule study_summary:
         mem_mb=500,
         runtime=5,
     localrule: True
+    conda:
+        "../envs/dcpower.yaml"
     script:
         "../../scripts/study_summary.py"

@@ -1,12 +1,13 @@
 rule retrieve_prices:
     """Market prices for one study year through the ISO adapter: shipped data, opt-in download +
     cache (ERCOT), or the base case's own tidy files (generic)."""
+    input:
+        base_case=STUDY.study.base_case,
     output:
         f"{RESULTS}/prices/prices_{{year}}.json",
     params:
-        settlement_point=config["market"]["settlement_point"],
-        allow_download=config["market"].get("allow_download", False),
-        data_dir=f"resources_data/{config['market']['iso'].lower()}",
+        market=section(STUDY.market),
+        data_dir=DATA_DIR,
     log:
         f"{RESULTS}/logs/retrieve_prices_{{year}}.log",
     benchmark:
@@ -16,5 +17,7 @@ rule retrieve_prices:
         mem_mb=500,
         runtime=10,
     localrule: True
+    conda:
+        "../envs/dcpower.yaml"
     script:
         "../../scripts/retrieve_prices.py"

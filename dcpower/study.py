@@ -1,0 +1,555 @@
+"""The sizing-study configuration (``config/config.yaml``) as pydantic models.
+
+One contract for the workflow, like PyPSA-Eur's ``scripts/lib/validation/config/``: every key
+with its type, bounds, default and description lives here; the Snakefile validates the config
+through :func:`load_study_config` before the DAG is built, the JSON Schema in
+``workflow/schemas/config.schema.yaml`` is generated from :class:`StudyConfig`
+(``python -m dcpower.study``; a test keeps it in sync), and each rule receives only the
+sections it uses (``StudyConfig.<section>.model_dump(mode="json")`` as params, validated back
+into the section model by its script).
+
+Cross-field checks are model validators: dates parse and ``start < end`` inside every market
+year, ``reserve_products`` covers every year and names products of the ISO's catalogue, the
+ISO has a registered adapter, the frontier metric names a configured outage duration. With
+``preflight=True`` (the workflow) the validation also loads the base case, builds every grid
+scenario's case and checks that each year's market data and the base case's load cover the
+window (:func:`dcpower.sweep.preflight_problems`). Every problem is reported together, each
+naming its key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
+
+#: where a market's shipped data lives, below the workflow folder: ``resources_data/<iso>``.
+DATA_ROOT = Path("resources_data")
+SCHEMA_PATH = Path("workflow") / "schemas" / "config.schema.yaml"
+
+
+class StudyConfigError(ValueError):
+    """The study config cannot run; each problem names the key and what is allowed."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__(
+            f"config: the study cannot run ({len(self.problems)} problem(s)):\n  "
+            + "\n  ".join(self.problems)
+        )
+
+
+def _number(
+    gt: float | None = None,
+    ge: float | None = None,
+    lt: float | None = None,
+    le: float | None = None,
+) -> Any:
+    """A finite JSON number (int or float, kept as given: 200 stays 200 in scenario names)."""
+    bounds = {"exclusiveMinimum": gt, "minimum": ge, "exclusiveMaximum": lt, "maximum": le}
+    text = ", ".join(
+        f"{op} {v:g}" for op, v in ((">", gt), (">=", ge), ("<", lt), ("<=", le)) if v is not None
+    )
+
+    def check(value: Any) -> int | float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(f"must be a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ValueError(f"must be a finite number, got {value!r}")
+        ok = (
+            (gt is None or value > gt)
+            and (ge is None or value >= ge)
+            and (lt is None or value < lt)
+            and (le is None or value <= le)
+        )
+        if not ok:
+            raise ValueError(f"must be {text}, got {value!r}")
+        return value
+
+    schema = {"type": "number", **{k: v for k, v in bounds.items() if v is not None}}
+    return Annotated[int | float, PlainValidator(check), WithJsonSchema(schema)]
+
+
+def _distinct(values: list) -> list:
+    dupes = sorted({v for v in values if values.count(v) > 1}, key=str)
+    if dupes:
+        raise ValueError(f"values must be distinct, repeated: {dupes}")
+    return values
+
+
+Positive = _number(gt=0)
+NonNegative = _number(ge=0)
+Fraction = _number(ge=0, le=1)
+AtLeastOne = _number(ge=1)
+OutageHours = _number(gt=0, le=168)
+# the pattern is in the schema only: MarketConfig.window's message says what is allowed
+DateText = Annotated[
+    str,
+    Field(
+        json_schema_extra={"pattern": r"^([0-9]{4}-)?[0-9]{2}-[0-9]{2}$"},
+        examples=["07-10", "2016-07-10"],
+    ),
+]
+
+_MONTH_DAY = re.compile(r"^(\d{2})-(\d{2})$")
+_FULL_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class StudyInfo(_Section):
+    """``study``: what the study is called and which case it starts from."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Results folder: results/<name>/.")
+    base_case: str = Field(
+        pattern=r"\.json$", description="Case JSON, relative to the workflow folder."
+    )
+
+
+class GridScaling(_Section):
+    """How BESS power and PCS follow a scenario's BESS MWh (what its solve uses of ``grid``)."""
+
+    bess_duration_h: Positive = Field(description="BESS MW = MWh / duration, h.")
+    pcs_mva_per_mw: AtLeastOne = Field(1.1, description="PCS rating per MW of BESS power.")
+
+
+class GridConfig(GridScaling):
+    """``grid``: the sizes swept (Cartesian product) and how BESS power and PCS follow."""
+
+    bess_mwh: list[Positive] = Field(min_length=1, description="BESS energy sizes, MWh.")
+    gen_units: list[Annotated[StrictInt, Field(ge=0)]] = Field(
+        min_length=1, description="Gas unit counts."
+    )
+    transformer_mva: list[Positive] = Field(min_length=1, description="Transformer ratings, MVA.")
+
+    _unique = field_validator("bess_mwh", "gen_units", "transformer_mva")(_distinct)
+
+    def scaling(self) -> GridScaling:
+        """The grid keys a scenario's case depends on besides its own sizes."""
+        return GridScaling(bess_duration_h=self.bess_duration_h, pcs_mva_per_mw=self.pcs_mva_per_mw)
+
+
+class MarketConfig(_Section):
+    """``market``: ISO, settlement point, study years and the horizon inside each year."""
+
+    iso: str = Field(description="ISO adapter (dcpower.iso registry, e.g. ercot).")
+    settlement_point: str = Field(min_length=1, description="Settlement point, e.g. HB_HOUSTON.")
+    years: list[Annotated[StrictInt, Field(ge=2010, le=2100)]] = Field(
+        min_length=1, description="Market years; several add the dimension market_year."
+    )
+    start: DateText | None = Field(
+        None,
+        description="Horizon start: MM-DD in every market year, or YYYY-MM-DD inside the one "
+        "market year (default 1 Jan).",
+    )
+    end: DateText | None = Field(
+        None,
+        description="Horizon end, exclusive: MM-DD (01-01 = the next 1 Jan) or YYYY-MM-DD "
+        "(default 1 Jan of the next year).",
+    )
+    energy_market: Literal["dam", "rtm"] = Field(description="Day-ahead or real-time prices.")
+    reserve_products: list[str] | dict[Annotated[int, Field(strict=False)], list[str]] = Field(
+        description="Reserve products offered: a list, or a mapping year -> list."
+    )
+    allow_download: StrictBool = Field(
+        False, description="Fetch the ISO's annual reports for a year not shipped (cached)."
+    )
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _date_as_text(cls, value: Any) -> Any:
+        # YAML reads an unquoted 2016-07-10 as a date: treat it as the text it was written as
+        return value.isoformat() if isinstance(value, date) else value
+
+    @field_validator("iso")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        from dcpower.iso.base import available_adapters
+
+        names = available_adapters()
+        if value.lower() not in names:
+            raise ValueError(
+                f"unknown ISO {value!r}; allowed: a registered adapter {names} (plugins register "
+                "under the entry-point group 'dcpower.iso')"
+            )
+        return value.lower()
+
+    _unique = field_validator("years")(_distinct)
+
+    @model_validator(mode="after")
+    def _products_and_windows(self) -> MarketConfig:
+        problems = []
+        products = self.reserve_products
+        if isinstance(products, dict):
+            missing = [y for y in self.years if y not in products]
+            if missing:
+                problems.append(
+                    f"market.reserve_products has no entry for year(s) {missing}; allowed: a "
+                    "list, or a mapping with one list per year in market.years"
+                )
+            lists = list(products.values())
+        else:
+            lists = [products]
+        from dcpower.iso.base import get_adapter
+
+        catalogue = sorted(get_adapter(self.iso).reserve_catalogue())
+        for chosen in lists:
+            unknown = [p for p in chosen if p not in catalogue]
+            if unknown or len(set(chosen)) != len(chosen):
+                problems.append(
+                    f"market.reserve_products {chosen}: unknown or repeated product(s) "
+                    f"{unknown or sorted({p for p in chosen if chosen.count(p) > 1})}; allowed: "
+                    f"distinct products of the {self.iso.upper()} catalogue {catalogue}"
+                )
+        for year in self.years:
+            try:
+                self.window(year)
+            except StudyConfigError as exc:
+                problems.extend(exc.problems)
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def products_for(self, year: int) -> list[str]:
+        """Reserve products of a study year."""
+        products = self.reserve_products
+        return list(products.get(year, []) if isinstance(products, dict) else products)
+
+    def window(self, year: int) -> tuple[date, date]:
+        """[start, end) local dates of a market year's horizon; raises StudyConfigError.
+
+        ``MM-DD`` applies the same window to every year (an ``end`` of ``01-01`` is the 1 January
+        after the year); a full ``YYYY-MM-DD`` must lie in that year. Defaults: 1 January and
+        the 1 January after.
+        """
+        start = self._parse(year, "start", date(year, 1, 1), False)
+        end = self._parse(year, "end", date(year + 1, 1, 1), True)
+        if end <= start:
+            raise StudyConfigError(
+                [
+                    f"market.end ({end}) must be after market.start ({start}) in {year} (end is "
+                    "exclusive)"
+                ]
+            )
+        return start, end
+
+    def _parse(self, year: int, key: str, default: date, is_end: bool) -> date:
+        text = getattr(self, key)
+        if text is None:
+            return default
+        m, full = _MONTH_DAY.match(text), _FULL_DATE.match(text)
+        try:
+            if m:
+                month, day = int(m.group(1)), int(m.group(2))
+                if is_end and (month, day) == (1, 1):
+                    return date(year + 1, 1, 1)
+                return date(year, month, day)
+            if not full:
+                raise StudyConfigError(
+                    [
+                        f"market.{key} {text!r} is not a date; allowed: MM-DD (the same window "
+                        "in every market year) or YYYY-MM-DD (inside the one market year)"
+                    ]
+                )
+            d = date(int(full.group(1)), int(full.group(2)), int(full.group(3)))
+        except StudyConfigError:
+            raise
+        except ValueError as exc:
+            raise StudyConfigError(
+                [
+                    f"market.{key} {text!r} is not a valid date in {year} ({exc}); allowed: an "
+                    "existing date (MM-DD or YYYY-MM-DD)"
+                ]
+            ) from None
+        first, after = date(year, 1, 1), date(year + 1, 1, 1)
+        inside = first < d <= after if is_end else first <= d < after
+        if not inside:
+            raise StudyConfigError(
+                [
+                    f"market.{key} {text} lies outside market year {year} (market.years: "
+                    f"{self.years}); allowed: a date in that year, or MM-DD to apply the same "
+                    "window to every year"
+                ]
+            )
+        return d
+
+    def label(self) -> str:
+        """E.g. ``ERCOT HB_HOUSTON 2016`` (study summary)."""
+        return f"{self.iso.upper()} {self.settlement_point} {', '.join(map(str, self.years))}"
+
+
+class OmFractions(_Section):
+    """Fixed O&M per year, fraction of capex, per component."""
+
+    bess: Fraction
+    gen: Fraction
+    transformer: Fraction
+
+
+class Lifetimes(_Section):
+    """Economic lifetime per component, years."""
+
+    bess: Positive
+    gen: Positive
+    transformer: Positive
+
+
+class CostsConfig(_Section):
+    """``costs``: capex, fixed O&M and the capital recovery inputs."""
+
+    bess_capex_usd_per_kwh: NonNegative = Field(description="BESS energy capex, $/kWh.")
+    bess_capex_usd_per_kw: NonNegative = Field(description="BESS power capex, $/kW.")
+    gen_capex_usd_per_kw: NonNegative = Field(description="Gas unit capex, $/kW.")
+    transformer_capex_usd_per_mva: NonNegative = Field(description="Transformer capex, $/MVA.")
+    fixed_om_fraction_of_capex_per_year: OmFractions = Field(
+        description="Fixed O&M per year as a fraction of capex, per component."
+    )
+    discount_rate: Fraction = Field(description="Discount rate for the capital recovery factor.")
+    lifetime_years: Lifetimes = Field(description="Economic lifetime per component, years.")
+
+
+class OutageConfig(_Section):
+    """The outage simulation's inputs (what a scenario's solve needs from ``reliability``)."""
+
+    outage_durations_h: list[OutageHours] = Field(
+        min_length=1, description="Outage durations simulated, h."
+    )
+    failure_to_start_probability: Fraction = Field(description="Per-unit failure to start.")
+
+    _unique = field_validator("outage_durations_h")(_distinct)
+
+    def metrics(self) -> list[str]:
+        """Survival columns the outage simulation writes, e.g. ``survival_prob_8h``."""
+        return [
+            f"survival_{kind}_{float(h):g}h"
+            for kind in ("prob", "min")
+            for h in self.outage_durations_h
+        ]
+
+
+class ReliabilityConfig(OutageConfig):
+    """``reliability``: outage simulation and the frontier/report settings."""
+
+    frontier_metric: str = Field(
+        pattern=r"^survival_(prob|min)_[0-9.]+h$",
+        description="Survival column the frontier plots, e.g. survival_prob_8h.",
+    )
+    report_levels: list[Fraction] = Field(
+        default_factory=lambda: [0.9, 0.99],
+        description="Reliability levels in the study summary.",
+    )
+
+    @model_validator(mode="after")
+    def _metric_is_simulated(self) -> ReliabilityConfig:
+        if self.frontier_metric not in self.metrics():
+            raise ValueError(
+                f"reliability.frontier_metric {self.frontier_metric!r} matches no outage "
+                f"duration in reliability.outage_durations_h {self.outage_durations_h}; "
+                f"allowed: {self.metrics()}"
+            )
+        return self
+
+    def outage(self) -> OutageConfig:
+        """The part a scenario's solve uses (frontier and report settings excluded)."""
+        return OutageConfig(
+            outage_durations_h=self.outage_durations_h,
+            failure_to_start_probability=self.failure_to_start_probability,
+        )
+
+
+class SolveConfig(_Section):
+    """``solve``: solver options applied to every scenario's case (unset: the base case's)."""
+
+    mip_rel_gap: Fraction | None = None
+    time_limit_s: Positive | None = None
+    threads: Annotated[StrictInt, Field(ge=1)] | None = None
+    method: Literal["auto", "monolithic", "rolling_horizon"] | None = None
+    window_days: Annotated[StrictInt, Field(ge=1)] | None = None
+    lookahead_days: Annotated[StrictInt, Field(ge=0)] | None = None
+
+    def case_overrides(self) -> dict[str, Any]:
+        """The options set here, as ``case.solver`` fields."""
+        return self.model_dump(exclude_none=True)
+
+
+class ResourcesConfig(_Section):
+    """``resources``: what one scenario job asks the scheduler for (doubled on the retry)."""
+
+    solve_mem_mb: Annotated[StrictInt, Field(ge=100)] = Field(1500, description="Memory, MB.")
+    solve_runtime_min: Annotated[StrictInt, Field(ge=1)] = Field(30, description="Runtime, min.")
+
+
+class ScenarioSettings(_Section):
+    """Everything one scenario's solve uses besides its sizes: no grid lists, no resources,
+    no frontier/report settings, so editing those reruns no solve."""
+
+    study_name: str
+    grid: GridScaling
+    market: MarketConfig
+    solve: SolveConfig
+    costs: CostsConfig
+    outage: OutageConfig
+
+
+class StudyConfig(_Section):
+    """A sizing study: ``config/config.yaml``."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        title="dcpower sizing-study configuration (config/config.yaml)",
+    )
+
+    study: StudyInfo
+    grid: GridConfig
+    market: MarketConfig
+    costs: CostsConfig
+    reliability: ReliabilityConfig
+    solve: SolveConfig
+    resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+
+    def scenario_settings(self) -> ScenarioSettings:
+        """What a scenario's solve uses of the study (see :class:`ScenarioSettings`)."""
+        return ScenarioSettings(
+            study_name=self.study.name,
+            grid=self.grid.scaling(),
+            market=self.market,
+            solve=self.solve,
+            costs=self.costs,
+            outage=self.reliability.outage(),
+        )
+
+    @model_validator(mode="after")
+    def _preflight(self, info: ValidationInfo) -> StudyConfig:
+        context = info.context or {}
+        if context.get("preflight"):
+            from dcpower.sweep import preflight_problems
+
+            data_dir = context.get("data_dir") or DATA_ROOT / self.market.iso
+            problems = preflight_problems(self, Path(data_dir))
+            if problems:
+                raise ValueError("\n".join(problems))
+        return self
+
+
+_TYPE_TAGS = {"int", "float", "str", "bool", "list", "dict"}
+
+
+def _problem(error: Mapping[str, Any]) -> list[str]:
+    """Plain messages of one pydantic error, each naming its key (``market.start``)."""
+    # union members and validator functions appear in ``loc`` as tags: not keys
+    loc = [
+        str(p) for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p in _TYPE_TAGS))
+    ]
+    key = ".".join(loc)
+    kind = error["type"]
+    if kind == "value_error":
+        lines = str(error["ctx"]["error"]).split("\n")
+    elif kind == "missing":
+        lines = ["is required"]
+    elif kind == "extra_forbidden":
+        parent = _section_model(loc[:-1])
+        allowed = sorted(parent.model_fields) if parent else []
+        lines = [f"unknown key; allowed keys: {allowed}"]
+    else:
+        shown = error.get("input")
+        lines = [error["msg"] if isinstance(shown, dict) else f"{error['msg']} (got {shown!r})"]
+    section = loc[0] + "." if loc else ""
+    return [
+        f"config: {line}" if not key or line.startswith(section) else f"config: {key}: {line}"
+        for line in lines
+    ]
+
+
+def _section_model(loc: list[str]) -> type[BaseModel] | None:
+    model: type[BaseModel] = StudyConfig
+    for part in loc:
+        ann = getattr(model.model_fields.get(part), "annotation", None)
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)):
+            return None
+        model = ann
+    return model
+
+
+def load_study_config(
+    raw: Mapping[str, Any] | StudyConfig,
+    *,
+    preflight: bool = False,
+    data_dir: Path | None = None,
+) -> StudyConfig:
+    """Validate a study config (the YAML's dict); raises StudyConfigError with every problem.
+
+    ``preflight``: also load the base case, build every scenario's case and check each year's
+    market data and load (``data_dir``: the market's data, default ``resources_data/<iso>``).
+    """
+    if isinstance(raw, StudyConfig):
+        raw = raw.model_dump(mode="json")
+    if not isinstance(raw, Mapping):
+        raise StudyConfigError(
+            [f"config: expected a mapping of sections, got {type(raw).__name__}"]
+        )
+    context = {"preflight": preflight, "data_dir": data_dir}
+    try:
+        return StudyConfig.model_validate(dict(raw), context=context)
+    except ValidationError as exc:
+        problems: list[str] = []
+        for error in exc.errors(include_url=False):
+            for line in _problem(error):
+                if line not in problems:
+                    problems.append(line)
+        raise StudyConfigError(problems) from None
+
+
+def study_config_problems(
+    raw: Mapping[str, Any] | StudyConfig, *, preflight: bool = True, data_dir: Path | None = None
+) -> list[str]:
+    """Every problem of a study config (empty: it can run)."""
+    try:
+        load_study_config(raw, preflight=preflight, data_dir=data_dir)
+    except StudyConfigError as exc:
+        return exc.problems
+    return []
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the study config (draft 2020-12), generated from :class:`StudyConfig`."""
+    schema = StudyConfig.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
+
+
+def schema_yaml() -> str:
+    """The schema as the YAML written to ``workflow/schemas/config.schema.yaml``."""
+    import yaml
+
+    header = (
+        "# Generated from dcpower.study.StudyConfig by `python -m dcpower.study`; do not edit.\n"
+        "# The Snakefile validates through the model itself (dcpower.study.load_study_config),\n"
+        "# which also runs the cross-field checks this schema cannot express.\n"
+    )
+    return header + yaml.safe_dump(json_schema(), sort_keys=False, width=100, allow_unicode=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.stdout.write(schema_yaml())
