@@ -213,7 +213,9 @@ class MarketConfig(_Section):
 
         catalogue = sorted(get_adapter(self.iso).reserve_catalogue())
         for chosen in lists:
-            unknown = [p for p in chosen if p not in catalogue]
+            # an adapter without a catalogue of its own (generic) takes the products from the
+            # case's market.reserve_catalogue: the pre-flight checks them on the base case
+            unknown = [p for p in chosen if catalogue and p not in catalogue]
             if unknown or len(set(chosen)) != len(chosen):
                 problems.append(
                     f"market.reserve_products {chosen}: unknown or repeated product(s) "

@@ -17,6 +17,7 @@ from dcpower.case import CaseError, case_from_dict, case_json_schema, load_case
 from dcpower.cli import main as cli_main
 from dcpower.iso import GenericAdapter, MarketDataError, MarketRequest, get_adapter
 from dcpower.runner import load_market, market_request
+from dcpower.study import load_study_config
 
 EXAMPLE = ROOT / "config" / "cases" / "example_generic.json"
 DATA = ROOT / "resources_data" / "generic_example"
@@ -197,22 +198,27 @@ def test_tiny_sweep_offline(tmp_path):
     )
     data_dir = tmp_path / "generic"  # the generic adapter needs no data folder
     assert sweep.check_config(copy.deepcopy(config), data_dir) == []
-    prices = sweep.retrieve_prices(2030, config, data_dir)
+    study = load_study_config(config)
+    prices = sweep.retrieve_prices(2030, EXAMPLE, study.market, data_dir)
     assert prices["n_steps"] == 24 and prices["reserve_products"] == ["REGDOWN", "SPIN"]
     assert {Path(f["path"]).name for f in prices["provenance"]["files"]} == {
         "energy_prices.csv",
         "reserve_prices.csv",
     }
     rows = []
-    for sizes in sweep.scenario_grid(config).to_dict(orient="records"):
-        row, dispatch, survival = sweep.solve_scenario(EXAMPLE, sizes, config, None)
+    for sizes in sweep.scenario_grid(study).to_dict(orient="records"):
+        row, dispatch, survival = sweep.solve_scenario(
+            EXAMPLE, sizes, study.scenario_settings(), None
+        )
         assert dispatch is not None and len(dispatch) == 24
         rows.append(row)
-    summary = sweep.aggregate(rows, config)
+    summary = sweep.aggregate(
+        rows, sweep.grid_dims(study.market), study.reliability.frontier_metric
+    )
     assert len(summary) == 2 and summary["annual_total_cost_usd"].notna().all()
     bad = copy.deepcopy(config)
     bad["market"]["iso"] = "nowhere"
-    assert "market.iso 'nowhere'" in sweep.check_config(bad, data_dir)[0]
+    assert any("'nowhere'" in p for p in sweep.check_config(bad, data_dir))
 
 
 def test_load_market_applies_case_overrides(case):

@@ -1,6 +1,7 @@
 """Write the synthetic tidy price files of resources_data/generic_example (deterministic).
 
-Run from the repository root: ``.venv/bin/python resources_data/generic_example/make_example_data.py``.
+Run from the repository root:
+``.venv/bin/python resources_data/generic_example/make_example_data.py``.
 The prices are made up (see README.md); they only demonstrate the generic adapter's file layout.
 """
 
