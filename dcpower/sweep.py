@@ -18,6 +18,7 @@ import pandas as pd
 import xarray as xr
 
 from dcpower.case import Case, CaseError, case_from_dict, load_case
+from dcpower.errors import InfeasibleError, InputError, NoSolutionError
 from dcpower.outage import OutageSite, survival_by_start, survival_summary
 from dcpower.resources import bess as bess_model
 from dcpower.results import records_to_frame
@@ -397,14 +398,24 @@ def best_per_reliability(summary: pd.DataFrame, metric: str, levels: list[float]
     return pd.DataFrame(out)
 
 
-def infeasible_summary(sizes: dict[str, Any], dims: list[str], reason: str) -> dict[str, Any]:
-    """Summary row of a scenario with no feasible dispatch (excluded from the frontier)."""
+#: ``solver_status`` of scenarios without a dispatch: the kinds of ``dcpower.errors``
+FAILED_STATUSES = ("bad_input", "infeasible", "no_solution")
+
+
+def failed_summary(
+    sizes: dict[str, Any], dims: list[str], kind: str, reason: str
+) -> dict[str, Any]:
+    """Summary row of a scenario without a dispatch (excluded from the frontier): its
+    ``solver_status`` is the failure's kind (``bad_input``, ``infeasible``, ``no_solution``)."""
     row: dict[str, Any] = {"scenario": scenario_name(sizes, dims)}
     row.update({k: sizes[k] for k in dims})
-    row.update(
-        solver_status="infeasible", infeasible_reason=reason, annual_total_cost_usd=float("nan")
-    )
+    row.update(solver_status=kind, failure_reason=reason, annual_total_cost_usd=float("nan"))
     return row
+
+
+def solved(summary: pd.DataFrame) -> pd.DataFrame:
+    """The scenarios that have a dispatch (every status but the failure kinds)."""
+    return summary[~summary["solver_status"].isin(FAILED_STATUSES)]
 
 
 def solve_scenario(
@@ -418,13 +429,13 @@ def solve_scenario(
 
     ``solver_log``: a text stream that receives HiGHS's own output (the rule's solver log).
     """
-    from dcpower.runner import InfeasibleCaseError, run_case
+    from dcpower.runner import run_case
 
     case = scenario_case(load_case(base_case_path), sizes, settings)
     try:
         results = run_case(case, data_dir=data_dir, solver_log=solver_log)
-    except (InfeasibleCaseError, CaseError) as exc:
-        return infeasible_summary(sizes, grid_dims(settings.market), str(exc)), None, None
+    except (InputError, InfeasibleError, NoSolutionError) as exc:
+        return failed_summary(sizes, grid_dims(settings.market), exc.kind, str(exc)), None, None
     survival = outage_survival(results, settings.outage)
     row = scenario_summary(results, sizes, settings, survival)
     return row, records_to_frame(results["dispatch"]), survival
@@ -476,7 +487,7 @@ def study_summary_markdown(
     ``market_label``: e.g. ``ERCOT HB_HOUSTON 2016`` (:meth:`MarketConfig.label`); ``metric``
     the frontier metric and ``levels`` the reliability levels reported.
     """
-    feasible = summary[summary["solver_status"] != "infeasible"]
+    feasible = solved(summary)
     lines = [
         f"# Study {study_name}",
         "",
@@ -522,11 +533,11 @@ def study_summary_markdown(
     stats = sorted(((feasible[c].mean(), (feasible[c] > 0).sum(), c) for c in cols), reverse=True)
     for mean, count, c in stats:
         lines.append(f"| {c.removeprefix('binding_steps_')} | {mean:.1f} | {count} |")
-    infeasible = summary[summary["solver_status"] == "infeasible"]
-    if len(infeasible):
-        lines += ["", "## Infeasible scenarios", ""]
+    failed = summary[summary["solver_status"].isin(FAILED_STATUSES)]
+    if len(failed):
+        lines += ["", "## Scenarios without a dispatch", ""]
         lines += [
-            f"- {r['scenario']}: {str(r.get('infeasible_reason', ''))[:300]}"
-            for _, r in infeasible.iterrows()
+            f"- {r['scenario']} ({r['solver_status']}): {str(r.get('failure_reason', ''))[:300]}"
+            for _, r in failed.iterrows()
         ]
     return "\n".join(lines) + "\n"

@@ -4,11 +4,12 @@ import pandas as pd
 
 from dcpower.logs import configure_logging
 from dcpower.plots import plot_cost_stack, plot_frontier, plot_net_value_vs_bess
+from dcpower.sweep import solved
 
 
 def main(summary_path: str, metric: str, out) -> None:
     summary = pd.read_parquet(summary_path)
-    feasible = summary[summary["solver_status"] != "infeasible"]
+    feasible = solved(summary)
     plot_frontier(feasible, metric, [out.frontier_png, out.frontier_svg])
     plot_net_value_vs_bess(feasible, [out.net_png, out.net_svg])
     plot_cost_stack(feasible[feasible["pareto"]], [out.stack_png, out.stack_svg])

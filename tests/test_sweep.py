@@ -94,5 +94,25 @@ def test_infeasible_scenario_is_recorded_not_raised(config, tmp_path):
         config.scenario_settings(),
         None,
     )
-    assert row["solver_status"] == "infeasible" and "n_plus_1" in row["infeasible_reason"]
+    # one unit cannot carry N+1: the precheck names the field (the CLI's exit 2), recorded
+    assert row["solver_status"] == "bad_input" and "n_plus_1" in row["failure_reason"]
     assert dispatch is None and survival is None
+
+
+def test_bad_scenario_case_is_recorded_as_bad_input_not_infeasible(config, tmp_path):
+    """One error taxonomy: a scenario whose case is invalid is 'bad_input', with the field."""
+    import json
+
+    base = json.loads((ROOT / config.study.base_case).read_text())
+    base["load"].pop("profile_mw")
+    base["load"]["profile_file"] = "missing_load.csv"  # the scenario's load cannot be read
+    path = tmp_path / "base.json"
+    path.write_text(json.dumps(base))
+    row, dispatch, _ = sweep.solve_scenario(
+        path,
+        {"bess_mwh": 200, "gen_units": 4, "transformer_mva": 160},
+        config.scenario_settings(),
+        None,
+    )
+    assert row["solver_status"] == "bad_input" and "missing_load.csv" in row["failure_reason"]
+    assert dispatch is None and sweep.solved(__import__("pandas").DataFrame([row])).empty
