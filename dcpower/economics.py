@@ -76,3 +76,38 @@ def economics_from_dispatch(
         "total_cost_usd": total_cost,
         "net_value_usd": total_rev - total_cost,
     }
+
+
+def per_mwh_figures(dispatch: pd.DataFrame, econ: dict[str, Any], dt_h: float) -> dict[str, Any]:
+    """Energy totals (MWh) and $/MWh figures of a dispatch."""
+    served = float(dispatch["load_served_mw"].sum() * dt_h)
+    imported = float(dispatch["grid_import_mw"].sum() * dt_h)
+    exported = float(dispatch["grid_export_mw"].sum() * dt_h)
+    gen = float(dispatch["gen_mw"].sum() * dt_h)
+    energy = {
+        "load_mwh": float(dispatch["load_mw"].sum() * dt_h),
+        "load_served_mwh": served,
+        "load_unserved_mwh": float(dispatch["load_unserved_mw"].sum() * dt_h),
+        "critical_unserved_mwh": float(dispatch["critical_unserved_mw"].sum() * dt_h),
+        "grid_import_mwh": imported,
+        "grid_export_mwh": exported,
+        "gen_mwh": gen,
+        "bess_charge_mwh": float(dispatch["bess_charge_mw"].sum() * dt_h),
+        "bess_discharge_mwh": float(dispatch["bess_discharge_mw"].sum() * dt_h),
+    }
+    costs = econ["costs_usd"]
+    rev = econ["revenues_usd"]
+
+    def ratio(a: float, b: float) -> float | None:
+        return a / b if b > 1e-9 else None
+
+    per = {
+        "net_cost_usd_per_mwh_served": ratio(-econ["net_value_usd"], served),
+        "avg_import_price_usd_per_mwh": ratio(costs["energy_import_cost_usd"], imported),
+        "avg_export_price_usd_per_mwh": ratio(rev["energy_export_revenue_usd"], exported),
+        "avg_gen_cost_usd_per_mwh": ratio(
+            costs["gen_fuel_cost_usd"] + costs["gen_start_cost_usd"], gen
+        ),
+        "avg_energy_price_usd_per_mwh": float(dispatch["price_usd_per_mwh"].mean()),
+    }
+    return {"energy_mwh": energy, "usd_per_mwh": per}

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,12 @@ from pydantic import ValidationError
 from dcpower import __version__, columns
 from dcpower.errors import InputError
 from dcpower.results_model import RESULTS_SCHEMA_VERSION, Results
+
+if TYPE_CHECKING:  # the assembly's inputs; imported lazily so that reading results needs no solver
+    from dcpower.case import Case
+    from dcpower.iso.base import MarketData
+    from dcpower.optimization.inputs import DispatchInputs
+    from dcpower.optimization.strategies import DispatchSolution
 
 __all__ = ["RESULTS_SCHEMA_VERSION", "Results", "ResultsFileError", "load_results"]
 
@@ -491,3 +497,196 @@ def describe_os_error(exc: OSError) -> str:
     path = exc.filename if exc.filename is not None else "?"
     reason = exc.strerror or errno.errorcode.get(exc.errno or 0, "") or str(exc)
     return f"{path}: {reason}"
+
+
+# --------------------------------------------------------------------------------------------
+# Assembly: a solved dispatch → the results document
+# --------------------------------------------------------------------------------------------
+
+
+def explainability_section(binding: dict[int, list[str]], x: DispatchInputs) -> dict[str, Any]:
+    """Binding families per timestep, counts per family and a plain-language summary."""
+    from dcpower.optimization import dispatch_milp, explain
+
+    counts = explain.binding_counts(binding)
+    n = x.n_steps
+    summary = [
+        f"{fam} binds in {k} of {n} steps: {dispatch_milp.CONSTRAINT_FAMILIES.get(fam, '')}"
+        for fam, k in counts.items()
+    ]
+    return {
+        "tolerance": {
+            "abs": explain.BINDING_ABS_TOL,
+            "rel": explain.BINDING_REL_TOL,
+            "rule": "inequality row binds when |slack| ≤ abs + rel·max(1, |bound|)",
+        },
+        "binding_constraints": [
+            {
+                "timestamp": x.timestamps[t].strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "step": t,
+                "families": names,
+            }
+            for t, names in binding.items()
+        ],
+        "binding_timesteps_per_family": counts,
+        "families": dispatch_milp.CONSTRAINT_FAMILIES,
+        "summary": summary,
+    }
+
+
+def _solver_section(solution: DispatchSolution) -> dict[str, Any]:
+    from dcpower.optimization.solve import SolveStatus
+
+    report = solution.report
+    d = report.to_dict()
+    relaxed = report.method in ("lp_relaxation", "rolling_horizon_lp")
+    d["relaxed_integrality"] = relaxed
+    d["windows"] = solution.windows
+    d["max_window_gap"] = solution.max_window_gap
+    d["windows_time_limited"] = solution.windows_time_limited
+    d["window_gap_usd"] = solution.window_gap_usd
+    d["windows_above_gap"] = solution.windows_above_gap
+    d["time_limit_reached"] = report.status == SolveStatus.TIME_LIMIT_FEASIBLE
+    gap = solution.max_window_gap
+    gap_text = f"{gap:.4%}" if gap is not None else "unknown"
+    if report.status == SolveStatus.TIME_LIMIT_FEASIBLE:
+        limited = (
+            f" in {solution.windows_time_limited} of {solution.windows} windows"
+            if solution.windows > 1
+            else ""
+        )
+        d["warning"] = (
+            f"time limit of {report.time_limit_s:g} s reached{limited}: best solution found, "
+            f"worst gap {gap_text} to the bound (requested {report.mip_rel_gap_requested:.4%})"
+        )
+    elif report.status == SolveStatus.ABOVE_REQUESTED_GAP:
+        d["warning"] = (
+            f"{solution.windows_above_gap} of {solution.windows} windows stopped above the "
+            f"requested gap {report.mip_rel_gap_requested:.4%} (worst {gap_text}) by the "
+            "absolute-gap rule (mip_rel_gap × the mean |value| per step of earlier windows); "
+            "lower solver.mip_rel_gap for a tighter dispatch"
+        )
+    if report.method == "lp_relaxation":
+        d["lp_bound"] = report.objective
+        d["gap_to_lp_bound"] = 0.0
+    return d
+
+
+def _gap_to_lp_bound(results: dict[str, Any]) -> None:
+    """(bound − net value) / |net value| for the LP and the proven bound, once the net value
+    is known."""
+    s = results["solver"]
+    value = results["economics"]["net_value_usd"]
+    if s.get("lp_bound") is not None and s.get("gap_to_lp_bound") is None:
+        s["gap_to_lp_bound"] = (s["lp_bound"] - value) / max(abs(value), 1e-9)
+    if s.get("proven_bound") is not None:
+        s["proven_gap"] = (s["proven_bound"] - value) / max(abs(value), 1e-9)
+
+
+def assemble_results(
+    case: Case,
+    x: DispatchInputs,
+    market: MarketData,
+    solution: DispatchSolution,
+    wall_s: float,
+) -> dict[str, Any]:
+    """Build the results dict from a solved dispatch: every section, the economics stack from
+    the objective's own terms, warnings and the independent invariant checks."""
+    from dcpower.economics import economics_from_terms, per_mwh_figures
+    from dcpower.invariants import check_invariants
+    from dcpower.optimization import dispatch_milp
+    from dcpower.resources import gas_gen
+
+    dispatch, electrical = solution.dispatch, solution.electrical
+    econ = economics_from_terms(solution.terms_usd, dispatch_milp.term_kinds(x))
+    econ["objective_usd"] = solution.report.objective
+    econ.update(per_mwh_figures(dispatch, econ, x.dt_h))
+    results: dict[str, Any] = {
+        "schema_version": RESULTS_SCHEMA_VERSION,
+        "dcpower_version": __version__,
+        "case": case.model_dump(mode="json"),
+        "horizon": {
+            "start_utc": x.timestamps[0].strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "end_utc": (
+                x.timestamps[-1] + pd.Timedelta(minutes=case.horizon.timestep_minutes)
+            ).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "timestep_minutes": case.horizon.timestep_minutes,
+            "n_steps": x.n_steps,
+        },
+        "market": {
+            "iso": case.market.iso,
+            "settlement_point": case.market.settlement_point,
+            "energy_market": case.market.energy_market,
+            "reserve_products": {
+                name: {
+                    "direction": p.direction,
+                    "duration_h": p.duration_h,
+                    "eligible_resources": list(p.eligible_resources),
+                    "source": p.source,
+                    "deployment_minutes": p.deployment_minutes,
+                    "offline_gen_eligible": p.offline_gen_eligible,
+                    "deployment_source": p.deployment_source,
+                }
+                for name, p in x.reserve_products.items()
+            },
+            "provenance": market.provenance,
+        },
+        "solver": _solver_section(solution),
+        "dispatch": frame_to_records(dispatch),
+        "electrical": frame_to_records(electrical),
+        "economics": econ,
+        "explainability": explainability_section(solution.binding, x),
+        "model": {
+            "gen_start_delay_steps": gas_gen.start_delay_steps(
+                case.gas_gen, case.horizon.timestep_minutes
+            ),
+            "transformer_polygon_facets": case.transformer.polygon_facets,
+        },
+    }
+    results["solver"]["wall_seconds"] = wall_s
+    _gap_to_lp_bound(results)
+    results["verification"] = {"violations": check_invariants(results)}
+    results["warnings"] = result_warnings(results, dispatch)
+    return results
+
+
+#: unserved critical energy above this (MWh) is reported as shed
+SHED_TOLERANCE_MWH = 1e-6
+
+
+def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str]:
+    """What a user must not miss in a solved case: critical load shed, a gap above the one
+    asked for, a time limit that stopped a solve (the status alone may read "optimal")."""
+    out: list[str] = []
+    s = results["solver"]
+    shed = results["economics"]["energy_mwh"]["critical_unserved_mwh"]
+    if shed > SHED_TOLERANCE_MWH:
+        steps = dispatch.index[dispatch["critical_unserved_mw"].to_numpy() > 1e-6]
+        first = steps[0].strftime("%Y-%m-%dT%H:%MZ") if len(steps) else "?"
+        out.append(
+            f"critical load shed: {shed:,.3f} MWh unserved in {len(steps)} step(s), first at "
+            f"{first}; the dispatch pays VoLL for it; check the POI import limit, gas units, "
+            "BESS and reliability settings"
+        )
+    requested = s.get("mip_rel_gap_requested")
+    gap = s.get("mip_gap")
+    if (
+        not s.get("relaxed_integrality")
+        and gap is not None
+        and requested is not None
+        and gap > requested * 1.01 + 1e-9  # 1 %: HiGHS's own gap rounding
+    ):
+        out.append(
+            f"final MIP gap {gap:.4%} exceeds the requested {requested:.4%}; the dispatch may "
+            "be this far from the optimum; fix: raise solver.time_limit_s"
+        )
+    if s.get("status") == "feasible_above_requested_gap" and s.get("warning"):
+        out.append(s["warning"])
+    if s.get("time_limit_reached") or s.get("windows_time_limited"):
+        windows = s.get("windows_time_limited") or 0
+        where = f" in {windows} window(s)" if windows else ""
+        out.append(
+            f"the time limit of {s.get('time_limit_s', 0):g} s stopped the solve{where} before "
+            "the requested gap was proven; fix: raise solver.time_limit_s"
+        )
+    return out

@@ -18,11 +18,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
-from dcpower import __version__
 from dcpower.case import Case, CaseError, with_solver_overrides
-from dcpower.economics import economics_from_terms
 from dcpower.errors import InfeasibleError, NoSolutionError
-from dcpower.invariants import check_invariants
 from dcpower.iso.base import (
     MarketData,
     MarketDataError,
@@ -32,11 +29,11 @@ from dcpower.iso.base import (
 )
 from dcpower.optimization import bounds, dispatch_milp, explain, strategies
 from dcpower.optimization.inputs import DispatchInputs, build_inputs
-from dcpower.optimization.solve import SolveStatus, solve_model
+from dcpower.optimization.solve import solve_model
 from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
 from dcpower.resources.load import LoadProfileError, build_load_segments
-from dcpower.results import RESULTS_SCHEMA_VERSION, frame_to_records
+from dcpower.results import assemble_results
 
 logger = logging.getLogger(__name__)
 
@@ -137,69 +134,6 @@ def _explain_infeasible(x: DispatchInputs, opts: dict[str, Any]) -> InfeasibleCa
             f"  {family}: {dispatch_milp.CONSTRAINT_FAMILIES[family]} — violated at {stamps}{more}"
         )
     return InfeasibleCaseError("\n".join(lines), violations)
-
-
-def per_mwh_figures(dispatch: pd.DataFrame, econ: dict[str, Any], dt_h: float) -> dict[str, Any]:
-    """Energy totals (MWh) and $/MWh figures of a dispatch."""
-    served = float(dispatch["load_served_mw"].sum() * dt_h)
-    imported = float(dispatch["grid_import_mw"].sum() * dt_h)
-    exported = float(dispatch["grid_export_mw"].sum() * dt_h)
-    gen = float(dispatch["gen_mw"].sum() * dt_h)
-    energy = {
-        "load_mwh": float(dispatch["load_mw"].sum() * dt_h),
-        "load_served_mwh": served,
-        "load_unserved_mwh": float(dispatch["load_unserved_mw"].sum() * dt_h),
-        "critical_unserved_mwh": float(dispatch["critical_unserved_mw"].sum() * dt_h),
-        "grid_import_mwh": imported,
-        "grid_export_mwh": exported,
-        "gen_mwh": gen,
-        "bess_charge_mwh": float(dispatch["bess_charge_mw"].sum() * dt_h),
-        "bess_discharge_mwh": float(dispatch["bess_discharge_mw"].sum() * dt_h),
-    }
-    costs = econ["costs_usd"]
-    rev = econ["revenues_usd"]
-
-    def ratio(a: float, b: float) -> float | None:
-        return a / b if b > 1e-9 else None
-
-    per = {
-        "net_cost_usd_per_mwh_served": ratio(-econ["net_value_usd"], served),
-        "avg_import_price_usd_per_mwh": ratio(costs["energy_import_cost_usd"], imported),
-        "avg_export_price_usd_per_mwh": ratio(rev["energy_export_revenue_usd"], exported),
-        "avg_gen_cost_usd_per_mwh": ratio(
-            costs["gen_fuel_cost_usd"] + costs["gen_start_cost_usd"], gen
-        ),
-        "avg_energy_price_usd_per_mwh": float(dispatch["price_usd_per_mwh"].mean()),
-    }
-    return {"energy_mwh": energy, "usd_per_mwh": per}
-
-
-def explainability_section(binding: dict[int, list[str]], x: DispatchInputs) -> dict[str, Any]:
-    """Binding families per timestep, counts per family and a plain-language summary."""
-    counts = explain.binding_counts(binding)
-    n = x.n_steps
-    summary = [
-        f"{fam} binds in {k} of {n} steps: {dispatch_milp.CONSTRAINT_FAMILIES.get(fam, '')}"
-        for fam, k in counts.items()
-    ]
-    return {
-        "tolerance": {
-            "abs": explain.BINDING_ABS_TOL,
-            "rel": explain.BINDING_REL_TOL,
-            "rule": "inequality row binds when |slack| ≤ abs + rel·max(1, |bound|)",
-        },
-        "binding_constraints": [
-            {
-                "timestamp": x.timestamps[t].strftime("%Y-%m-%dT%H:%M:%SZ"),
-                "step": t,
-                "families": names,
-            }
-            for t, names in binding.items()
-        ],
-        "binding_timesteps_per_family": counts,
-        "families": dispatch_milp.CONSTRAINT_FAMILIES,
-        "summary": summary,
-    }
 
 
 MONOLITHIC_MAX_DAYS = 14
@@ -339,156 +273,6 @@ def run_case(
         report.lp_seconds = lp.total_seconds
         report.lp_solve_seconds = lp.solve_seconds
     return assemble_results(case, x, market, solution, time.perf_counter() - started)
-
-
-def _solver_section(solution: strategies.DispatchSolution) -> dict[str, Any]:
-    report = solution.report
-    d = report.to_dict()
-    relaxed = report.method in ("lp_relaxation", "rolling_horizon_lp")
-    d["relaxed_integrality"] = relaxed
-    d["windows"] = solution.windows
-    d["max_window_gap"] = solution.max_window_gap
-    d["windows_time_limited"] = solution.windows_time_limited
-    d["window_gap_usd"] = solution.window_gap_usd
-    d["windows_above_gap"] = solution.windows_above_gap
-    d["time_limit_reached"] = report.status == SolveStatus.TIME_LIMIT_FEASIBLE
-    gap = solution.max_window_gap
-    gap_text = f"{gap:.4%}" if gap is not None else "unknown"
-    if report.status == SolveStatus.TIME_LIMIT_FEASIBLE:
-        limited = (
-            f" in {solution.windows_time_limited} of {solution.windows} windows"
-            if solution.windows > 1
-            else ""
-        )
-        d["warning"] = (
-            f"time limit of {report.time_limit_s:g} s reached{limited}: best solution found, "
-            f"worst gap {gap_text} to the bound (requested {report.mip_rel_gap_requested:.4%})"
-        )
-    elif report.status == SolveStatus.ABOVE_REQUESTED_GAP:
-        d["warning"] = (
-            f"{solution.windows_above_gap} of {solution.windows} windows stopped above the "
-            f"requested gap {report.mip_rel_gap_requested:.4%} (worst {gap_text}) by the "
-            "absolute-gap rule (mip_rel_gap × the mean |value| per step of earlier windows); "
-            "lower solver.mip_rel_gap for a tighter dispatch"
-        )
-    if report.method == "lp_relaxation":
-        d["lp_bound"] = report.objective
-        d["gap_to_lp_bound"] = 0.0
-    return d
-
-
-def _gap_to_lp_bound(results: dict[str, Any]) -> None:
-    """(bound − net value) / |net value| for the LP and the proven bound, once the net value
-    is known."""
-    s = results["solver"]
-    value = results["economics"]["net_value_usd"]
-    if s.get("lp_bound") is not None and s.get("gap_to_lp_bound") is None:
-        s["gap_to_lp_bound"] = (s["lp_bound"] - value) / max(abs(value), 1e-9)
-    if s.get("proven_bound") is not None:
-        s["proven_gap"] = (s["proven_bound"] - value) / max(abs(value), 1e-9)
-
-
-def assemble_results(
-    case: Case,
-    x: DispatchInputs,
-    market: MarketData,
-    solution: strategies.DispatchSolution,
-    wall_s: float,
-) -> dict[str, Any]:
-    """Build the results dict from a solved dispatch."""
-    dispatch, electrical = solution.dispatch, solution.electrical
-    econ = economics_from_terms(solution.terms_usd, dispatch_milp.term_kinds(x))
-    econ["objective_usd"] = solution.report.objective
-    econ.update(per_mwh_figures(dispatch, econ, x.dt_h))
-    results: dict[str, Any] = {
-        "schema_version": RESULTS_SCHEMA_VERSION,
-        "dcpower_version": __version__,
-        "case": case.model_dump(mode="json"),
-        "horizon": {
-            "start_utc": x.timestamps[0].strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "end_utc": (
-                x.timestamps[-1] + pd.Timedelta(minutes=case.horizon.timestep_minutes)
-            ).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "timestep_minutes": case.horizon.timestep_minutes,
-            "n_steps": x.n_steps,
-        },
-        "market": {
-            "iso": case.market.iso,
-            "settlement_point": case.market.settlement_point,
-            "energy_market": case.market.energy_market,
-            "reserve_products": {
-                name: {
-                    "direction": p.direction,
-                    "duration_h": p.duration_h,
-                    "eligible_resources": list(p.eligible_resources),
-                    "source": p.source,
-                    "deployment_minutes": p.deployment_minutes,
-                    "offline_gen_eligible": p.offline_gen_eligible,
-                    "deployment_source": p.deployment_source,
-                }
-                for name, p in x.reserve_products.items()
-            },
-            "provenance": market.provenance,
-        },
-        "solver": _solver_section(solution),
-        "dispatch": frame_to_records(dispatch),
-        "electrical": frame_to_records(electrical),
-        "economics": econ,
-        "explainability": explainability_section(solution.binding, x),
-        "model": {
-            "gen_start_delay_steps": gas_gen.start_delay_steps(
-                case.gas_gen, case.horizon.timestep_minutes
-            ),
-            "transformer_polygon_facets": case.transformer.polygon_facets,
-        },
-    }
-    results["solver"]["wall_seconds"] = wall_s
-    _gap_to_lp_bound(results)
-    results["verification"] = {"violations": check_invariants(results)}
-    results["warnings"] = result_warnings(results, dispatch)
-    return results
-
-
-#: unserved critical energy above this (MWh) is reported as shed
-SHED_TOLERANCE_MWH = 1e-6
-
-
-def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str]:
-    """What a user must not miss in a solved case: critical load shed, a gap above the one
-    asked for, a time limit that stopped a solve (the status alone may read "optimal")."""
-    out: list[str] = []
-    s = results["solver"]
-    shed = results["economics"]["energy_mwh"]["critical_unserved_mwh"]
-    if shed > SHED_TOLERANCE_MWH:
-        steps = dispatch.index[dispatch["critical_unserved_mw"].to_numpy() > 1e-6]
-        first = steps[0].strftime("%Y-%m-%dT%H:%MZ") if len(steps) else "?"
-        out.append(
-            f"critical load shed: {shed:,.3f} MWh unserved in {len(steps)} step(s), first at "
-            f"{first}; the dispatch pays VoLL for it; check the POI import limit, gas units, "
-            "BESS and reliability settings"
-        )
-    requested = s.get("mip_rel_gap_requested")
-    gap = s.get("mip_gap")
-    if (
-        not s.get("relaxed_integrality")
-        and gap is not None
-        and requested is not None
-        and gap > requested * 1.01 + 1e-9  # 1 %: HiGHS's own gap rounding
-    ):
-        out.append(
-            f"final MIP gap {gap:.4%} exceeds the requested {requested:.4%}; the dispatch may "
-            "be this far from the optimum; fix: raise solver.time_limit_s"
-        )
-    if s.get("status") == SolveStatus.ABOVE_REQUESTED_GAP.value and s.get("warning"):
-        out.append(s["warning"])
-    if s.get("time_limit_reached") or s.get("windows_time_limited"):
-        windows = s.get("windows_time_limited") or 0
-        where = f" in {windows} window(s)" if windows else ""
-        out.append(
-            f"the time limit of {s.get('time_limit_s', 0):g} s stopped the solve{where} before "
-            "the requested gap was proven; fix: raise solver.time_limit_s"
-        )
-    return out
 
 
 if __name__ == "__main__":  # ``python -m dcpower.runner CASE --out R.json`` = ``dcpower run``

@@ -624,7 +624,7 @@ def test_critical_load_shed_warns(site, tmp_path, capsys):
     ],
 )
 def test_gap_and_time_limit_warnings(solver, expect):
-    from dcpower.runner import result_warnings
+    from dcpower.results import result_warnings
 
     results = {"solver": solver, "economics": {"energy_mwh": {"critical_unserved_mwh": 0.0}}}
     dispatch = pd.DataFrame({"critical_unserved_mw": np.zeros(3)})
