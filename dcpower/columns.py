@@ -437,3 +437,55 @@ def table_json_schema(table: Table | str) -> dict[str, Any]:
 def all_fixed() -> list[Column]:
     """Every fixed column of every table, in registry order."""
     return list(_FIXED)
+
+
+# ------------------------------------------------------------------------------------------
+# Sweep summary families (summary.parquet / sweep.nc), named and parsed here too
+# ------------------------------------------------------------------------------------------
+
+_SURVIVAL = re.compile(r"^survival_(prob|min)_(\d+(?:\.\d+)?)h$")
+_BINDING_STEPS = "binding_steps_"
+
+
+def survival_column(duration_h: float, statistic: str = "prob") -> str:
+    """``survival_prob_<d>h`` (mean survival probability over outage starts, -) or
+    ``survival_min_<d>h`` (the worst start's, -) for an outage of ``duration_h`` hours."""
+    if statistic not in ("prob", "min"):
+        raise ValueError(f"survival statistic must be 'prob' or 'min', got {statistic!r}")
+    return f"survival_{statistic}_{float(duration_h):g}h"
+
+
+def survival_columns(columns_or_frame: Any, statistic: str | None = "prob") -> list[str]:
+    """Survival columns present, ordered by outage duration (``statistic`` None: both)."""
+    found = []
+    for name in _names(columns_or_frame):
+        m = _SURVIVAL.match(name)
+        if m and (statistic is None or m.group(1) == statistic):
+            found.append((float(m.group(2)), m.group(1), name))
+    return [name for _, _, name in sorted(found)]
+
+
+def survival_statistic(name: str) -> str | None:
+    """``prob`` or ``min`` for a survival column, None for any other column."""
+    m = _SURVIVAL.match(name)
+    return m.group(1) if m else None
+
+
+def survival_duration_h(name: str) -> float | None:
+    """Outage duration (h) of a survival column, None for any other column."""
+    m = _SURVIVAL.match(name)
+    return float(m.group(2)) if m else None
+
+
+def binding_steps_column(family: str) -> str:
+    """``binding_steps_<family>``: timesteps at which a constraint family binds, count."""
+    return f"{_BINDING_STEPS}{family}"
+
+
+def binding_steps_columns(columns_or_frame: Any) -> list[tuple[str, str]]:
+    """(family, column) of every ``binding_steps_<family>`` column present."""
+    return [
+        (name[len(_BINDING_STEPS) :], name)
+        for name in _names(columns_or_frame)
+        if name.startswith(_BINDING_STEPS)
+    ]

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dcpower import columns
+
 #: deficit tolerance, MW.
 TOLERANCE_MW = 1e-9
 
@@ -173,8 +175,8 @@ def survival_summary(probabilities: np.ndarray, durations_h: Sequence[float]) ->
     empty = probs.shape[0] == 0
     mean = np.full(probs.shape[1], np.nan) if empty else probs.mean(axis=0)
     low = np.full(probs.shape[1], np.nan) if empty else probs.min(axis=0)
-    out = {f"survival_prob_{float(d):g}h": float(v) for d, v in zip(durations_h, mean, strict=True)}
+    out = {columns.survival_column(d): float(v) for d, v in zip(durations_h, mean, strict=True)}
     out.update(
-        {f"survival_min_{float(d):g}h": float(v) for d, v in zip(durations_h, low, strict=True)}
+        {columns.survival_column(d, "min"): float(v) for d, v in zip(durations_h, low, strict=True)}
     )
     return out

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -119,11 +118,11 @@ def scenario_label(row: pd.Series, sep: str = " · ") -> str:
 
 def metric_label(metric: str) -> str:
     """Axis label of a survival column: ``survival_prob_4h`` → ``P(survive 4 h outage)``."""
-    m = re.fullmatch(r"survival_(prob|min)_(.+)h", metric)
-    if m is None:
+    hours = columns.survival_duration_h(metric)
+    if hours is None:
         return metric
-    text = f"P(survive {m.group(2)} h outage)"
-    return text if m.group(1) == "prob" else f"worst-start {text}"
+    text = f"P(survive {hours:g} h outage)"
+    return text if columns.survival_statistic(metric) == "prob" else f"worst-start {text}"
 
 
 def plot_frontier(

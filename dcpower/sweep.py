@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from dcpower import columns
 from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.errors import InfeasibleError, InputError, NoSolutionError
 from dcpower.outage import OutageSite, survival_by_start, survival_summary
@@ -269,7 +270,9 @@ def outage_survival(results: dict[str, Any], outage: OutageConfig) -> pd.DataFra
         durations,
         step // factor,
     )[::factor]
-    return pd.DataFrame(probs, index=d.index, columns=[f"survival_prob_{h:g}h" for h in durations])
+    return pd.DataFrame(
+        probs, index=d.index, columns=[columns.survival_column(h) for h in durations]
+    )
 
 
 def scenario_summary(
@@ -300,7 +303,7 @@ def scenario_summary(
     )
     row["unserved_critical_mwh"] = econ["energy_mwh"]["critical_unserved_mwh"] * scale
     probs = survival.to_numpy()
-    durations = [float(c.removeprefix("survival_prob_").removesuffix("h")) for c in survival]
+    durations = [columns.survival_duration_h(c) for c in survival]
     row.update(survival_summary(probs, durations))
     s = results["solver"]
     row.update(
@@ -313,7 +316,7 @@ def scenario_summary(
         invariant_violations=len(results["verification"]["violations"]),
     )
     for fam, n in results["explainability"]["binding_timesteps_per_family"].items():
-        row[f"binding_steps_{fam}"] = n
+        row[columns.binding_steps_column(fam)] = n
     return row
 
 
@@ -330,7 +333,7 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
     """Summary table (one row per scenario, grid order) with the Pareto flag on ``metric``."""
     summary = pd.DataFrame(rows)
     summary = summary.sort_values(dims).reset_index(drop=True)
-    binding = [c for c in summary.columns if c.startswith("binding_steps_")]
+    binding = [c for _, c in columns.binding_steps_columns(summary)]
     summary[binding] = summary[binding].fillna(0).astype(int)
     summary["pareto"] = False
     if metric in summary.columns:
@@ -371,9 +374,9 @@ def _unit_of(name: str) -> str:
         return UNITS[name]
     if name.endswith("_usd"):
         return "$/yr"
-    if name.startswith(("survival_prob_", "survival_min_")):
+    if columns.survival_duration_h(name) is not None:
         return "probability"
-    if name.startswith("binding_steps_"):
+    if columns.binding_steps_columns([name]):
         return "timesteps"
     return "-"
 
@@ -529,10 +532,15 @@ def study_summary_markdown(
         "| family | mean binding steps | scenarios where it binds |",
         "|---|---|---|",
     ]
-    cols = [c for c in feasible.columns if c.startswith("binding_steps_")]
-    stats = sorted(((feasible[c].mean(), (feasible[c] > 0).sum(), c) for c in cols), reverse=True)
-    for mean, count, c in stats:
-        lines.append(f"| {c.removeprefix('binding_steps_')} | {mean:.1f} | {count} |")
+    stats = sorted(
+        (
+            (feasible[c].mean(), (feasible[c] > 0).sum(), family)
+            for family, c in columns.binding_steps_columns(feasible)
+        ),
+        reverse=True,
+    )
+    for mean, count, family in stats:
+        lines.append(f"| {family} | {mean:.1f} | {count} |")
     failed = summary[summary["solver_status"].isin(FAILED_STATUSES)]
     if len(failed):
         lines += ["", "## Scenarios without a dispatch", ""]

@@ -279,10 +279,16 @@ _PARSING = [
     # prefix / suffix tests on result column names
     re.compile(
         r"""\.(startswith|endswith|removeprefix|removesuffix)\(\s*f?["']"""
-        r"""(reserve_|gen_offline_|_mw["']|_loading_pct|_revenue_usd|_usd_per_mw_h)"""
+        r"""(reserve_|gen_offline_|_mw["']|_loading_pct|_revenue_usd|_usd_per_mw_h"""
+        r"""|survival_|binding_steps_)"""
     ),
+    # tuples of prefixes, e.g. startswith(("survival_prob_", "survival_min_"))
+    re.compile(r"""\.startswith\(\(\s*["'](survival_|binding_steps_|reserve_)"""),
     # regular expressions over result column names
-    re.compile(r"""re\.(compile|match|fullmatch|search)\(\s*r?f?["'][^"']*(reserve_|_offline_)"""),
+    re.compile(
+        r"""re\.(compile|match|fullmatch|search)\(\s*r?f?["'][^"']*"""
+        r"""(reserve_|_offline_|survival_|binding_steps_)"""
+    ),
     # splitting a column name into its parts
     re.compile(r"""\.rsplit\(\s*["']_["']"""),
 ]

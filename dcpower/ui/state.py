@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from dcpower import columns
 from dcpower.case import Case, CaseError, case_from_dict, parse_json_text
 from dcpower.plots import pareto_mask
 from dcpower.results import (
@@ -491,7 +492,6 @@ class SweepError(ValueError):
     """A sweep folder is missing or incomplete; the message says what to do."""
 
 
-SURVIVAL_PROB = re.compile(r"^survival_prob_(\d+(?:\.\d+)?)h$")
 SIZE_COLUMNS = ["bess_mwh", "gen_units", "transformer_mva", "market_year"]
 TABLE_COLUMNS = [
     "scenario",
@@ -524,8 +524,7 @@ def find_sweeps(root: Path | None = None, max_depth: int = 3) -> list[str]:
 
 def survival_metrics(summary: pd.DataFrame) -> list[str]:
     """``survival_prob_<d>h`` columns ordered by duration."""
-    cols = [c for c in summary.columns if SURVIVAL_PROB.match(c)]
-    return sorted(cols, key=lambda c: float(SURVIVAL_PROB.match(c).group(1)))
+    return columns.survival_columns(summary)
 
 
 def default_metric(metrics: list[str]) -> str | None:
@@ -579,7 +578,7 @@ def scenario_table(
     summary: pd.DataFrame, sort_by: str, ascending: bool, all_columns: bool = False
 ) -> pd.DataFrame:
     """Scenarios sorted by ``sort_by``; the main columns unless ``all_columns``."""
-    metrics = [c for c in summary.columns if c.startswith(("survival_prob_", "survival_min_"))]
+    metrics = columns.survival_columns(summary, statistic=None)
     if all_columns:
         cols = list(summary.columns)
     else:

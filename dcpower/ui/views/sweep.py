@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dcpower.columns import survival_duration_h
 from dcpower.ui import charts, panels, state
 
 KEEP = "session"
@@ -44,7 +45,7 @@ def _column_config(columns: list[str]) -> dict[str, st.column_config.Column]:
     for c in columns:
         if c.endswith("_usd"):
             cfg[c] = st.column_config.NumberColumn(c, format="dollar")
-        elif c.startswith(("survival_prob_", "survival_min_")):
+        elif survival_duration_h(c) is not None:
             cfg[c] = st.column_config.NumberColumn(c, format="percent")
         elif c == "frontier":
             cfg[c] = st.column_config.CheckboxColumn("Pareto (selected metric)")
