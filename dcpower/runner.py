@@ -200,6 +200,13 @@ def input_problems(case: Case, data_dir: Path | None = None) -> list[tuple[str, 
         problems.append(("$.load.profile_file", str(exc)))
     if market is not None and load is not None:
         problems += precheck(build_inputs(case, market, load))
+    if case.tariff is not None and market is not None:
+        from dcpower.tariff import build_schedule
+
+        try:
+            build_schedule(case, market.energy_price_usd_per_mwh.index, data_dir)
+        except MarketDataError as exc:
+            problems.append(("$.tariff", str(exc)))
     return problems
 
 
