@@ -256,7 +256,7 @@ def build_schedule(
         hours = flags.index[flags.to_numpy()]
         step_hour = timestamps.floor("h")
         on = step_hour.isin(hours)
-        cap_off = case.poi.import_limit_mw + NO_CAP_MARGIN_MW
+        cap_off = max(case.poi.import_limit_mw, tariff.alert.max_withdrawal_mw) + NO_CAP_MARGIN_MW
         sched.alert = on.astype(float)
         sched.alert_cap_mw = np.where(on, tariff.alert.max_withdrawal_mw, cap_off)
         sched.alert_hours_utc = hours[(hours >= start) & (hours < end)]

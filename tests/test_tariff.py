@@ -210,3 +210,15 @@ def test_rolling_windows_price_intervals_in_different_windows(tmp_path):
     assert [r["site_withdrawal_mw"] for r in res["tariff"]["intervals"]] == pytest.approx(
         [0.0, 0.0], abs=1e-4
     )
+
+
+def test_missing_official_intervals_is_an_input_problem(tmp_path):
+    from dcpower.case import case_from_dict
+    from dcpower.runner import input_problems
+
+    case = _site(tmp_path, "2021-07-01", "2021-07-02", tariff={})
+    problems = input_problems(case_from_dict(case))
+    assert [p for p, _ in problems] == ["$.tariff"]
+    assert "2021-07" in problems[0][1] and "system_load_peaks" in problems[0][1]
+    case["tariff"] = {"intervals_source": "system_load_peaks", "rate_usd_per_kw_yr": 50.0}
+    assert input_problems(case_from_dict(case)) == []
