@@ -17,7 +17,7 @@ import json
 import math
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -545,6 +545,134 @@ class Solver(_Strict):
     )
 
 
+#: coincident-peak rule presets: months, intervals per month, interval length (minutes)
+CP_PRESETS: dict[str, dict[str, Any]] = {
+    # ERCOT 4CP (16 TAC §25.192): one 15-min system peak in each of June–September
+    "4cp": {"months": [6, 7, 8, 9], "intervals_per_month": 1, "interval_minutes": 15},
+    # 12CP with 30-min intervals, as the PUCT is weighing (SB 6 rulemaking): one per month
+    "12cp": {"months": list(range(1, 13)), "intervals_per_month": 1, "interval_minutes": 30},
+}
+MAX_RATE_USD_PER_KW_YR = 1_000.0
+
+
+class CoincidentPeakAlert(_Strict):
+    """Causal alert policy: an hour is an alert when, in a CP month and inside the local
+    afternoon window, ERCOT system load known ``known_lag_hours`` earlier is at least
+    ``threshold_fraction`` × the month-to-date peak known then."""
+
+    window_start_hour: int = Field(
+        14, ge=0, le=23, description="First local clock hour (hour start) of the alert window."
+    )
+    window_end_hour: int = Field(
+        19, ge=1, le=24, description="Local clock hour the alert window ends (exclusive)."
+    )
+    threshold_fraction: float = Field(
+        0.97,
+        gt=0,
+        le=1.5,
+        description="Alert when the system load ≥ this × the month-to-date peak known then, -.",
+    )
+    known_lag_hours: int = Field(
+        1,
+        ge=0,
+        le=24,
+        description="The decision for hour h uses the system load of hour h − lag (and the "
+        "month's peak up to it): 1 = the last completed hour (strictly causal); 0 = the hour's "
+        "own load, as a perfect short-term forecast.",
+    )
+    min_system_load_mw: float = Field(
+        0.0,
+        ge=0,
+        le=1_000_000.0,
+        description="No alert while the known system load is below this, MW (0: no floor).",
+    )
+    max_withdrawal_mw: float = Field(
+        0.0,
+        ge=0,
+        le=MAX_MW,
+        description="Cap on the site's net grid withdrawal (import − export) during an alert, "
+        "MW; 0 = off the grid. Met with gas, battery and curtailment at their costs.",
+    )
+
+    @model_validator(mode="after")
+    def _window(self) -> CoincidentPeakAlert:
+        if self.window_end_hour <= self.window_start_hour:
+            raise ValueError("alert.window_end_hour must be after window_start_hour")
+        return self
+
+
+class Tariff(_Strict):
+    """Transmission coincident-peak (CP) charge: rate × the site's mean net withdrawal over the
+    CP intervals, annualised (README "Transmission charges (4CP)")."""
+
+    rule: Literal["4cp", "12cp"] = Field(
+        "4cp",
+        description="Preset of the CP rule: '4cp' (Jun–Sep, one 15-min interval a "
+        "month) or '12cp' (every month, one 30-min interval).",
+    )
+    months: list[Annotated[int, Field(ge=1, le=12)]] | None = Field(
+        None, min_length=1, max_length=12, description="CP months (1–12); default: the preset's."
+    )
+    intervals_per_month: int | None = Field(
+        None, ge=1, le=10, description="CP intervals per month; default: the preset's."
+    )
+    interval_minutes: int | None = Field(
+        None, ge=5, le=60, description="Length of a CP interval, minutes; default: the preset's."
+    )
+    intervals_source: Literal["official", "system_load_peaks"] | None = Field(
+        None,
+        description="'official': the intervals of intervals_file (default: the shipped ERCOT "
+        "4CP intervals); 'system_load_peaks': the hours of the highest ERCOT hourly system "
+        "load in each CP month (an hourly approximation). Default: official for 4cp, "
+        "system_load_peaks for 12cp (no official 12CP intervals exist).",
+    )
+    intervals_file: Path | None = Field(
+        None,
+        strict=False,
+        description="CSV of CP intervals (interval_start_utc, interval_end_utc[, year, month]); "
+        "default: resources_data/ercot/tariffs/four_cp_intervals.csv.",
+    )
+    rate_usd_per_kw_yr: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_RATE_USD_PER_KW_YR,
+        description="Transmission rate, $/kW-yr (e.g. your TDSP's); default: the ERCOT "
+        "postage-stamp rate of the charges the modelled year's CPs set (year + 1).",
+    )
+    response: Literal["none", "perfect_foresight", "alert"] = Field(
+        "perfect_foresight",
+        description="'perfect_foresight': the model knows the official intervals and prices "
+        "them (an upper bound on avoidance); 'alert': the causal alert policy caps the "
+        "withdrawal, the charge is settled after the solve; 'none': no response, the charge "
+        "is settled after the solve.",
+    )
+    alert: CoincidentPeakAlert = CoincidentPeakAlert()
+
+    @field_validator("intervals_file", mode="before")
+    @classmethod
+    def _path_input(cls, v: Any) -> Any:
+        return _path_text(v)
+
+    @field_validator("months")
+    @classmethod
+    def _unique_months(cls, v: list[int] | None) -> list[int] | None:
+        if v is not None and len(set(v)) != len(v):
+            raise ValueError("list each month once")
+        return sorted(v) if v is not None else v
+
+    def resolved(self) -> dict[str, Any]:
+        """The rule with the preset's defaults filled in: months, intervals_per_month,
+        interval_minutes, intervals_source."""
+        preset = CP_PRESETS[self.rule]
+        return {
+            "months": list(self.months if self.months is not None else preset["months"]),
+            "intervals_per_month": self.intervals_per_month or preset["intervals_per_month"],
+            "interval_minutes": self.interval_minutes or preset["interval_minutes"],
+            "intervals_source": self.intervals_source
+            or ("official" if self.rule == "4cp" else "system_load_peaks"),
+        }
+
+
 class Case(_Strict):
     """A complete dispatch case."""
 
@@ -558,6 +686,9 @@ class Case(_Strict):
     transformer: Transformer
     reliability: Reliability
     solver: Solver = Solver()
+    tariff: Tariff | None = Field(
+        None, description="Transmission coincident-peak charge; absent: not priced."
+    )
 
     @model_validator(mode="after")
     def _cross(self) -> Case:
@@ -650,7 +781,12 @@ def resolve_paths(case: Case, base_dir: Path) -> Case:
         }
     )
     load = case.load.model_copy(update={"profile_file": fix(case.load.profile_file)})
-    return case.model_copy(update={"market": market, "load": load})
+    update: dict[str, Any] = {"market": market, "load": load}
+    if case.tariff is not None:
+        update["tariff"] = case.tariff.model_copy(
+            update={"intervals_file": fix(case.tariff.intervals_file)}
+        )
+    return case.model_copy(update=update)
 
 
 def _no_constant(name: str) -> float:

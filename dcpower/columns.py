@@ -111,6 +111,15 @@ _FIXED: list[Column] = [
         _D,
     ),
     Column("poi_q_excess_mvar", "MVAr", "POI reactive power beyond the power-factor rule", _D),
+    Column(
+        "cp_charge_usd_per_mw",
+        "$/MW",
+        "transmission CP charge per MW of net withdrawal in the step: Σ over the CP intervals "
+        "inside the horizon of rate ($/kW-yr) × 1000 × the step's share of the interval / "
+        "intervals per year (0 outside CP intervals)",
+        _D,
+    ),
+    Column("cp_alert", "1", "1 when the step lies in an hour of the causal CP alert policy", _D),
 ]
 
 _ELEMENTS = {
@@ -288,12 +297,15 @@ def dispatch_columns(
     *,
     offline_products: Iterable[str] = (),
     poi_q_excess: bool = False,
+    cp_charge: bool = False,
+    cp_alert: bool = False,
 ) -> list[str]:
     """Dispatch columns (without ``timestamp``) of a dispatch offering ``products``, in the
     order extraction writes them.
 
     ``resources``: the resources carrying every product, or product → resources (the eligible
     pairs present on the site). ``offline_products``: products offline gas units carry.
+    ``cp_charge`` / ``cp_alert``: the case has a CP tariff / the CP alert policy.
     """
     products = list(products)
     per = (
@@ -301,12 +313,15 @@ def dispatch_columns(
         if isinstance(resources, Mapping)
         else dict.fromkeys(products, list(resources))
     )
-    fixed = [c for c in FIXED[_D] if c not in (TIMESTAMP, "poi_q_excess_mvar")]
+    optional = (TIMESTAMP, "poi_q_excess_mvar", "cp_charge_usd_per_mw", "cp_alert")
+    fixed = [c for c in FIXED[_D] if c not in optional]
     out = fixed + [award_column(p, r) for p in products for r in per[p]]
     out += [offline_column(p) for p in offline_products]
     if poi_q_excess:
         out.append("poi_q_excess_mvar")
-    return out + [price_column(p) for p in products]
+    out += [price_column(p) for p in products]
+    out += ["cp_charge_usd_per_mw"] if cp_charge else []
+    return out + (["cp_alert"] if cp_alert else [])
 
 
 # --------------------------------------------------------------------------- readers

@@ -68,6 +68,11 @@ def economics_from_dispatch(
         costs["poi_excess_reactive_cost_usd"] = float(
             case.poi.excess_reactive_cost_usd_per_mvarh * excess.sum() * dt
         )
+    if case.tariff is not None and "cp_charge_usd_per_mw" in d.columns:
+        # $ per MW of withdrawal in the step × the withdrawal (import: never with export)
+        costs["transmission_cp_charge_usd"] = float(
+            (d["cp_charge_usd_per_mw"] * d["grid_import_mw"]).sum()
+        )
     total_rev, total_cost = sum(revenues.values()), sum(costs.values())
     return {
         "revenues_usd": revenues,
@@ -76,6 +81,12 @@ def economics_from_dispatch(
         "total_cost_usd": total_cost,
         "net_value_usd": total_rev - total_cost,
     }
+
+
+def settled_charge_usd(dispatch: pd.DataFrame) -> float:
+    """The CP charge settled after the solve (responses 'alert' and 'none'), signed as an
+    objective term (negative), from the dispatch: Σ cp_charge_usd_per_mw × import."""
+    return -float((dispatch["cp_charge_usd_per_mw"] * dispatch["grid_import_mw"]).sum())
 
 
 def per_mwh_figures(dispatch: pd.DataFrame, econ: dict[str, Any], dt_h: float) -> dict[str, Any]:

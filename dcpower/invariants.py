@@ -198,10 +198,16 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
             f"economics: stacks sum to {total:.2f}, net_value_usd is {econ['net_value_usd']:.2f}"
         )
     obj = econ.get("objective_usd")
+    tariff = results.get("tariff")
+    if obj is not None and tariff is not None and not tariff["charge_in_objective"]:
+        # a CP charge settled after the solve is not in the solver's objective
+        obj = obj - econ["costs_usd"].get("transmission_cp_charge_usd", 0.0)
     if obj is not None and abs(econ["net_value_usd"] - obj) > max(
         ECONOMICS_TOL_USD, 1e-9 * abs(obj)
     ):
         out.append(f"economics: net_value_usd {econ['net_value_usd']:.2f} != objective {obj:.2f}")
+    if case.tariff is not None:
+        out += _check_tariff(case, d, econ, tariff, dt)
     # every line of the stack recomputed from the dispatch table alone (not the model's terms)
     from dcpower.economics import economics_from_dispatch
 
@@ -312,3 +318,53 @@ def _check_gen_deliverability(check, d, g, products, offline, producing, committ
         check(f"gen_offline_{p.lower()}_share", mw - gen_award.get(p, 0.0))
         cap = gas_gen.offline_reserve_capability_mw(g, minutes) * (g.units - committed)
         check(f"gen_offline_{p.lower()}_capability", mw - cap)
+
+
+def _check_tariff(
+    case: Case, d: pd.DataFrame, econ: dict[str, Any], tariff: dict | None, dt: float
+) -> list[str]:
+    """The CP charge recomputed from the dispatch alone at the CP intervals (official ones
+    re-read from their file, not the model's weights) and the rate; alert caps hold."""
+    from dcpower.tariff import (
+        charge_from_dispatch,
+        cp_intervals,
+        rate_for_cp_year,
+        read_rates,
+    )
+
+    out: list[str] = []
+    minutes = case.horizon.timestep_minutes
+    start, end = d.index[0], d.index[-1] + pd.Timedelta(minutes=minutes)
+    rule = case.tariff.resolved()
+    if rule["intervals_source"] == "official":
+        iv = cp_intervals(case, start, end)
+    elif tariff is not None:
+        iv = pd.DataFrame(tariff["intervals"])
+        iv["start_utc"] = pd.to_datetime(iv["start_utc"], utc=True)
+        iv["end_utc"] = pd.to_datetime(iv["end_utc"], utc=True)
+    else:
+        return ["tariff: results have no tariff section"]
+    rates = read_rates()
+    iv["rate_usd_per_kw_yr"] = [
+        rate_for_cp_year(int(y), case.tariff, rates)["usd_per_kw_yr"] for y in iv["year"]
+    ]
+    n = len(rule["months"]) * rule["intervals_per_month"]
+    usd, mw = charge_from_dispatch(d, iv, n, minutes)
+    if np.isnan(mw[iv["in_horizon"].to_numpy(bool)]).any():
+        out.append("tariff: a CP interval inside the horizon is not covered by the dispatch")
+    line = econ["costs_usd"].get("transmission_cp_charge_usd")
+    if line is None or abs(line - usd) > max(ECONOMICS_TOL_USD, 1e-7 * abs(usd)):
+        out.append(
+            f"tariff: transmission_cp_charge_usd is {line} $ but rate × mean withdrawal at the "
+            f"CP intervals gives {usd:.2f} $"
+        )
+    if tariff is not None and abs(tariff["charge_usd"] - usd) > max(ECONOMICS_TOL_USD, 1e-7 * usd):
+        out.append(f"tariff: section charge_usd {tariff['charge_usd']:.2f} != {usd:.2f} $")
+    if case.tariff.response == "alert":
+        if "cp_alert" not in d.columns:
+            return [*out, "tariff: alert policy without a cp_alert column"]
+        on = d["cp_alert"].to_numpy() > 0.5
+        net = (d["grid_import_mw"] - d["grid_export_mw"]).to_numpy()
+        excess = np.where(on, net - case.tariff.alert.max_withdrawal_mw, 0.0)
+        _fail(out, "cp_alert_cap", excess > TOL, d.index, excess)
+    return out

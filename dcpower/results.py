@@ -576,7 +576,11 @@ def _gap_to_lp_bound(results: dict[str, Any]) -> None:
     """(bound − net value) / |net value| for the LP and the proven bound, once the net value
     is known."""
     s = results["solver"]
-    value = results["economics"]["net_value_usd"]
+    econ = results["economics"]
+    # the solver's objective (a CP charge settled after the solve is not in the bounds)
+    value = (
+        econ["objective_usd"] if econ.get("objective_usd") is not None else econ["net_value_usd"]
+    )
     if s.get("lp_bound") is not None and s.get("gap_to_lp_bound") is None:
         s["gap_to_lp_bound"] = (s["lp_bound"] - value) / max(abs(value), 1e-9)
     if s.get("proven_bound") is not None:
@@ -598,7 +602,13 @@ def assemble_results(
     from dcpower.resources import gas_gen
 
     dispatch, electrical = solution.dispatch, solution.electrical
-    econ = economics_from_terms(solution.terms_usd, dispatch_milp.term_kinds(x))
+    terms, kinds = dict(solution.terms_usd), dispatch_milp.term_kinds(x)
+    if case.tariff is not None and case.tariff.response != "perfect_foresight":
+        from dcpower.economics import settled_charge_usd
+        from dcpower.tariff import TERM
+
+        terms[TERM], kinds[TERM] = settled_charge_usd(dispatch), "cost"
+    econ = economics_from_terms(terms, kinds)
     econ["objective_usd"] = solution.report.objective
     econ.update(per_mwh_figures(dispatch, econ, x.dt_h))
     results: dict[str, Any] = {
@@ -643,6 +653,10 @@ def assemble_results(
             "transformer_polygon_facets": case.transformer.polygon_facets,
         },
     }
+    if case.tariff is not None and x.tariff is not None:
+        from dcpower.tariff import tariff_section
+
+        results["tariff"] = tariff_section(case, x.tariff, dispatch)
     results["solver"]["wall_seconds"] = wall_s
     _gap_to_lp_bound(results)
     results["verification"] = {"violations": check_invariants(results)}

@@ -220,6 +220,24 @@ class ModelInfo(_Section):
     transformer_polygon_facets: int = Field(ge=3)
 
 
+class TariffInfo(_Section):
+    """Transmission coincident-peak charge (README "Transmission charges (4CP)"): the rule, the
+    rate and why, each CP interval with the site's withdrawal and charge, and for the alert
+    policy its alert hours per month, the intervals it covered and what responding took."""
+
+    rule: dict[str, Any]
+    response: Literal["none", "perfect_foresight", "alert"]
+    charge_in_objective: bool = Field(
+        description="false: the model did not see the intervals; the charge was settled after "
+        "the solve and net_value_usd = objective_usd − transmission_cp_charge_usd"
+    )
+    charge_usd: float = Field(description="recomputed from the dispatch at the CP intervals, $")
+    rate: dict[str, Any]
+    notes: list[str]
+    intervals: list[dict[str, Any]]
+    alert: dict[str, Any] | None
+
+
 class Verification(_Section):
     """Independent invariant checks of the document; empty when every invariant holds."""
 
@@ -309,6 +327,9 @@ class Results(_Section):
     model: ModelInfo
     verification: Verification
     warnings: list[str]
+    tariff: TariffInfo | None = Field(
+        None, description="transmission CP charge; present when the case has a tariff section"
+    )
     outputs: Outputs | None = None
 
     @field_validator("dispatch")

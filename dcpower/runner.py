@@ -155,6 +155,15 @@ def _market_and_inputs(case: Case, data_dir: Path | None) -> tuple[MarketData, D
     market = load_market(case, data_dir)
     load = build_load_segments(case.load, market.energy_price_usd_per_mwh.index)
     x = build_inputs(case, market, load)
+    if case.tariff is not None:
+        from dataclasses import replace
+
+        from dcpower.tariff import build_schedule
+
+        sched = build_schedule(case, x.timestamps, data_dir)
+        x = replace(
+            x, cp_usd_per_mw=sched.usd_per_mw, alert_cap_mw=sched.alert_cap_mw, tariff=sched
+        )
     problems = precheck(x)
     if problems:
         raise CaseError(case.name, problems)
@@ -191,6 +200,13 @@ def input_problems(case: Case, data_dir: Path | None = None) -> list[tuple[str, 
         problems.append(("$.load.profile_file", str(exc)))
     if market is not None and load is not None:
         problems += precheck(build_inputs(case, market, load))
+    if case.tariff is not None and market is not None:
+        from dcpower.tariff import build_schedule
+
+        try:
+            build_schedule(case, market.energy_price_usd_per_mwh.index, data_dir)
+        except MarketDataError as exc:
+            problems.append(("$.tariff", str(exc)))
     return problems
 
 

@@ -57,6 +57,11 @@ def dispatch_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
         df["poi_q_excess_mvar"] = _values(m.poi_q_excess, T)
     for p in x.reserve_products:
         df[columns.price_column(p)] = x.reserve_price_usd_per_mw_h[p]
+    if x.cp_usd_per_mw is not None:
+        df["cp_charge_usd_per_mw"] = x.cp_usd_per_mw
+    if x.alert_cap_mw is not None:
+        cap = x.case.tariff.alert.max_withdrawal_mw
+        df["cp_alert"] = (x.alert_cap_mw <= cap + 1e-9).astype(float)
     columns.check_columns(df.columns, "dispatch")
     return df
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,12 @@ class DispatchInputs:
     #: steps whose battery-mode and grid-direction variables are binary; None = every step.
     #: Elsewhere they are relaxed to [0, 1] (the convex hull: charge + discharge ≤ power).
     binary_steps: frozenset[int] | None = None
+    #: transmission CP charge per MW of net withdrawal at each step, $/MW (None: no tariff)
+    cp_usd_per_mw: np.ndarray | None = None
+    #: cap on net withdrawal at each step under the CP alert policy, MW (None: no alerts)
+    alert_cap_mw: np.ndarray | None = None
+    #: the full-horizon ``dcpower.tariff.TariffSchedule`` (intervals, rates, alerts), for results
+    tariff: Any = None
 
     @property
     def n_steps(self) -> int:
@@ -85,6 +92,8 @@ class DispatchInputs:
             gen_initial_mw=gen_initial_mw,
             gen_prior_starts=gen_prior_starts,
             gen_initial_units=gen_initial_units,
+            cp_usd_per_mw=None if self.cp_usd_per_mw is None else self.cp_usd_per_mw[sl],
+            alert_cap_mw=None if self.alert_cap_mw is None else self.alert_cap_mw[sl],
         )
 
     def eligible_pairs(self) -> list[tuple[str, str]]:

@@ -7,8 +7,17 @@ from dcpower.optimization.components.gas_units import GasUnits
 from dcpower.optimization.components.grid import Grid
 from dcpower.optimization.components.load import Load
 from dcpower.optimization.components.reserves import Reserves
+from dcpower.optimization.components.tariff import CoincidentPeakTariff
 from dcpower.optimization.components.transformer import Transformer
 
-REGISTRY: tuple[Component, ...] = (Load(), Grid(), Transformer(), Bess(), GasUnits(), Reserves())
+REGISTRY: tuple[Component, ...] = (
+    Load(),
+    Grid(),
+    Transformer(),
+    Bess(),
+    GasUnits(),
+    Reserves(),
+    CoincidentPeakTariff(),
+)
 
 __all__ = ["REGISTRY", "Component", "Family"]
