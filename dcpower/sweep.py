@@ -598,7 +598,7 @@ def study_summary_markdown(
         parts = [feasible[feasible[YEAR_DIM] == y] for y in years] if years else [feasible]
         for part in parts:
             for _, r in best_per_reliability(part, metric, levels).iterrows():
-                if r["scenario"] is None:
+                if pd.isna(r["scenario"]):
                     where = f" in {int(part[YEAR_DIM].iloc[0])}" if years and len(part) else ""
                     lines.append(f"| {r['level']:g} | none reaches it{where} | | |")
                 else:

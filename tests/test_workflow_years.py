@@ -188,7 +188,10 @@ def test_across_years_hand_numbers():
     assert t.loc[300, "n_years"] == 2 and t.loc[300, f"{COST}_mean"] == 13.75e6
     assert t["pareto_years"].tolist() == [2, 3, 1]
     assert t["pareto_every_year"].tolist() == [False, True, False]
-    md = study_summary_markdown(summary, "s", "ERCOT HB_HOUSTON 2022, 2023, 2024", METRIC, [0.99])
+    md = study_summary_markdown(
+        summary, "s", "ERCOT HB_HOUSTON 2022, 2023, 2024", METRIC, [0.99, 0.999]
+    )
+    assert md.count("| 0.999 | none reaches it in ") == 3 and "nan" not in md
     every = md.split("### Pareto-efficient in every market year", 1)[1].split("\n## ")[0]
     assert re.findall(r"^- (\S+):", every, flags=re.M) == [
         "bess_mwh~200/gen_units~4/transformer_mva~160"
