@@ -313,3 +313,75 @@ def plot_cost_stack(
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     save_figure(fig, paths)
     return fig
+
+
+def plot_frontier_years(
+    across: pd.DataFrame,
+    metric: str,
+    years: Iterable[int],
+    paths: PathLike | Iterable[PathLike] = (),
+) -> Figure:
+    """Each size across market years: mean annual total cost ($M/yr) against the mean of
+    ``metric``, whiskers from the worst to the best year on both axes; sizes Pareto-efficient in
+    every year are highlighted and labelled (scatter gid ``"pareto_every_year"``).
+
+    Parameters
+    ----------
+    across : pd.DataFrame
+        :func:`dcpower.sweep.across_years`: one row per size with
+        ``annual_total_cost_usd_{worst,mean,best}`` ($/yr), ``<metric>_{worst,mean,best}``,
+        ``pareto_every_year`` and the size columns.
+    metric : str
+        Survival column, e.g. ``survival_prob_8h`` (probability, -).
+    years : iterable of int
+        The study's market years (title).
+    paths : path or iterable of paths
+        ``.png`` / ``.svg`` files to write.
+
+    Returns
+    -------
+    Figure
+    """
+    data = across[across["n_years"] > 0]
+    cost = "annual_total_cost_usd"
+    x = data[f"{metric}_mean"].to_numpy(float)
+    y = data[f"{cost}_mean"].to_numpy(float) / 1e6
+    xerr = np.vstack([x - data[f"{metric}_worst"], data[f"{metric}_best"] - x])
+    yerr = np.vstack([y - data[f"{cost}_best"] / 1e6, data[f"{cost}_worst"] / 1e6 - y])
+    every = data["pareto_every_year"].to_numpy(bool)
+    fig = Figure(figsize=(8, 5.5), layout="constrained")
+    ax = fig.add_subplot()
+    ax.errorbar(
+        x, y, xerr=xerr, yerr=yerr, fmt="o", ms=5, color="0.5", ecolor="0.6", capsize=3,
+        label="size: mean, whiskers worst–best year", zorder=2,
+    )  # fmt: skip
+    ax.scatter(
+        x[every],
+        y[every],
+        s=90,
+        marker="*",
+        color="tab:orange",
+        edgecolor="k",
+        zorder=4,
+        label="Pareto-efficient in every year",
+        gid="pareto_every_year",
+    )
+    mid = np.mean(ax.get_xlim())
+    for i, (xi, yi, (_, row)) in enumerate(zip(x, y, data.iterrows(), strict=True)):
+        right = xi > mid
+        ax.annotate(
+            scenario_label(row),
+            (xi, yi),
+            xytext=(-6 if right else 6, -12 if i % 2 else 6),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            fontsize=7,
+            fontweight="bold" if every[i] else "normal",
+        )
+    ax.set_xlabel(f"{metric_label(metric)} (mean over years)")
+    ax.set_ylabel("Annual total cost ($M/yr, mean over years)")
+    ax.set_title(f"Each size across market years {', '.join(map(str, years))}")
+    ax.grid(True, alpha=0.4)
+    ax.legend(loc="best", fontsize=8)
+    save_figure(fig, paths)
+    return fig

@@ -154,7 +154,10 @@ class MarketConfig(_Section):
     iso: str = Field(description="ISO adapter (dcpower.iso registry, e.g. ercot).")
     settlement_point: str = Field(min_length=1, description="Settlement point, e.g. HB_HOUSTON.")
     years: list[Annotated[StrictInt, Field(ge=2010, le=2100)]] = Field(
-        min_length=1, description="Market years; several add the dimension market_year."
+        min_length=1,
+        description="Market years; several add the dimension market_year. Shipped ERCOT data: "
+        "DAM 2016 and 2021-2024, AS 2016 and 2022-2024 (ECRS from 2023-06-10); other years "
+        "need allow_download.",
     )
     start: DateText | None = Field(
         None,

@@ -330,17 +330,63 @@ def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
 
 
 def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.DataFrame:
-    """Summary table (one row per scenario, grid order) with the Pareto flag on ``metric``."""
+    """Summary table (one row per scenario, grid order) with the Pareto flag on ``metric``.
+
+    With several market years the flag is per year: a scenario is Pareto-efficient among the
+    scenarios of its own market year (costs of different years are not compared)."""
     summary = pd.DataFrame(rows)
     summary = summary.sort_values(dims).reset_index(drop=True)
     binding = [c for _, c in columns.binding_steps_columns(summary)]
     summary[binding] = summary[binding].fillna(0).astype(int)
     summary["pareto"] = False
     if metric in summary.columns:
-        ok = summary["annual_total_cost_usd"].notna() & summary[metric].notna()
-        if ok.any():
-            summary.loc[ok, "pareto"] = pareto_flags(summary[ok], metric)
+        groups = (
+            list(summary.groupby(YEAR_DIM).groups.values()) if YEAR_DIM in dims else [summary.index]
+        )
+        for index in groups:
+            part = summary.loc[index]
+            ok = part["annual_total_cost_usd"].notna() & part[metric].notna()
+            if ok.any():
+                summary.loc[part.index[ok], "pareto"] = pareto_flags(part[ok], metric)
     return summary
+
+
+def market_years(summary: pd.DataFrame) -> list[int]:
+    """The market years of a summary (empty for a one-year study without the dimension)."""
+    if YEAR_DIM not in summary.columns:
+        return []
+    return sorted(int(y) for y in summary[YEAR_DIM].dropna().unique())
+
+
+def across_years(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """Each size (bess_mwh, gen_units, transformer_mva) across the market years.
+
+    One row per size, grid order: ``n_years`` with a dispatch, ``annual_total_cost_usd_worst``
+    (highest), ``_mean`` and ``_best`` (lowest) in $/yr, ``<metric>_worst`` (lowest), ``_mean``
+    and ``_best`` (highest), ``pareto_years`` (years in which the size is Pareto-efficient,
+    per-year flag of :func:`aggregate`) and ``pareto_every_year`` (efficient in every market year
+    of the study; a size without a dispatch in some year is not). A summary without the
+    market_year dimension counts as one year.
+    """
+    years = market_years(summary) or [None]
+    ok = solved(summary)
+    ok = ok[ok["annual_total_cost_usd"].notna() & ok[metric].notna()]
+    cost = "annual_total_cost_usd"
+    out = []
+    for sizes, g in summary.groupby(list(GRID_DIMS), sort=True):
+        good = ok.loc[ok.index.intersection(g.index)]
+        row: dict[str, Any] = dict(zip(GRID_DIMS, sizes, strict=True))
+        row["n_years"] = len(good)
+        row[f"{cost}_worst"] = good[cost].max()
+        row[f"{cost}_mean"] = good[cost].mean()
+        row[f"{cost}_best"] = good[cost].min()
+        row[f"{metric}_worst"] = good[metric].min()
+        row[f"{metric}_mean"] = good[metric].mean()
+        row[f"{metric}_best"] = good[metric].max()
+        row["pareto_years"] = int(good["pareto"].sum())
+        row["pareto_every_year"] = bool(len(good) == len(years) and good["pareto"].all())
+        out.append(row)
+    return pd.DataFrame(out)
 
 
 def to_dataset(summary: pd.DataFrame, dims: list[str], attrs: Mapping[str, str]) -> xr.Dataset:
@@ -482,6 +528,47 @@ def write_dataset_atomic(
     write_atomic_with(path, lambda p: ds.to_netcdf(p, engine="h5netcdf"))
 
 
+def _size_text(row: Mapping[str, Any]) -> str:
+    return "/".join(f"{d}~{row[d]:g}" for d in GRID_DIMS)
+
+
+def _across_years_markdown(summary: pd.DataFrame, metric: str, years: list[int]) -> list[str]:
+    """The study summary's section on each size across the market years."""
+    table = across_years(summary, metric)
+    cost = "annual_total_cost_usd"
+    lines = [
+        f"## Each size across market years ({', '.join(map(str, years))})",
+        "",
+        "Worst, mean and best over the years with a dispatch: annual total cost (worst = highest) "
+        f"and `{metric}` (worst = lowest). Pareto-efficient: within each year's scenarios.",
+        "",
+        "| size | years | cost worst $M/yr | cost mean | cost best | metric worst | metric mean "
+        "| metric best | Pareto in years |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for _, r in table.iterrows():
+        if r["n_years"] == 0:
+            lines.append(f"| {_size_text(r)} | 0 | | | | | | | 0 |")
+            continue
+        lines.append(
+            f"| {_size_text(r)} | {r['n_years']} | {r[f'{cost}_worst'] / 1e6:.3f} | "
+            f"{r[f'{cost}_mean'] / 1e6:.3f} | {r[f'{cost}_best'] / 1e6:.3f} | "
+            f"{r[f'{metric}_worst']:.4f} | {r[f'{metric}_mean']:.4f} | "
+            f"{r[f'{metric}_best']:.4f} | {r['pareto_years']}/{len(years)} |"
+        )
+    lines += ["", "### Pareto-efficient in every market year", ""]
+    every = table[table["pareto_every_year"]]
+    if every.empty:
+        lines.append("- none: no size is on the frontier in every year")
+    for _, r in every.iterrows():
+        lines.append(
+            f"- {_size_text(r)}: cost {r[f'{cost}_best'] / 1e6:.3f}–"
+            f"{r[f'{cost}_worst'] / 1e6:.3f} $M/yr, {metric} {r[f'{metric}_worst']:.4f}–"
+            f"{r[f'{metric}_best']:.4f}"
+        )
+    return lines + [""]
+
+
 def study_summary_markdown(
     summary: pd.DataFrame, study_name: str, market_label: str, metric: str, levels: list[float]
 ) -> str:
@@ -491,27 +578,39 @@ def study_summary_markdown(
     the frontier metric and ``levels`` the reliability levels reported.
     """
     feasible = solved(summary)
+    years = market_years(summary)
     lines = [
         f"# Study {study_name}",
         "",
         f"{len(summary)} scenarios ({len(feasible)} feasible), market "
         f"{market_label}; frontier metric `{metric}`.",
         "",
-        "## Cheapest scenario per reliability level",
+    ]
+    if len(years) > 1 and metric in feasible:
+        lines += _across_years_markdown(summary, metric, years)
+    lines += [
+        "## Cheapest scenario per reliability level" + (" (per market year)" if years else ""),
         "",
         "| level | scenario | annual total cost $M/yr | metric |",
         "|---|---|---|---|",
     ]
     if metric in feasible:
-        for _, r in best_per_reliability(feasible, metric, levels).iterrows():
-            if r["scenario"] is None:
-                lines.append(f"| {r['level']:g} | none reaches it | | |")
-            else:
-                lines.append(
-                    f"| {r['level']:g} | {r['scenario']} | "
-                    f"{r['annual_total_cost_usd'] / 1e6:.3f} | {r[metric]:.4f} |"
-                )
-    lines += ["", "## Pareto-efficient scenarios", ""]
+        parts = [feasible[feasible[YEAR_DIM] == y] for y in years] if years else [feasible]
+        for part in parts:
+            for _, r in best_per_reliability(part, metric, levels).iterrows():
+                if pd.isna(r["scenario"]):
+                    where = f" in {int(part[YEAR_DIM].iloc[0])}" if years and len(part) else ""
+                    lines.append(f"| {r['level']:g} | none reaches it{where} | | |")
+                else:
+                    lines.append(
+                        f"| {r['level']:g} | {r['scenario']} | "
+                        f"{r['annual_total_cost_usd'] / 1e6:.3f} | {r[metric]:.4f} |"
+                    )
+    lines += [
+        "",
+        "## Pareto-efficient scenarios" + (" (within their market year)" if years else ""),
+        "",
+    ]
     for _, r in feasible[feasible["pareto"]].sort_values(metric).iterrows():
         lines.append(
             f"- {r['scenario']}: {r['annual_total_cost_usd'] / 1e6:.3f} $M/yr, "

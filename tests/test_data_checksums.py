@@ -46,3 +46,25 @@ def test_every_listed_file_exists_and_matches(sums):
     assert not missing, f"{sums} lists files that do not exist: {missing}"
     wrong = [name for digest, name in entries if _sha256(sums.parent / name) != digest]
     assert not wrong, f"checksum mismatch in {sums.parent}: {wrong}"
+
+
+@pytest.mark.parametrize("sums", SUMS_FILES, ids=lambda p: str(p.parent.relative_to(ROOT)))
+def test_every_shipped_data_file_is_listed(sums):
+    # data files only (a subfolder such as tariffs/ keeps its own checksums)
+    listed = {name for _, name in _entries(sums)}
+    data = {
+        p.name
+        for p in sums.parent.iterdir()
+        if p.is_file() and p.name.endswith((".csv", ".csv.gz", ".parquet"))
+    }
+    assert data - listed == set(), f"{sums.parent}: files without a checksum: {data - listed}"
+
+
+def test_ercot_shipped_years_and_modest_size():
+    names = {name for _, name in _entries(SUMS_FILES[0])}
+    for year in (2016, 2021, 2022, 2023, 2024):
+        assert f"dam_spp_hourly_{year}.csv.gz" in names
+    for year in (2016, 2022, 2023, 2024):
+        assert f"as_mcpc_hourly_{year}.csv.gz" in names
+    sizes = {n: (SUMS_FILES[0].parent / n).stat().st_size for n in names}
+    assert max(sizes.values()) < 1_000_000, sizes  # each shipped file stays under 1 MB

@@ -340,6 +340,7 @@ def test_july_2023_week_dam_with_all_reserves(adapter):
     assert list(r.columns) == list(ALL_AS)
     assert not e.isna().any() and not r.isna().any().any()
     assert set(md.reserve_products) == set(ALL_AS)
+    # the July 2023 gridstatus fixtures equal the annual reports, which take precedence
     tidy = read_tidy_spp(SHIPPED / "dam_spp_hourly_2023_07_hb_north.csv.gz")
     np.testing.assert_array_equal(e.to_numpy(), tidy.loc[e.index, "price_usd_per_mwh"].to_numpy())
     as_tidy = read_tidy_as_mcpc(SHIPPED / "as_mcpc_hourly_2023_07.csv.gz")
@@ -349,8 +350,8 @@ def test_july_2023_week_dam_with_all_reserves(adapter):
     sums = dict(line.split()[::-1] for line in (SHIPPED / "SHA256SUMS").read_text().splitlines())
     names = {Path(f["path"]).name: f["sha256"] for f in prov["files"]}
     assert names == {
-        "dam_spp_hourly_2023_07_hb_north.csv.gz": sums["dam_spp_hourly_2023_07_hb_north.csv.gz"],
-        "as_mcpc_hourly_2023_07.csv.gz": sums["as_mcpc_hourly_2023_07.csv.gz"],
+        "dam_spp_hourly_2023.csv.gz": sums["dam_spp_hourly_2023.csv.gz"],
+        "as_mcpc_hourly_2023.csv.gz": sums["as_mcpc_hourly_2023.csv.gz"],
     }
     assert prov["filled_intervals"] == []
 
@@ -402,15 +403,13 @@ def test_2016_houston_reserves_and_missing_ecrs(adapter):
         r, native.loc[r.index, list(r.columns)], check_freq=False, check_names=False
     )
     assert set(md.reserve_products) == {"REGUP", "REGDN", "RRS", "NSPIN"}
-    with pytest.raises(MarketDataError, match=r"ECRS has no AS prices for 2016") as exc:
+    with pytest.raises(MarketDataError, match="ECRS has no AS prices before operating day") as exc:
         adapter.load_market_data(request(reserve_products=("REGUP", "ECRS"), **kw))
-    assert "reserve_products to []" in str(exc.value)
+    assert "2023-06-10" in str(exc.value) and "reserve_products to []" in str(exc.value)
 
 
 def test_2022_energy_only(adapter):
     kw = dict(start_utc=ts("2022-12-22T06:00Z"), end_utc=ts("2022-12-26T06:00Z"))
-    with pytest.raises(MarketDataError, match=r"REGUP has no AS prices for 2022"):
-        adapter.load_market_data(request(reserve_products=("REGUP",), **kw))
     md = adapter.load_market_data(request(reserve_products=(), **kw))
     assert len(md.energy_price_usd_per_mwh) == 96
     assert md.reserve_price_usd_per_mw_h.shape == (96, 0)
@@ -608,3 +607,150 @@ def test_settlement_points(adapter):
     pts = adapter.settlement_points()
     assert "HB_NORTH" in pts and "HB_HUBAVG" in pts and "HB_PAN" in pts
     assert len(pts) == 15
+
+
+# ------------------------------------------------------------------ shipped 2022-2024 years
+
+LEGACY_AS = ("REGUP", "REGDN", "RRS", "NSPIN")
+#: (spring-forward day, fall-back day) per year, local operating days
+DST_DAYS = {
+    2022: ("2022-03-13", "2022-11-06"),
+    2023: ("2023-03-12", "2023-11-05"),
+    2024: ("2024-03-10", "2024-11-03"),
+}
+#: the largest change of ERCOT's January 2024 DAM price correction at HB_HUBAVG (operating day
+#: 2024-01-15, HE 13): the annual report vs the older gridstatus.io extract (see the data README)
+JAN_2024_CORRECTED = {"utc": "2024-01-15T18:00Z", "corrected": 122.17, "original": 117.78}
+
+
+def _local_day_request(day: str, point: str, products) -> MarketRequest:
+    """One local operating day (23, 24 or 25 hours)."""
+    a = pd.Timestamp(day)
+    return request(
+        settlement_point=point,
+        start_utc=a.tz_localize("America/Chicago").tz_convert("UTC"),
+        end_utc=(a + pd.Timedelta(days=1)).tz_localize("America/Chicago").tz_convert("UTC"),
+        reserve_products=tuple(products),
+    )
+
+
+def _tidy_day(path: Path, key_col: str, key: str, value_col: str, day: str) -> pd.Series:
+    """One local operating day of a shipped tidy file read with plain pandas (not the adapter)."""
+    raw = pd.read_csv(path)
+    raw = raw[(raw[key_col] == key) & (raw["delivery_date"] == day)]
+    idx = pd.DatetimeIndex(pd.to_datetime(raw["interval_start_utc"], utc=True))
+    return pd.Series(raw[value_col].to_numpy(float), index=idx).sort_index()
+
+
+@pytest.mark.parametrize("year", sorted(DST_DAYS))
+def test_shipped_years_dst_days_have_23_and_25_hours(adapter, year):
+    dam = SHIPPED / f"dam_spp_hourly_{year}.csv.gz"
+    products = LEGACY_AS + (("ECRS",) if year >= 2024 else ())
+    for day, n_hours in zip(DST_DAYS[year], (23, 25), strict=True):
+        for point in ("HB_HOUSTON", "LZ_WEST"):
+            md = adapter.load_market_data(_local_day_request(day, point, products))
+            e = md.energy_price_usd_per_mwh
+            assert _local_day_rows(e.index, day) == n_hours == len(e)
+            want = _tidy_day(dam, "settlement_point", point, "price_usd_per_mwh", day)
+            assert len(want) == n_hours
+            np.testing.assert_array_equal(e.loc[want.index].to_numpy(), want.to_numpy())
+            energy_files = {Path(f["path"]).name for f in md.provenance["files"]} - {
+                f"as_mcpc_hourly_{year}.csv.gz"
+            }
+            assert energy_files == {dam.name}
+        r = md.reserve_price_usd_per_mw_h
+        assert len(r) == n_hours and not r.isna().any().any()
+        for name in products:
+            want = _tidy_day(
+                SHIPPED / f"as_mcpc_hourly_{year}.csv.gz", "service", name, "mcpc_usd_per_mw", day
+            )
+            np.testing.assert_array_equal(r.loc[want.index, name].to_numpy(), want.to_numpy())
+
+
+@pytest.mark.parametrize(
+    "excerpt, day, n_hours",
+    [
+        ("DAMASMCPC_2022_excerpt_spring_forward.csv", "2022-03-13", 23),
+        ("DAMASMCPC_2022_excerpt_fall_back.csv", "2022-11-06", 25),
+        ("DAMASMCPC_2023_excerpt_fall_back.csv", "2023-11-05", 25),
+        ("DAMASMCPC_2024_excerpt_spring_forward.csv", "2024-03-10", 23),
+        ("DAMASMCPC_2024_excerpt_fall_back.csv", "2024-11-03", 25),
+    ],
+)
+def test_shipped_as_matches_native_ercot_lines_on_dst_days(adapter, excerpt, day, n_hours):
+    native = parse_as_mcpc_native(NATIVE / excerpt)
+    products = [p for p in ALL_AS if p in native.columns and native[p].notna().all()]
+    md = adapter.load_market_data(_local_day_request(day, "HB_HOUSTON", products))
+    r = md.reserve_price_usd_per_mw_h
+    local_day = native.index.tz_convert("America/Chicago").strftime("%Y-%m-%d")
+    day_rows = native[local_day == day]
+    assert len(day_rows) == n_hours == len(r)
+    np.testing.assert_array_equal(
+        r.loc[day_rows.index, products].to_numpy(), day_rows[products].to_numpy()
+    )
+
+
+def test_fall_back_2024_repeated_hour_is_the_second_pass(adapter):
+    # ERCOT 11/03/2024 HE 02:00 N (first pass, 01:00 CDT = 06:00Z) REGUP 0.55;
+    # HE 02:00 Y (second pass, 01:00 CST = 07:00Z) 0.84; HE 01:00 (00:00 CDT = 05:00Z) 1.29
+    md = adapter.load_market_data(_local_day_request("2024-11-03", "HB_HOUSTON", ["REGUP"]))
+    r = md.reserve_price_usd_per_mw_h["REGUP"]
+    assert r[ts("2024-11-03T05:00Z")] == 1.29
+    assert r[ts("2024-11-03T06:00Z")] == 0.55
+    assert r[ts("2024-11-03T07:00Z")] == 0.84
+
+
+def test_ecrs_first_priced_on_2023_06_10(adapter):
+    native = parse_as_mcpc_native(NATIVE / "DAMASMCPC_2023_excerpt_ecrs_start.csv")
+    launch = ts("2023-06-10T05:00Z")  # operating day 10 Jun 2023, HE 01 starts 00:00 CDT
+    assert native.loc[native.index < launch, "ECRS"].isna().all()
+    assert native.loc[native.index >= launch, "ECRS"].notna().all()
+    md = adapter.load_market_data(_local_day_request("2023-06-10", "HB_NORTH", ALL_AS))
+    r = md.reserve_price_usd_per_mw_h
+    assert len(r) == 24 and not r.isna().any().any()
+    np.testing.assert_array_equal(r["ECRS"].to_numpy(), native.loc[r.index, "ECRS"].to_numpy())
+    # one hour earlier (the last hour of 9 Jun) ECRS did not exist: a clear error
+    early = request(
+        start_utc=launch - pd.Timedelta(hours=1),
+        end_utc=launch + pd.Timedelta(days=1),
+        reserve_products=ALL_AS,
+    )
+    with pytest.raises(MarketDataError, match="ECRS has no AS prices before operating day") as exc:
+        adapter.load_market_data(early)
+    msg = str(exc.value)
+    assert "2022: [REGUP, REGDN, RRS, NSPIN]" in msg and "on or after 2023-06-10" in msg
+    for year in (2022, 2023):  # the whole of 2022 and the start of 2023: no ECRS
+        with pytest.raises(MarketDataError, match="2023-06-10"):
+            adapter.load_market_data(
+                request(
+                    start_utc=ts(f"{year}-01-01T06:00Z"),
+                    end_utc=ts(f"{year}-01-03T06:00Z"),
+                    reserve_products=("ECRS",),
+                )
+            )
+    legacy = adapter.load_market_data(
+        request(
+            start_utc=ts("2022-01-01T06:00Z"),
+            end_utc=ts("2023-01-01T06:00Z"),
+            reserve_products=LEGACY_AS,
+        )
+    )
+    assert legacy.reserve_price_usd_per_mw_h.shape == (8760, 4)
+
+
+def test_2024_dam_carries_ercot_january_price_correction(adapter):
+    # HB_HUBAVG: the annual NP4-180-ER file holds the corrected price, the older gridstatus.io
+    # extract the original one; the adapter reads the annual report (no conflict error)
+    hour = ts(JAN_2024_CORRECTED["utc"])
+    kw = dict(
+        settlement_point="HB_HUBAVG",
+        start_utc=ts("2024-01-01T06:00Z"),
+        end_utc=ts("2024-02-01T06:00Z"),
+    )
+    e = adapter.load_market_data(request(**kw)).energy_price_usd_per_mwh
+    assert e[hour] == JAN_2024_CORRECTED["corrected"]
+    old = read_tidy_spp(SHIPPED / "dam_spp_hourly_2024_hb_hubavg.csv.gz")
+    assert old.loc[hour, "price_usd_per_mwh"] == JAN_2024_CORRECTED["original"]
+    differ = e.to_numpy() != old.loc[e.index, "price_usd_per_mwh"].to_numpy()
+    days = set(e.index[differ].tz_convert("America/Chicago").strftime("%m-%d"))
+    assert days == {"01-10", "01-15", "01-17", "01-18", "01-19", "01-20", "01-23", "01-25"}

@@ -22,6 +22,10 @@ RESULTS = f"results/{STUDY.study.name}"
 PLOTS = ["frontier", "net_value_vs_bess", "cost_stack"]
 DATA_DIR = str(DATA_ROOT / STUDY.market.iso)
 DIMS = _sweep.grid_dims(STUDY.market)
+# several market years: each size across years (worst/mean/best) in a plot of its own
+MULTI_YEAR = _sweep.YEAR_DIM in DIMS
+if MULTI_YEAR:
+    PLOTS.append("frontier_years")
 SCENARIOS = Paramspace(_sweep.scenario_grid(STUDY))  # bess_mwh~400/gen_units~4/…
 
 

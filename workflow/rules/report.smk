@@ -53,3 +53,30 @@ rule study_summary:
         "../envs/dcpower.yaml"
     script:
         "../../scripts/study_summary.py"
+
+
+if MULTI_YEAR:
+
+    rule plot_years:
+        """Each size across market years: mean cost vs mean metric, worst-best whiskers."""
+        input:
+            summary=f"{RESULTS}/summary.parquet",
+        output:
+            png=report(f"{RESULTS}/plots/frontier_years.png",
+                       caption="../report/frontier_years.rst", category="Frontier"),
+            svg=f"{RESULTS}/plots/frontier_years.svg",
+        params:
+            metric=STUDY.reliability.frontier_metric,
+        log:
+            f"{RESULTS}/logs/plot_years.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/plot_years.tsv"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        localrule: True
+        conda:
+            "../envs/dcpower.yaml"
+        script:
+            "../../scripts/plot_years.py"

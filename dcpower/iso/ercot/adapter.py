@@ -9,6 +9,12 @@ Shipped data lives in ``resources_data/ercot`` (tidy, gzip CSV; see the README t
 * ``as_mcpc_hourly_*.csv.gz``  - DAM ancillary-service market clearing prices for capacity
   (MCPC), hourly, $/MW per hour.
 
+Shipped years: DAM 2016, 2021-2024 (all hubs and load zones), AS 2016 and 2022-2024 (ECRS from
+operating day 2023-06-10, when ERCOT launched it; asking for ECRS earlier is a MarketDataError
+naming that day). An ERCOT annual report file (``dam_spp_hourly_2024.csv.gz``) takes precedence
+over other shipped files for the points and intervals it covers: it carries ERCOT's price
+corrections (January 2024), which the older gridstatus.io HB_HUBAVG 2024 extract lacks.
+
 A case may instead supply its own file (``price_file`` / ``reserve_price_file``) in the tidy layout
 or in one of ERCOT's native layouts (NP4-180-ER / NP4-190-CD DAM SPP, NP6-785-ER / NP6-905-CD RTM
 SPP, NP4-181-ER / NP4-188-CD AS MCPC) or the gridstatus library's layout; the layout is detected
@@ -48,6 +54,7 @@ another protocol revision.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -95,6 +102,16 @@ _FILE_PATTERNS: dict[str, tuple[str, ...]] = {
     "as": ("as_mcpc_hourly_*.csv.gz", "as_mcpc_hourly_*.csv", "as_mcpc_hourly_*.parquet"),
 }
 
+#: an ERCOT annual report's tidy file (NP4-180-ER / NP6-785-ER / NP4-181-ER), e.g.
+#: ``dam_spp_hourly_2024.csv.gz``: it carries ERCOT's price corrections, so it takes precedence
+#: over other shipped files (e.g. a gridstatus.io extract) for the keys and intervals it covers.
+_ANNUAL_REPORT = re.compile(
+    r"^(dam_spp_hourly|rtm_spp_15min|as_mcpc_hourly)_\d{4}\.(csv\.gz|csv|parquet)$"
+)
+
+#: first operating day with ECRS prices (ERCOT launched ECRS on 10 Jun 2023, NPRR863)
+ECRS_FIRST_DAY = pd.Timestamp("2023-06-10", tz=ERCOT_TZ)
+
 #: the per-process cache of parsed tidy files (shared with the other adapters)
 _load_shipped_cached = load_tidy_cached
 
@@ -110,6 +127,27 @@ def _load_shipped(path: Path, kind: str) -> _Table:
 
 def _shipped_files(data_dir: Path, kind: str) -> list[Path]:
     return find_files(data_dir, _FILE_PATTERNS[kind])
+
+
+def _preferred(tables: list[_Table], key: str) -> list[_Table]:
+    """The tables to read ``key`` from: a table whose data for ``key`` lie inside an annual
+    report's coverage is left out (the annual report carries ERCOT's price corrections, e.g. the
+    January 2024 DAM correction that the gridstatus.io HB_HUBAVG 2024 extract lacks)."""
+    annual = [
+        t.coverage[key]
+        for t in tables
+        if key in t.coverage and _ANNUAL_REPORT.match(t.path.name) is not None
+    ]
+    out = []
+    for t in tables:
+        if key not in t.coverage:
+            continue
+        a, b = t.coverage[key]
+        inside = any(a0 <= a and b <= b0 for a0, b0 in annual)
+        if _ANNUAL_REPORT.match(t.path.name) is None and inside:
+            continue
+        out.append(t)
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -406,9 +444,7 @@ class ErcotAdapter:
                 f"the shipped ERCOT data; {point} is covered for {_ranges_text(cover)} (UTC). "
                 "Choose a horizon inside one of these ranges or give market.price_file."
             )
-        used = [
-            t for t in tables if point in t.coverage and _overlaps(t.coverage[point], wstart, wend)
-        ]
+        used = [t for t in _preferred(tables, point) if _overlaps(t.coverage[point], wstart, wend)]
         minutes_set = {t.interval_minutes for t in used}
         if len(minutes_set) != 1:
             raise MarketDataError(
@@ -472,9 +508,19 @@ class ErcotAdapter:
         files = _shipped_files(data_dir, "as")
         all_tables = [_load_shipped(p, "as") for p in files]
         used: dict[Path, _Table] = {}
+        per_name: dict[str, list[_Table]] = {}
         for name in names:
             ranges = [t.coverage[name] for t in all_tables if name in t.coverage]
             merged = _merge_ranges(ranges)
+            if name == "ECRS" and start < ECRS_FIRST_DAY.tz_convert("UTC"):
+                raise MarketDataError(
+                    f"market.reserve_products: ECRS has no AS prices before operating day "
+                    f"{ECRS_FIRST_DAY.date()} (ERCOT launched ECRS that day, NPRR863); the "
+                    f"requested horizon {horizon} ({year_txt}) starts before it. Drop ECRS for "
+                    "that year (in a study: market.reserve_products as a mapping year -> list, "
+                    "e.g. 2022: [REGUP, REGDN, RRS, NSPIN]) or start the horizon on or after "
+                    f"{ECRS_FIRST_DAY.date()}. {fix}"
+                )
             if not any(a <= start and end <= b for a, b in merged):
                 overlap = any(_overlaps(r, start, end) for r in merged)
                 what = (
@@ -490,9 +536,10 @@ class ErcotAdapter:
                     f"ERCOT AS prices cover {name} for {_ranges_text(merged)} (UTC). Shipped AS "
                     f"files: {summary}. {fix}"
                 )
-            for t in all_tables:
-                if name in t.coverage and _overlaps(t.coverage[name], wstart, wend):
-                    used[t.path] = t
+            per_name[name] = [
+                t for t in _preferred(all_tables, name) if _overlaps(t.coverage[name], wstart, wend)
+            ]
+            used.update((t.path, t) for t in per_name[name])
         tables = list(used.values())
         minutes_set = {t.interval_minutes for t in tables}
         if len(minutes_set) != 1:
@@ -503,11 +550,11 @@ class ErcotAdapter:
         cols = {}
         for name in names:
             parts = []
-            for t in tables:
+            for t in per_name[name]:
                 f = t.frame
                 sel = f[(f["key"] == name) & (f.index >= wstart) & (f.index < wend)]["value"]
                 parts.append(sel)
-            cols[name] = self._combine(parts, [t.path.name for t in tables])
+            cols[name] = self._combine(parts, [t.path.name for t in per_name[name]])
         wide = pd.DataFrame(cols)
         return wide, minutes, [t.path for t in tables]
 
