@@ -1,0 +1,107 @@
+"""Marginal values of asset sizes from fixed-integer LP duals, checked by finite differences."""
+
+from __future__ import annotations
+
+import math
+
+import pyomo.environ as pyo
+import pytest
+from conftest import small_site, write_tidy_prices
+
+from dcpower.case import case_from_dict
+from dcpower.optimization import dispatch_milp, marginal
+from dcpower.optimization.solve import HighsSession, SolveStatus
+from dcpower.optimization.strategies import WindowSolver, solve_monolithic
+from dcpower.runner import prepare_inputs
+
+OPTS = {"mip_rel_gap": 1e-6, "time_limit_s": 60, "threads": 1}
+#: size step of the central differences, in the asset's unit: small enough that V stays on one
+#: linear piece (at 0.05 the transformer and POI steps cross a kink of this LP)
+FD_STEP = 1e-3
+
+
+def _case(tmp_path):
+    """Two days, hourly: a 60 MW load behind a 50 MW POI import and a 53 MVA transformer (each
+    binds at some hours), a battery whose energy and power both bind, and two gas units that
+    run at the evening peak."""
+    day = [25, 22, 20, 20, 22, 30, 45, 60, 55, 50, 48, 50, 60, 80, 120, 200, 260, 180, 120, 90]
+    day += [70, 55, 40, 30]
+    prices = [float(p) for p in day] + [float(p) * 1.1 for p in day]
+    pf = write_tidy_prices(tmp_path / "p.csv", "2023-07-10 00:00", prices)
+    return case_from_dict(
+        small_site(
+            pf,
+            "2023-07-10",
+            "2023-07-12",
+            load={
+                "profile_mw": 60.0,
+                "critical_fraction": 0.5,
+                "flexible_fraction": 0.2,
+                "flexible_curtailment_usd_per_mwh": 150,
+                "power_factor": 0.95,
+            },
+            bess={"power_mw": 10, "energy_mwh": 30, "pcs_mva": 11},
+            gas_gen={
+                "units": 2,
+                "unit_mw": 12,
+                "ramp_mw_per_min": 1.0,
+                "fuel_cost_usd_per_mwh": 90,
+                "start_cost_usd": 500,
+                "min_stable_fraction": 0.4,
+            },
+            poi={"import_limit_mw": 50, "export_limit_mw": 30, "min_power_factor": 0.9},
+            transformer={"rating_mva": 53, "polygon_facets": 16},
+        ),
+        "marginal",
+    )
+
+
+def _fixed_integer_lp(x, ints: dict[str, float], per_unit: bool) -> float:
+    """Optimum of the model of ``x`` with its integer columns fixed at ``ints`` (by name)."""
+    m = dispatch_milp.build_dispatch_model(x, per_unit=per_unit)
+    for v in m.component_data_objects(pyo.Var):
+        if v.name in ints:
+            v.domain = pyo.Reals
+            v.fix(ints[v.name])
+    report = HighsSession(m, **OPTS).solve(method="fd")
+    assert report.status == SolveStatus.OPTIMAL
+    return report.objective
+
+
+def test_duals_match_central_differences(tmp_path):
+    case = _case(tmp_path)
+    x = prepare_inputs(case)
+    solver = WindowSolver(x, OPTS, relax=False, selective=False)
+    solver.solve(x, "monolithic_milp")
+    ints = {v.name: round(pyo.value(v)) for v in solver.integer_vars}
+    mv = marginal.MarginalValues(x)
+    mv.add(solver, lambda asset: mv.full[asset], None)
+    assert set(mv.usd) == set(marginal.ASSETS)
+    per_unit = solver.model.gen_per_unit
+    checked = 0
+    for asset in marginal.ASSETS:
+        up = marginal.probe_inputs(x, marginal.probe_case(case, asset, FD_STEP))
+        dn = marginal.probe_inputs(x, marginal.probe_case(case, asset, -FD_STEP))
+        fd = (_fixed_integer_lp(up, ints, per_unit) - _fixed_integer_lp(dn, ints, per_unit)) / (
+            2 * FD_STEP
+        )
+        assert mv.usd[asset] == pytest.approx(fd, rel=1e-6, abs=1e-6), asset
+        checked += abs(fd) > 1.0
+    assert checked == 5  # most sizes bind on this case: the check is not 0 == 0
+
+
+def test_results_section_and_yearly_scaling(tmp_path):
+    case = _case(tmp_path)
+    x = prepare_inputs(case)
+    sol = solve_monolithic(x, OPTS, marginal_values=True)
+    section = sol.marginal_values
+    assert set(section) == set(marginal.ASSETS)
+    assert section["transformer"]["unit"] == "MVA"
+    assert section["bess_energy"]["unit"] == "MWh"
+    for row in section.values():
+        assert row["method"] == marginal.METHOD
+        assert math.isfinite(row["value_usd_per_yr_per_unit"])
+    # without the option nothing changes and no section is made
+    plain = solve_monolithic(x, OPTS)
+    assert plain.marginal_values is None
+    assert plain.report.objective == pytest.approx(sol.report.objective, rel=1e-9)
