@@ -11,7 +11,7 @@ from conftest import small_site, write_tidy_prices
 from dcpower.case import case_from_dict
 from dcpower.optimization import dispatch_milp, marginal
 from dcpower.optimization.solve import HighsSession, SolveStatus
-from dcpower.optimization.strategies import WindowSolver, solve_monolithic
+from dcpower.optimization.strategies import WindowSolver, solve_monolithic, solve_rolling
 from dcpower.runner import prepare_inputs
 
 OPTS = {"mip_rel_gap": 1e-6, "time_limit_s": 60, "threads": 1}
@@ -105,3 +105,30 @@ def test_results_section_and_yearly_scaling(tmp_path):
     plain = solve_monolithic(x, OPTS)
     assert plain.marginal_values is None
     assert plain.report.objective == pytest.approx(sol.report.objective, rel=1e-9)
+
+
+def test_rolling_sums_kept_windows(tmp_path):
+    """One window over the whole horizon is the monolithic solve; two windows give finite
+    values and the same dispatch as without the option."""
+    x = prepare_inputs(_case(tmp_path))
+    mono = solve_monolithic(x, OPTS, marginal_values=True).marginal_values
+    one = solve_rolling(x, OPTS, 48, 0, marginal_values=True).marginal_values
+    for asset in marginal.ASSETS:
+        assert one[asset]["value_usd_per_yr_per_unit"] == pytest.approx(
+            mono[asset]["value_usd_per_yr_per_unit"], rel=1e-6, abs=1e-6
+        )
+    two = solve_rolling(x, OPTS, 24, 12, marginal_values=True)
+    plain = solve_rolling(x, OPTS, 24, 12)
+    assert two.report.objective == pytest.approx(plain.report.objective, rel=1e-9)
+    assert all(math.isfinite(r["value_usd_per_yr_per_unit"]) for r in two.marginal_values.values())
+
+
+def test_run_case_section_validates(tmp_path):
+    from dcpower.results_model import Results
+    from dcpower.runner import run_case
+
+    case = _case(tmp_path)
+    res = run_case(case, marginal_values=True)
+    doc = Results.model_validate(res)
+    assert doc.marginal_values["poi_import"].unit == "MW"
+    assert "marginal_values" not in run_case(case)

@@ -29,7 +29,7 @@ from dcpower.resources import bess as bess_model
 ASSETS: dict[str, tuple[str, str]] = {
     "transformer": ("MVA", "+1 MVA of transformer.rating_mva"),
     "bess_energy": ("MWh", "+1 MWh of bess.energy_mwh (initial, floor and final SOC scale)"),
-    "bess_power": ("MW", "+1 MW of bess.power_mw (pcs_mva kept unless it would be < power)"),
+    "bess_power": ("MW", "+1 MW of bess.power_mw"),
     "poi_import": ("MW", "+1 MW of poi.import_limit_mw"),
     "gas": ("MW", "+1 MW of fleet capacity: each unit's gas_gen.unit_mw + 1/units"),
 }
@@ -195,8 +195,14 @@ class MarginalValues:
                 note = f"{self.failed} window LP(s) without optimal duals; {note}"
             else:
                 value = self.usd[asset] * per_year
-            if asset == "bess_power":
-                note += "; pcs_mva raised with power where it would fall below it"
+            b = self.x.case.bess
+            if asset == "bess_power" and asset in self.usd:
+                raised = b.pcs_mva < b.power_mw + PROBE_DELTA
+                note += (
+                    "; pcs_mva raised with power (it equals power_mw)"
+                    if raised
+                    else "; pcs_mva kept"
+                )
             out[asset] = {
                 "value_usd_per_yr_per_unit": value,
                 "unit": unit,
