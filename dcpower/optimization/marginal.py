@@ -21,17 +21,21 @@ import pyomo.environ as pyo
 from pyomo.core.expr.visitor import identify_variables
 
 from dcpower.case import Case
+from dcpower.columns import MARGINAL_VALUE_UNITS
 from dcpower.optimization import dispatch_milp
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.resources import bess as bess_model
 
+_WHAT = {
+    "transformer": "+1 MVA of transformer.rating_mva",
+    "bess_energy": "+1 MWh of bess.energy_mwh (initial, floor and final SOC scale)",
+    "bess_power": "+1 MW of bess.power_mw",
+    "poi_import": "+1 MW of poi.import_limit_mw",
+    "gas": "+1 MW of fleet capacity: each unit's gas_gen.unit_mw + 1/units",
+}
 #: asset → (unit of +1, what +1 means)
 ASSETS: dict[str, tuple[str, str]] = {
-    "transformer": ("MVA", "+1 MVA of transformer.rating_mva"),
-    "bess_energy": ("MWh", "+1 MWh of bess.energy_mwh (initial, floor and final SOC scale)"),
-    "bess_power": ("MW", "+1 MW of bess.power_mw"),
-    "poi_import": ("MW", "+1 MW of poi.import_limit_mw"),
-    "gas": ("MW", "+1 MW of fleet capacity: each unit's gas_gen.unit_mw + 1/units"),
+    asset: (unit, _WHAT[asset]) for asset, unit in MARGINAL_VALUE_UNITS.items()
 }
 #: size step of the probe model, in the asset's unit (rows are linear in the sizes)
 PROBE_DELTA = 1e-3
