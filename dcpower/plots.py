@@ -424,6 +424,16 @@ def plot_marginal_values(
         if cost_col in summary_rows and summary_rows[cost_col].notna().any():
             cost = float(summary_rows[cost_col].dropna().iloc[0]) / 1e3
             ax.axhline(cost, color="tab:red", ls="--", label="annualised cost per unit")
+        else:
+            ax.text(
+                0.99,
+                0.95,
+                "no capex in the study costs",
+                transform=ax.transAxes,
+                ha="right",
+                va="top",
+                fontsize=8,
+            )
         ax.axhline(0.0, color="k", lw=0.8)
         ax.set_ylabel(f"$k/yr per {unit}")
         ax.set_title(asset.replace("_", " "), fontsize=9, loc="left")

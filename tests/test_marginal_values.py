@@ -132,3 +132,34 @@ def test_run_case_section_validates(tmp_path):
     doc = Results.model_validate(res)
     assert doc.marginal_values["poi_import"].unit == "MW"
     assert "marginal_values" not in run_case(case)
+
+
+def test_unit_costs_and_plot(tmp_path):
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from dcpower import columns
+    from dcpower.plots import plot_marginal_values
+    from dcpower.sweep import capital_recovery_factor, unit_costs
+
+    costs = SimpleNamespace(
+        bess_capex_usd_per_kwh=300.0,
+        bess_capex_usd_per_kw=200.0,
+        gen_capex_usd_per_kw=1000.0,
+        transformer_capex_usd_per_mva=20000.0,
+        fixed_om_fraction_of_capex_per_year=SimpleNamespace(bess=0.02, gen=0.03, transformer=0.01),
+        discount_rate=0.08,
+        lifetime_years=SimpleNamespace(bess=15, gen=25, transformer=40),
+    )
+    u = unit_costs(costs)
+    assert u["bess_energy"] == pytest.approx(300e3 * (capital_recovery_factor(0.08, 15) + 0.02))
+    assert u["gas"] == pytest.approx(1e6 * (capital_recovery_factor(0.08, 25) + 0.03))
+    assert u["transformer"] == pytest.approx(2e4 * (capital_recovery_factor(0.08, 40) + 0.01))
+    assert math.isnan(u["poi_import"])
+    rows = pd.DataFrame({"bess_mwh": [200, 400], "gen_units": [2, 4], "transformer_mva": [160] * 2})
+    for asset in columns.MARGINAL_VALUE_UNITS:
+        rows[columns.marginal_value_column(asset)] = [1e4, 3e4]
+        rows[columns.unit_cost_column(asset)] = u[asset]
+    plot_marginal_values(rows, [tmp_path / "mv.png"])
+    assert (tmp_path / "mv.png").stat().st_size > 1000
