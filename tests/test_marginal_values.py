@@ -20,7 +20,7 @@ OPTS = {"mip_rel_gap": 1e-6, "time_limit_s": 60, "threads": 1}
 FD_STEP = 1e-3
 
 
-def _case(tmp_path):
+def _case(tmp_path, **gas):
     """Two days, hourly: a 60 MW load behind a 50 MW POI import and a 53 MVA transformer (each
     binds at some hours), a battery whose energy and power both bind, and two gas units that
     run at the evening peak."""
@@ -48,6 +48,7 @@ def _case(tmp_path):
                 "fuel_cost_usd_per_mwh": 90,
                 "start_cost_usd": 500,
                 "min_stable_fraction": 0.4,
+                **gas,
             },
             poi={"import_limit_mw": 50, "export_limit_mw": 30, "min_power_factor": 0.9},
             transformer={"rating_mva": 53, "polygon_facets": 16},
@@ -68,16 +69,25 @@ def _fixed_integer_lp(x, ints: dict[str, float], per_unit: bool) -> float:
     return report.objective
 
 
-def test_duals_match_central_differences(tmp_path):
-    case = _case(tmp_path)
+@pytest.mark.parametrize(
+    ("gas", "selective"),
+    [
+        ({}, False),
+        # slow ramps: per-unit commitment (binary unit_on/unit_start), selective mode binaries
+        ({"ramp_mw_per_min": 0.05, "start_delay_minutes": 60}, True),
+    ],
+)
+def test_duals_match_central_differences(tmp_path, gas, selective):
+    case = _case(tmp_path, **gas)
     x = prepare_inputs(case)
-    solver = WindowSolver(x, OPTS, relax=False, selective=False)
+    solver = WindowSolver(x, OPTS, relax=False, selective=selective)
     solver.solve(x, "monolithic_milp")
     ints = {v.name: round(pyo.value(v)) for v in solver.integer_vars}
     mv = marginal.MarginalValues(x)
     mv.add(solver, lambda asset: mv.full[asset], None)
     assert set(mv.usd) == set(marginal.ASSETS)
     per_unit = solver.model.gen_per_unit
+    assert per_unit == bool(gas)
     checked = 0
     for asset in marginal.ASSETS:
         up = marginal.probe_inputs(x, marginal.probe_case(case, asset, FD_STEP))
@@ -163,3 +173,29 @@ def test_unit_costs_and_plot(tmp_path):
         rows[columns.unit_cost_column(asset)] = u[asset]
     plot_marginal_values(rows, [tmp_path / "mv.png"])
     assert (tmp_path / "mv.png").stat().st_size > 1000
+
+
+def test_assets_not_installed_are_null(tmp_path):
+    """No battery and no gas units: their values are null with a note; the transformer's is the
+    shed load it would serve (100 MW at PF 0.95 through 90 MVA, non-critical VoLL 2000 $/MWh)."""
+    pf = write_tidy_prices(tmp_path / "p.csv", "2023-07-10 00:00", [50.0] * 24)
+    case = small_site(
+        pf,
+        "2023-07-10",
+        "2023-07-11",
+        load={"profile_mw": 100.0, "critical_fraction": 0.5, "power_factor": 0.95},
+        poi={"import_limit_mw": 150, "export_limit_mw": 50, "min_power_factor": 0.95},
+        transformer={"rating_mva": 90, "polygon_facets": 16},
+    )
+    from dcpower.runner import run_case
+
+    mv = run_case(case_from_dict(case, "x"), marginal_values=True)["marginal_values"]
+    for asset in ("bess_energy", "bess_power", "gas"):
+        assert mv[asset]["value_usd_per_yr_per_unit"] is None
+        assert "not installed" in mv[asset]["note"]
+    assert mv["poi_import"]["value_usd_per_yr_per_unit"] == pytest.approx(0.0, abs=1e-6)
+    # +1 MVA serves dP/dS MW more at PF 0.95 on the binding facet (normal at 11.25°)
+    phi = math.acos(0.95)
+    dp_ds = 0.95 * math.cos(math.pi / 16) / math.cos(phi - math.radians(11.25))
+    expected = (2000 - 50) * dp_ds * 8760
+    assert mv["transformer"]["value_usd_per_yr_per_unit"] == pytest.approx(expected, rel=1e-6)
