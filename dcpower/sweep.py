@@ -366,6 +366,9 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
     summary = summary.sort_values(dims).reset_index(drop=True)
     binding = [c for _, c in columns.binding_steps_columns(summary)]
     summary[binding] = summary[binding].fillna(0).astype(int)
+    # $/yr per unit columns: float even when all null (POI import cost; JSON null → None)
+    per_unit = [c for c in summary.columns if columns.marginal_value_unit(c) is not None]
+    summary[per_unit] = summary[per_unit].astype(float)
     summary["pareto"] = False
     if metric in summary.columns:
         groups = (

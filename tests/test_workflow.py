@@ -75,6 +75,8 @@ def test_dataset_dims_and_units(tiny_study):
     mv = "marginal_value_transformer_usd_per_yr_per_mva"
     assert ds[mv].attrs["units"] == "$/yr per MVA"
     assert ds["annualised_cost_bess_energy_usd_per_yr_per_mwh"].attrs["units"] == "$/yr per MWh"
+    poi = ds["annualised_cost_poi_import_usd_per_yr_per_mw"]  # no capex priced: all NaN
+    assert poi.attrs["units"] == "$/yr per MW" and bool(poi.isnull().all())
 
 
 def test_marginal_value_columns(tiny_study):
@@ -84,6 +86,7 @@ def test_marginal_value_columns(tiny_study):
         value = s[columns.marginal_value_column(asset)]
         assert value.notna().all(), asset  # every scenario has BESS, gas, POI and transformer
         cost = s[columns.unit_cost_column(asset)]
+        assert cost.dtype == float, asset
         assert cost.isna().all() if asset == "poi_import" else (cost > 0).all(), asset
         assert columns.marginal_value_column(asset).endswith(unit.lower())
 
