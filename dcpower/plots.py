@@ -421,24 +421,21 @@ def plot_marginal_values(
                 ha="center",
                 va="center",
             )
-        if cost_col in summary_rows and summary_rows[cost_col].notna().any():
+        priced = cost_col in summary_rows and summary_rows[cost_col].notna().any()
+        if priced:
             cost = float(summary_rows[cost_col].dropna().iloc[0]) / 1e3
             ax.axhline(cost, color="tab:red", ls="--", label="annualised cost per unit")
-        else:
-            ax.text(
-                0.99,
-                0.95,
-                "no capex in the study costs",
-                transform=ax.transAxes,
-                ha="right",
-                va="top",
-                fontsize=8,
-            )
         ax.axhline(0.0, color="k", lw=0.8)
         ax.set_ylabel(f"$k/yr per {unit}")
         ax.set_title(asset.replace("_", " "), fontsize=9, loc="left")
         ax.grid(True, axis="y", alpha=0.4)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=8,
+            title=None if priced else "no capex in the study costs",
+            title_fontsize=8,
+        )
     axes[-1].set_xticks(pos, labels, fontsize=8)
     fig.suptitle("Marginal value of +1 unit vs its annualised cost")
     save_figure(fig, paths)
