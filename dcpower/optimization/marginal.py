@@ -14,7 +14,7 @@ windows; monolithic: every row.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pyomo.environ as pyo
@@ -120,14 +120,6 @@ def copy_values(src: pyo.ConcreteModel, dst: pyo.ConcreteModel) -> None:
         for idx, v in var.items():
             if idx in target:
                 target[idx].set_value(v.value, skip_validation=True)
-
-
-@dataclass
-class Probe:
-    """A model of one window length built for a probe case, re-used across windows."""
-
-    model: pyo.ConcreteModel
-    x: DispatchInputs  # full-horizon inputs of the probe case
 
 
 class MarginalValues:
