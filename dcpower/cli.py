@@ -58,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
         help="also prove a bound tighter than the LP (Lagrangian blocks priced by the LP's "
         "duals): lp_bound, proven_bound, proven_gap",
     )
+    run.add_argument(
+        "--marginal-values",
+        action="store_true",
+        help="also the $/yr value of +1 MVA transformer, +1 MWh / +1 MW BESS, +1 MW POI import "
+        "and +1 MW gas from the duals of the LP with the integers fixed (one extra LP per "
+        "window): section marginal_values",
+    )
     run.add_argument("--mip-gap", type=float, help="override solver.mip_rel_gap")
     run.add_argument("--time-limit", type=float, help="override solver.time_limit_s, s")
     run.add_argument("--threads", type=int, help="override solver.threads")
@@ -185,6 +192,7 @@ def _run(args: argparse.Namespace) -> int:
                 data_dir=args.data_dir,
                 lp_bound=args.lp_bound,
                 proven_bound=args.proven_bound,
+                marginal_values=args.marginal_values,
             )
             if interrupt.seen:
                 return _interrupted(str(args.case))

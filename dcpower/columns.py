@@ -504,3 +504,33 @@ def binding_steps_columns(columns_or_frame: Any) -> list[tuple[str, str]]:
         for name in _names(columns_or_frame)
         if name.startswith(_BINDING_STEPS)
     ]
+
+
+#: assets with a marginal value (``dcpower.optimization.marginal``) → unit of one more of it
+MARGINAL_VALUE_UNITS: dict[str, str] = {
+    "transformer": "MVA",
+    "bess_energy": "MWh",
+    "bess_power": "MW",
+    "poi_import": "MW",
+    "gas": "MW",
+}
+_MARGINAL = re.compile(r"^(marginal_value|annualised_cost)_(\w+?)_usd_per_yr_per_(mva|mwh|mw)$")
+
+
+def marginal_value_column(asset: str) -> str:
+    """``marginal_value_<asset>_usd_per_yr_per_<unit>``: $/yr of +1 unit of the asset's size."""
+    return f"marginal_value_{asset}_usd_per_yr_per_{MARGINAL_VALUE_UNITS[asset].lower()}"
+
+
+def unit_cost_column(asset: str) -> str:
+    """``annualised_cost_<asset>_usd_per_yr_per_<unit>``: annualised capex + fixed O&M of one
+    unit of the asset's size, $/yr per unit (NaN where the study prices none: POI import)."""
+    return f"annualised_cost_{asset}_usd_per_yr_per_{MARGINAL_VALUE_UNITS[asset].lower()}"
+
+
+def marginal_value_unit(name: str) -> str | None:
+    """``$/yr per MVA`` (MWh, MW) for a marginal value or unit cost column, None otherwise."""
+    m = _MARGINAL.match(name)
+    if not m or m.group(2) not in MARGINAL_VALUE_UNITS:
+        return None
+    return f"$/yr per {MARGINAL_VALUE_UNITS[m.group(2)]}"

@@ -385,3 +385,58 @@ def plot_frontier_years(
     ax.legend(loc="best", fontsize=8)
     save_figure(fig, paths)
     return fig
+
+
+def plot_marginal_values(
+    summary_rows: pd.DataFrame, paths: PathLike | Iterable[PathLike] = ()
+) -> Figure:
+    """Marginal value of +1 unit of each asset per scenario (bars) next to the asset's
+    annualised capex + fixed O&M per unit (dashed line; none for the POI import, which the
+    study does not price), $k/yr per unit, one panel per asset.
+
+    ``summary_rows``: rows of the summary to show (one bar each), with the
+    ``marginal_value_*`` and ``annualised_cost_*`` columns (a summary without them: the panels
+    say so).
+    """
+    if summary_rows.empty:
+        raise ValueError("plot_marginal_values needs at least one scenario row")
+    assets = list(columns.MARGINAL_VALUE_UNITS)
+    n = len(summary_rows)
+    pos = np.arange(n)
+    fig = Figure(figsize=(max(8.0, 0.9 * n + 6.0), 2.4 * len(assets)), layout="constrained")
+    axes = fig.subplots(len(assets), 1, sharex=True)
+    labels = [scenario_label(r, "\n") for _, r in summary_rows.iterrows()]
+    for ax, asset in zip(axes, assets, strict=True):
+        unit = columns.MARGINAL_VALUE_UNITS[asset]
+        col, cost_col = columns.marginal_value_column(asset), columns.unit_cost_column(asset)
+        if col in summary_rows:
+            v = summary_rows[col].to_numpy(float) / 1e3
+            ax.bar(pos, np.nan_to_num(v), 0.6, color="tab:blue", label="marginal value")
+        else:
+            ax.text(
+                0.5,
+                0.5,
+                "no marginal values in this summary",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+            )
+        priced = cost_col in summary_rows and summary_rows[cost_col].notna().any()
+        if priced:
+            cost = float(summary_rows[cost_col].dropna().iloc[0]) / 1e3
+            ax.axhline(cost, color="tab:red", ls="--", label="annualised cost per unit")
+        ax.axhline(0.0, color="k", lw=0.8)
+        ax.set_ylabel(f"$k/yr per {unit}")
+        ax.set_title(asset.replace("_", " "), fontsize=9, loc="left")
+        ax.grid(True, axis="y", alpha=0.4)
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize=8,
+            title=None if priced else "no capex in the study costs",
+            title_fontsize=8,
+        )
+    axes[-1].set_xticks(pos, labels, fontsize=8)
+    fig.suptitle("Marginal value of +1 unit vs its annualised cost")
+    save_figure(fig, paths)
+    return fig

@@ -653,6 +653,8 @@ def assemble_results(
             "transformer_polygon_facets": case.transformer.polygon_facets,
         },
     }
+    if solution.marginal_values is not None:
+        results["marginal_values"] = solution.marginal_values
     if case.tariff is not None and x.tariff is not None:
         from dcpower.tariff import tariff_section
 

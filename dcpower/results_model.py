@@ -305,6 +305,17 @@ DispatchRecords = _table(columns.Table.DISPATCH)
 ElectricalRecords = _table(columns.Table.ELECTRICAL)
 
 
+class MarginalValue(_Section):
+    """$/yr value of +1 unit of one asset's size (``dcpower.optimization.marginal``)."""
+
+    value_usd_per_yr_per_unit: float | None = Field(
+        description="$/yr per unit; null when the asset is not installed or a window LP failed"
+    )
+    unit: Literal["MVA", "MW", "MWh"]
+    method: str
+    note: str
+
+
 class Results(_Section):
     """The results document of one solved case."""
 
@@ -329,6 +340,11 @@ class Results(_Section):
     warnings: list[str]
     tariff: TariffInfo | None = Field(
         None, description="transmission CP charge; present when the case has a tariff section"
+    )
+    marginal_values: dict[str, MarginalValue] | None = Field(
+        None,
+        description="per asset (transformer, bess_energy, bess_power, poi_import, gas): $/yr of "
+        "+1 unit of its size from the fixed-integer LP duals; present when asked for",
     )
     outputs: Outputs | None = None
 

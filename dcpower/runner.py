@@ -222,6 +222,7 @@ def run_case(
     lp_bound: bool = False,
     proven_bound: bool = False,
     solver_log: IO[str] | None = None,
+    marginal_values: bool = False,
 ) -> dict[str, Any]:
     """Solve one case and return its results dict.
 
@@ -231,6 +232,10 @@ def run_case(
     and report ``lp_bound`` and ``gap_to_lp_bound`` (no feasible dispatch can beat the bound).
     ``proven_bound``: also the Lagrangian block bound (``bounds.lagrangian_bound``, blocks of
     ``PROVEN_BOUND_BLOCK_DAYS``), reported as ``proven_bound`` and ``proven_gap`` with the LP's.
+
+    ``marginal_values``: also the $/yr value of +1 unit of each asset's size from the duals of
+    the LP with the integers fixed at the MILP solution (one extra LP per window; not with
+    ``relax``), reported as the ``marginal_values`` section.
 
     Raises CaseError / MarketDataError / LoadProfileError for bad input, InfeasibleCaseError
     when no dispatch satisfies every constraint, SolverFailedError when HiGHS finds none in time.
@@ -251,10 +256,11 @@ def run_case(
         opts["tee"] = solver_log
     method = method or choose_method(case)
     selective = case.solver.selective_binaries
+    with_mv = marginal_values and not relax
     steps_per_day = 24 * 60 // case.horizon.timestep_minutes
     try:
         if method == "monolithic":
-            solution = strategies.solve_monolithic(x, opts, relax, selective)
+            solution = strategies.solve_monolithic(x, opts, relax, selective, with_mv)
         else:
             solution = strategies.solve_rolling(
                 x,
@@ -263,6 +269,7 @@ def run_case(
                 case.solver.lookahead_days * steps_per_day,
                 relax,
                 selective,
+                with_mv,
             )
     except strategies.WindowInfeasibleError as exc:
         raise _explain_infeasible(exc.inputs, opts) from None

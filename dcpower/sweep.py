@@ -275,6 +275,27 @@ def outage_survival(results: dict[str, Any], outage: OutageConfig) -> pd.DataFra
     )
 
 
+def unit_costs(costs: CostsConfig) -> dict[str, float]:
+    """Annualised capex + fixed O&M of one unit of each asset's size, $/yr per unit (the
+    break-even of its marginal value): $/MVA transformer, $/MWh and $/MW BESS, $/MW gas. The
+    study prices no POI import capacity: NaN."""
+    rate = float(costs.discount_rate)
+    om = costs.fixed_om_fraction_of_capex_per_year
+    life = costs.lifetime_years
+
+    def per_year(capex: float, comp: str) -> float:
+        crf = capital_recovery_factor(rate, getattr(life, comp))
+        return capex * (crf + float(getattr(om, comp)))
+
+    return {
+        "transformer": per_year(costs.transformer_capex_usd_per_mva, "transformer"),
+        "bess_energy": per_year(1000 * costs.bess_capex_usd_per_kwh, "bess"),
+        "bess_power": per_year(1000 * costs.bess_capex_usd_per_kw, "bess"),
+        "poi_import": float("nan"),
+        "gas": per_year(1000 * costs.gen_capex_usd_per_kw, "gen"),
+    }
+
+
 def scenario_summary(
     results: dict[str, Any],
     sizes: dict[str, Any],
@@ -317,6 +338,13 @@ def scenario_summary(
     )
     for fam, n in results["explainability"]["binding_timesteps_per_family"].items():
         row[columns.binding_steps_column(fam)] = n
+    mv = results.get("marginal_values")
+    if mv is not None:
+        costs = unit_costs(settings.costs)
+        for asset in columns.MARGINAL_VALUE_UNITS:
+            value = mv[asset]["value_usd_per_yr_per_unit"]
+            row[columns.marginal_value_column(asset)] = float("nan") if value is None else value
+            row[columns.unit_cost_column(asset)] = costs[asset]
     return row
 
 
@@ -338,6 +366,9 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
     summary = summary.sort_values(dims).reset_index(drop=True)
     binding = [c for _, c in columns.binding_steps_columns(summary)]
     summary[binding] = summary[binding].fillna(0).astype(int)
+    # $/yr per unit columns: float even when all null (POI import cost; JSON null → None)
+    per_unit = [c for c in summary.columns if columns.marginal_value_unit(c) is not None]
+    summary[per_unit] = summary[per_unit].astype(float)
     summary["pareto"] = False
     if metric in summary.columns:
         groups = (
@@ -424,6 +455,8 @@ def _unit_of(name: str) -> str:
         return "probability"
     if columns.binding_steps_columns([name]):
         return "timesteps"
+    if columns.marginal_value_unit(name) is not None:
+        return columns.marginal_value_unit(name)
     return "-"
 
 
@@ -482,7 +515,7 @@ def solve_scenario(
 
     case = scenario_case(load_case(base_case_path), sizes, settings)
     try:
-        results = run_case(case, data_dir=data_dir, solver_log=solver_log)
+        results = run_case(case, data_dir=data_dir, solver_log=solver_log, marginal_values=True)
     except (InputError, InfeasibleError, NoSolutionError) as exc:
         return failed_summary(sizes, grid_dims(settings.market), exc.kind, str(exc)), None, None
     survival = outage_survival(results, settings.outage)

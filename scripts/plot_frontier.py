@@ -1,9 +1,15 @@
-"""Rule plot_frontier: frontier, net value vs BESS and cost stack figures (PNG + SVG)."""
+"""Rule plot_frontier: frontier, net value vs BESS, cost stack and marginal value figures
+(PNG + SVG)."""
 
 import pandas as pd
 
 from dcpower.logs import configure_logging
-from dcpower.plots import plot_cost_stack, plot_frontier, plot_net_value_vs_bess
+from dcpower.plots import (
+    plot_cost_stack,
+    plot_frontier,
+    plot_marginal_values,
+    plot_net_value_vs_bess,
+)
 from dcpower.sweep import solved
 
 
@@ -13,6 +19,7 @@ def main(summary_path: str, metric: str, out) -> None:
     plot_frontier(feasible, metric, [out.frontier_png, out.frontier_svg])
     plot_net_value_vs_bess(feasible, [out.net_png, out.net_svg])
     plot_cost_stack(feasible[feasible["pareto"]], [out.stack_png, out.stack_svg])
+    plot_marginal_values(feasible[feasible["pareto"]], [out.marginal_png, out.marginal_svg])
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import xarray as xr
 import yaml
 from conftest import ROOT, copy_workflow
 
+from dcpower import columns
 from dcpower.plots import pareto_mask
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -71,6 +72,23 @@ def test_dataset_dims_and_units(tiny_study):
     assert list(ds["transformer_mva"].values) == [160]
     assert ds["annual_total_cost_usd"].attrs["units"] == "$/yr"
     assert ds["survival_prob_8h"].attrs["units"] == "probability"
+    mv = "marginal_value_transformer_usd_per_yr_per_mva"
+    assert ds[mv].attrs["units"] == "$/yr per MVA"
+    assert ds["annualised_cost_bess_energy_usd_per_yr_per_mwh"].attrs["units"] == "$/yr per MWh"
+    poi = ds["annualised_cost_poi_import_usd_per_yr_per_mw"]  # no capex priced: all NaN
+    assert poi.attrs["units"] == "$/yr per MW" and bool(poi.isnull().all())
+
+
+def test_marginal_value_columns(tiny_study):
+    _, out = tiny_study
+    s = pd.read_parquet(out / "summary.parquet")
+    for asset, unit in columns.MARGINAL_VALUE_UNITS.items():
+        value = s[columns.marginal_value_column(asset)]
+        assert value.notna().all(), asset  # every scenario has BESS, gas, POI and transformer
+        cost = s[columns.unit_cost_column(asset)]
+        assert cost.dtype == float, asset
+        assert cost.isna().all() if asset == "poi_import" else (cost > 0).all(), asset
+        assert columns.marginal_value_column(asset).endswith(unit.lower())
 
 
 def test_frontier_points_are_pareto_efficient(tiny_study):
@@ -90,7 +108,7 @@ def test_frontier_points_are_pareto_efficient(tiny_study):
 
 def test_plots_report_and_scenario_files(tiny_study):
     _, out = tiny_study
-    for name in ("frontier", "net_value_vs_bess", "cost_stack"):
+    for name in ("frontier", "net_value_vs_bess", "cost_stack", "marginal_values"):
         assert (out / "plots" / f"{name}.png").stat().st_size > 1000
         assert "<svg" in (out / "plots" / f"{name}.svg").read_text()[:2000]
     assert (out / "report.html").stat().st_size > 10_000

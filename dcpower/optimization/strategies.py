@@ -17,10 +17,11 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from dcpower.optimization import dispatch_milp, explain, extract, reactive
+from dcpower.optimization import dispatch_milp, explain, extract, marginal, reactive
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.optimization.solve import HighsSession, SolveReport, SolveStatus, relax_integrality
 
@@ -40,6 +41,8 @@ class DispatchSolution:
     windows_above_gap: int = 0  # windows whose relative gap exceeds the requested one
     #: the objective's named $ terms at the solution (signed; rolling: over the kept steps)
     terms_usd: dict[str, float] = field(default_factory=dict)
+    #: ``marginal_values`` results section (None: not asked for)
+    marginal_values: dict | None = None
 
 
 class WindowInfeasibleError(RuntimeError):
@@ -115,6 +118,47 @@ class WindowSolver:
             + ([m.bess_discharging[t]] if hasattr(m, "bess_discharging") else [])
             for t in m.T
         }
+        #: columns that are integer in the full model (mode variables: also where relaxed)
+        seen: dict[int, pyo.Var] = {}
+        if not relax:
+            for v in m.component_data_objects(pyo.Var, active=True):
+                if v.is_integer() or v.is_binary():
+                    seen[id(v)] = v
+            for vs in self.mode_vars.values():
+                seen.update((id(v), v) for v in vs)
+        self.integer_vars = list(seen.values())
+
+    def fixed_integer_duals(self) -> list[tuple] | None:
+        """Row duals of the LP with every integer column fixed at its rounded current value:
+        (Pyomo row, dual, lower bound active) for rows with a non-zero dual; None when that LP
+        has no optimal solution. Domains and bounds are restored afterwards; the model's
+        variable values are the LP's (extract everything kept first)."""
+        ints = [v for v in self.integer_vars if not v.fixed]
+        saved = [(v, v.domain, v.lower, v.upper) for v in ints]
+        values = [round(pyo.value(v)) for v in ints]
+        for v, value in zip(ints, values, strict=True):
+            v.domain = pyo.Reals
+            v.setlb(value)
+            v.setub(value)
+        self.session.opt.update_variables(ints)
+        try:
+            report = self.session.solve(method="fixed_integer_lp")
+            if report.status != SolveStatus.OPTIMAL:
+                return None
+            h = self.session.opt._solver_model
+            duals = np.asarray(h.getSolution().row_dual)
+            activity, lower, upper, rows = self.session.row_activity()
+        finally:
+            for v, domain, lo, hi in saved:
+                v.domain = domain
+                v.setlb(lo)
+                v.setub(hi)
+            self.session.opt.update_variables(ints)
+        out = []
+        for i in np.flatnonzero(np.abs(duals) > marginal.DUAL_TOL):
+            lower_active = abs(activity[i] - lower[i]) <= abs(activity[i] - upper[i])
+            out.append((rows[i], float(duals[i]), bool(lower_active)))
+        return out
 
     def solve(self, x: DispatchInputs, method: str) -> SolveReport:
         """Solve the window ``x`` (same length as the model); raise when it has no solution.
@@ -197,14 +241,21 @@ class WindowSolver:
 
 
 def solve_monolithic(
-    x: DispatchInputs, opts: dict, relax: bool = False, selective: bool = False
+    x: DispatchInputs,
+    opts: dict,
+    relax: bool = False,
+    selective: bool = False,
+    marginal_values: bool = False,
 ) -> DispatchSolution:
-    """The whole horizon as one model (MILP, or its LP relaxation when ``relax``)."""
+    """The whole horizon as one model (MILP, or its LP relaxation when ``relax``).
+
+    ``marginal_values``: also the asset sizes' marginal values (``marginal``; one extra LP).
+    """
     method = "lp_relaxation" if relax else "monolithic_milp"
     solver = WindowSolver(x, opts, relax, selective)
     report = solver.solve(x, method)
     m = solver.model
-    return DispatchSolution(
+    solution = DispatchSolution(
         terms_usd=dispatch_milp.kept_terms_usd(m, x, x.n_steps),
         dispatch=extract.dispatch_frame(m, x),
         electrical=extract.electrical_frame(m, x),
@@ -212,6 +263,11 @@ def solve_monolithic(
         report=report,
         max_window_gap=report.mip_gap,
     )
+    if marginal_values:
+        mv = marginal.MarginalValues(x)
+        mv.add(solver, lambda asset: mv.full[asset], None)
+        solution.marginal_values = mv.section()
+    return solution
 
 
 def window_abs_gap_usd(done: list[tuple[float, int]], rel_gap: float, steps: int) -> float | None:
@@ -236,8 +292,14 @@ def solve_rolling(
     lookahead_steps: int,
     relax: bool = False,
     selective: bool = False,
+    marginal_values: bool = False,
 ) -> DispatchSolution:
-    """Rolling windows of ``window_steps`` with ``lookahead_steps`` of look-ahead."""
+    """Rolling windows of ``window_steps`` with ``lookahead_steps`` of look-ahead.
+
+    ``marginal_values``: also the asset sizes' marginal values (``marginal``; one extra LP
+    per window, after the window's kept part and hand-over state are extracted).
+    """
+    mv = marginal.MarginalValues(x) if marginal_values else None
     n = x.n_steps
     state = {
         "soc_initial_mwh": x.soc_initial_mwh,
@@ -286,7 +348,14 @@ def solve_rolling(
         for t, names in solver.binding().items():
             if t < keep:
                 binding[start + t] = names
-        state = dispatch_milp.handover(m, xi, keep)
+        handed = dispatch_milp.handover(m, xi, keep)
+        if mv is not None:  # after everything kept is read: the LP re-sets the values
+            mv.add(
+                solver,
+                lambda asset, a=start, b=stop, s=state, e=last: mv.window_inputs(asset, a, b, e, s),
+                keep,
+            )
+        state = handed
         start += keep
     gaps = [r.mip_gap for r in reports if r.mip_gap is not None]
     above = sum(above_requested_gap(r, opts["mip_rel_gap"]) for r in reports)
@@ -327,6 +396,7 @@ def solve_rolling(
         ),
         windows_above_gap=above,
         terms_usd=terms_usd,
+        marginal_values=mv.section() if mv is not None else None,
     )
 
 

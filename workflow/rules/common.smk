@@ -19,7 +19,7 @@ except StudyConfigError as _exc:
     raise WorkflowError(str(_exc)) from None
 
 RESULTS = f"results/{STUDY.study.name}"
-PLOTS = ["frontier", "net_value_vs_bess", "cost_stack"]
+PLOTS = ["frontier", "net_value_vs_bess", "cost_stack", "marginal_values"]
 DATA_DIR = str(DATA_ROOT / STUDY.market.iso)
 DIMS = _sweep.grid_dims(STUDY.market)
 # several market years: each size across years (worst/mean/best) in a plot of its own

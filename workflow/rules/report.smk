@@ -1,5 +1,6 @@
 rule plot_frontier:
-    """Cost-vs-reliability frontier, net value vs BESS, and the frontier's revenue/cost stack."""
+    """Cost-vs-reliability frontier, net value vs BESS, the frontier's revenue/cost stack and
+    its assets' marginal values."""
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
@@ -12,6 +13,9 @@ rule plot_frontier:
         stack_png=report(f"{RESULTS}/plots/cost_stack.png", caption="../report/cost_stack.rst",
                          category="Frontier"),
         stack_svg=f"{RESULTS}/plots/cost_stack.svg",
+        marginal_png=report(f"{RESULTS}/plots/marginal_values.png",
+                            caption="../report/marginal_values.rst", category="Sizing"),
+        marginal_svg=f"{RESULTS}/plots/marginal_values.svg",
     params:
         metric=STUDY.reliability.frontier_metric,
     log:
