@@ -195,6 +195,13 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
             build_load_segments(probe.load, prices.energy_price_usd_per_mwh.index)
         except LoadProfileError as exc:
             problems.append(f"market.years {year}: base case load: {exc}")
+        if probe.tariff is not None:  # CP intervals and rate exist for the year
+            from dcpower.tariff import build_schedule
+
+            try:
+                build_schedule(probe, prices.energy_price_usd_per_mwh.index, data_dir)
+            except MarketDataError as exc:
+                problems.append(f"market.years {year}: base case tariff: {exc}")
     return problems
 
 
