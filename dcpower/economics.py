@@ -12,12 +12,8 @@ from dcpower import columns
 from dcpower.case import Case
 
 
-def economics_from_terms(terms_usd: dict[str, float], kinds: dict[str, str]) -> dict[str, Any]:
-    """The economics stack from the objective's own named terms (signed $, see
-    ``dispatch_milp.term_kinds``): revenues as they are, costs as positive amounts; they add
-    up to ``net_value_usd``, which is the objective by construction."""
-    revenues = {n: float(v) for n, v in terms_usd.items() if kinds[n] == "revenue"}
-    costs = {n: -float(v) for n, v in terms_usd.items() if kinds[n] == "cost"}
+def _stack(revenues: dict[str, float], costs: dict[str, float]) -> dict[str, Any]:
+    """Revenue and cost stacks ($, costs positive) with their totals and the net value."""
     total_rev, total_cost = sum(revenues.values()), sum(costs.values())
     return {
         "revenues_usd": revenues,
@@ -26,6 +22,15 @@ def economics_from_terms(terms_usd: dict[str, float], kinds: dict[str, str]) -> 
         "total_cost_usd": total_cost,
         "net_value_usd": total_rev - total_cost,
     }
+
+
+def economics_from_terms(terms_usd: dict[str, float], kinds: dict[str, str]) -> dict[str, Any]:
+    """The economics stack from the objective's own named terms (signed $, see
+    ``dispatch_milp.term_kinds``): revenues as they are, costs as positive amounts; they add
+    up to ``net_value_usd``, which is the objective by construction."""
+    revenues = {n: float(v) for n, v in terms_usd.items() if kinds[n] == "revenue"}
+    costs = {n: -float(v) for n, v in terms_usd.items() if kinds[n] == "cost"}
+    return _stack(revenues, costs)
 
 
 def economics_from_dispatch(
@@ -73,14 +78,7 @@ def economics_from_dispatch(
         costs["transmission_cp_charge_usd"] = float(
             (d["cp_charge_usd_per_mw"] * d["grid_import_mw"]).sum()
         )
-    total_rev, total_cost = sum(revenues.values()), sum(costs.values())
-    return {
-        "revenues_usd": revenues,
-        "costs_usd": costs,
-        "total_revenue_usd": total_rev,
-        "total_cost_usd": total_cost,
-        "net_value_usd": total_rev - total_cost,
-    }
+    return _stack(revenues, costs)
 
 
 def settled_charge_usd(dispatch: pd.DataFrame) -> float:

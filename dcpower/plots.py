@@ -116,6 +116,23 @@ def scenario_label(row: pd.Series, sep: str = " · ") -> str:
     return sep.join(parts)
 
 
+def _label_points(ax, xs, ys, rows: pd.DataFrame, bold=None) -> None:
+    """Label each point with its scenario, towards the inside of the axes, alternating above and
+    below; ``bold``: per point, whether its label is bold."""
+    mid = np.mean(ax.get_xlim())
+    for i, (xi, yi, (_, row)) in enumerate(zip(xs, ys, rows.iterrows(), strict=True)):
+        right = xi > mid
+        ax.annotate(
+            scenario_label(row),
+            (xi, yi),
+            xytext=(-6 if right else 6, -12 if i % 2 else 6),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            fontsize=7,
+            fontweight="bold" if bold is not None and bold[i] else "normal",
+        )
+
+
 def metric_label(metric: str) -> str:
     """Axis label of a survival column: ``survival_prob_4h`` → ``P(survive 4 h outage)``."""
     hours = columns.survival_duration_h(metric)
@@ -168,17 +185,7 @@ def plot_frontier(
         gid="pareto",
     )
     rows = summary[eff].iloc[order]
-    mid = np.mean(ax.get_xlim())
-    for i, (xi, yi, (_, row)) in enumerate(zip(xe, ye, rows.iterrows(), strict=True)):
-        right = xi > mid  # label towards the inside of the axes, alternating above/below
-        ax.annotate(
-            scenario_label(row),
-            (xi, yi),
-            xytext=(-6 if right else 6, -12 if i % 2 else 6),
-            textcoords="offset points",
-            ha="right" if right else "left",
-            fontsize=7,
-        )
+    _label_points(ax, xe, ye, rows)
     ax.set_xlabel(metric_label(metric))
     ax.set_ylabel("Annual total cost ($M/yr)")
     ax.set_title("Cost–reliability frontier")
@@ -366,18 +373,7 @@ def plot_frontier_years(
         label="Pareto-efficient in every year",
         gid="pareto_every_year",
     )
-    mid = np.mean(ax.get_xlim())
-    for i, (xi, yi, (_, row)) in enumerate(zip(x, y, data.iterrows(), strict=True)):
-        right = xi > mid
-        ax.annotate(
-            scenario_label(row),
-            (xi, yi),
-            xytext=(-6 if right else 6, -12 if i % 2 else 6),
-            textcoords="offset points",
-            ha="right" if right else "left",
-            fontsize=7,
-            fontweight="bold" if every[i] else "normal",
-        )
+    _label_points(ax, x, y, data, bold=every)
     ax.set_xlabel(f"{metric_label(metric)} (mean over years)")
     ax.set_ylabel("Annual total cost ($M/yr, mean over years)")
     ax.set_title(f"Each size across market years {', '.join(map(str, years))}")

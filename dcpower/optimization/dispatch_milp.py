@@ -26,10 +26,8 @@ from dcpower.optimization.components import REGISTRY, Component, Family
 from dcpower.optimization.components.base import soft
 from dcpower.optimization.components.gas_units import (  # noqa: F401  (re-exported API)
     gen_needs_per_unit,
-    initial_units,
     prior_starts,
     starts_lag,
-    units_end_state,
 )
 from dcpower.optimization.components.reserves import n_plus_1_min_units  # noqa: F401
 from dcpower.optimization.inputs import DispatchInputs
@@ -197,27 +195,20 @@ def objective_terms_by_step(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str
     return {name: terms[name] for name in term_kinds(x) if name in terms}
 
 
-def objective_terms(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, pyo.Expression]:
-    """Net-value components in $ over the model's horizon, signed (revenues positive)."""
-    return {name: sum(parts) for name, parts in objective_terms_by_step(m, x).items()}
-
-
-def kept_terms_usd(m: pyo.ConcreteModel, x: DispatchInputs, keep: int) -> dict[str, float]:
-    """Each $ term's value over the solved model's first ``keep`` steps, signed."""
+def kept_terms_usd(m: pyo.ConcreteModel, keep: int) -> dict[str, float]:
+    """Each $ term's value over the solved model's first ``keep`` steps (a rolling window's
+    kept part), signed, from the objective's own per-step terms built with the model."""
     return {
         name: float(sum(pyo.value(parts[t]) for t in range(keep)))
-        for name, parts in objective_terms_by_step(m, x).items()
+        for name, parts in m.terms_by_step.items()
     }
 
 
-def kept_value_usd(m: pyo.ConcreteModel, x: DispatchInputs, keep: int) -> float:
-    """Net value in $ of the solved model's first ``keep`` steps (a rolling window's kept part),
-    from the objective's own per-step terms at the current solution."""
-    return float(sum(kept_terms_usd(m, x, keep).values()))
-
-
 def _add_objective(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
-    terms = objective_terms(m, x)
+    #: the objective's per-step terms, kept so that every window is valued without rebuilding
+    #: them (they read the mutable parameters, so they follow each window's data)
+    m.terms_by_step = objective_terms_by_step(m, x)
+    terms = {name: sum(parts) for name, parts in m.terms_by_step.items()}
     m.objective_terms = terms
     total = sum(terms.values())
     if m.free_start:

@@ -256,7 +256,7 @@ def solve_monolithic(
     report = solver.solve(x, method)
     m = solver.model
     solution = DispatchSolution(
-        terms_usd=dispatch_milp.kept_terms_usd(m, x, x.n_steps),
+        terms_usd=dispatch_milp.kept_terms_usd(m, x.n_steps),
         dispatch=extract.dispatch_frame(m, x),
         electrical=extract.electrical_frame(m, x),
         binding=solver.binding(),
@@ -339,7 +339,7 @@ def solve_rolling(
         )
         if report.objective is not None and not relax:
             values.append((report.objective, xi.n_steps))
-        for name, usd in dispatch_milp.kept_terms_usd(m, xi, keep).items():
+        for name, usd in dispatch_milp.kept_terms_usd(m, keep).items():
             terms_usd[name] = terms_usd.get(name, 0.0) + usd
         kept_usd = sum(terms_usd.values())
         d = extract.dispatch_frame(m, xi).iloc[:keep]
