@@ -193,7 +193,7 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
         for a in awards
         if a.resource == "load" and a.product in products
     }
-    if load_awards:
+    if load_awards or case.load.reserves.weekly_curtailment_limit_mwh is not None:
         out += check_load_reserves(case, d, products, load_awards)
     if reserves:
         check("poi_reserve_up", exp_ - imp + up_all - case.poi.export_limit_mw)

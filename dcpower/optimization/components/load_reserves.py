@@ -31,7 +31,10 @@ def sustain_steps(x: DispatchInputs) -> dict[str, int]:
 
 
 def _week_limit(x: DispatchInputs) -> float | None:
-    return x.case.load.reserves.weekly_curtailment_limit_mwh if x.load_reserve_products() else None
+    """The weekly curtailment limit (MWh), when set on a site with flexible load."""
+    if x.case.load.flexible_fraction <= 0:
+        return None
+    return x.case.load.reserves.weekly_curtailment_limit_mwh
 
 
 class LoadReserves(Component):
@@ -71,7 +74,7 @@ class LoadReserves(Component):
         return {"load_week_energy": "flexible energy curtailed in the week so far (MWh)"}
 
     def add_params(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:
-        m.load_sustain_floor = pyo.Param(m.T, **MUTABLE)  # MW
+        m.load_sustain_floor_mw = pyo.Param(m.T, **MUTABLE)  # MW
         m.load_week_new = pyo.Param(m.T, **MUTABLE)  # 1 where a step starts a calendar week
         limit = _week_limit(x)
         if m.free_start and limit is not None:
@@ -85,59 +88,18 @@ class LoadReserves(Component):
         floor[: len(given)] = given
         # an award beyond an earlier window's view may ask more than the profile has: the
         # invariants report it; the model keeps what the profile allows
-        set_indexed(m.load_sustain_floor, np.minimum(floor, x.load.flexible_mw))
+        set_indexed(m.load_sustain_floor_mw, np.minimum(floor, x.load.flexible_mw))
         set_indexed(m.load_week_new, x.week_starts())
         if not isinstance(m.load_week_energy_start, pyo.Var):
             m.load_week_energy_start = float(x.load_week_energy_mwh)
 
     def add(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         products = x.load_reserve_products()
-        if not products:
-            return
-        steps = sustain_steps(x)
-        n = x.n_steps
         consumed = {t: m.load_flexible[t] - m.unserved_flexible[t] for t in m.T}
-        m.LOAD_SUSTAIN_K = pyo.RangeSet(0, max(steps.values()) - 1)
-
-        def sustain(m, t, k):
-            if t + k >= n:
-                return pyo.Constraint.Skip
-            held = [m.reserve[p, "load", t] for p in products if steps[p] > k]
-            if not held:
-                return pyo.Constraint.Skip
-            return sum(held) <= consumed[t + k]
-
-        m.load_reserve_sustain = pyo.Constraint(m.T, m.LOAD_SUSTAIN_K, rule=sustain)
-        m.load_sustain_floor_rows = pyo.Constraint(
-            m.T, rule=lambda m, t: consumed[t] >= m.load_sustain_floor[t]
-        )
-        limit = _week_limit(x)
-        if limit is None:
-            return
-        dt, frac = x.dt_h, x.case.load.reserves.expected_deployment_fraction
-        used = {
-            t: (m.unserved_flexible[t] + frac * sum(m.reserve[p, "load", t] for p in products)) * dt
-            for t in m.T
-        }
-        m.load_week_energy = pyo.Var(m.T, bounds=(0, None))  # MWh
-        m.load_week_reset_mwh = pyo.Var(m.T, bounds=(0, None))  # MWh
-        m.load_week_energy_rows = pyo.Constraint(
-            m.T,
-            rule=lambda m, t: (
-                m.load_week_energy[t]
-                == (m.load_week_energy_start if t == 0 else m.load_week_energy[t - 1])
-                - m.load_week_reset_mwh[t]
-                + used[t]
-            ),
-        )
-        # a reset only where a week starts; there the week's energy is at least this step's,
-        # and resetting the whole carried energy is the model's best choice (any less only
-        # tightens the limit)
-        m.load_week_reset = pyo.Constraint(
-            m.T, rule=lambda m, t: m.load_week_reset_mwh[t] <= limit * m.load_week_new[t]
-        )
-        m.load_week_floor = pyo.Constraint(m.T, rule=lambda m, t: m.load_week_energy[t] >= used[t])
-        m.load_week_limit = pyo.Constraint(m.T, rule=lambda m, t: m.load_week_energy[t] <= limit)
+        if products:
+            _add_sustain(m, x, products, consumed)
+        if _week_limit(x) is not None:
+            _add_week_limit(m, x, products)
 
     def objective_terms(self, m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, list]:
         products = x.load_reserve_products()
@@ -164,19 +126,70 @@ class LoadReserves(Component):
     def link_state_at(self, m: pyo.ConcreteModel, name: str, t: int):
         if name != "load_week_energy":
             raise KeyError(name)
-        return m.load_week_energy[t]
+        return m.load_week_mwh[t]
 
     def handover(self, m: pyo.ConcreteModel, x: DispatchInputs, keep: int) -> dict:
         products = x.load_reserve_products()
-        if not products:
-            return {}
-        awards = {p: [pyo.value(m.reserve[p, "load", t]) for t in range(keep)] for p in products}
-        return {
-            "load_sustain_floor_mw": sustain_floor_after(
+        state = {}
+        if products:
+            awards = {
+                p: [pyo.value(m.reserve[p, "load", t]) for t in range(keep)] for p in products
+            }
+            state["load_sustain_floor_mw"] = sustain_floor_after(
                 awards, sustain_steps(x), keep, x.load_sustain_floor_mw
-            ),
-            "load_week_energy_mwh": week_energy_after(m, x, keep, products),
-        }
+            )
+        if _week_limit(x) is not None:
+            state["load_week_energy_mwh"] = week_energy_after(m, x, keep, products)
+        return state
+
+
+def _add_sustain(m: pyo.ConcreteModel, x: DispatchInputs, products: list[str], consumed) -> None:
+    """Awards within the flexible MW consumed at every step they must be sustained over."""
+    steps = sustain_steps(x)
+    n = x.n_steps
+    m.LOAD_SUSTAIN_K = pyo.RangeSet(0, max(steps.values()) - 1)
+
+    def sustain(m, t, k):
+        if t + k >= n:
+            return pyo.Constraint.Skip
+        held = [m.reserve[p, "load", t] for p in products if steps[p] > k]
+        if not held:
+            return pyo.Constraint.Skip
+        return sum(held) <= consumed[t + k]
+
+    m.load_reserve_sustain = pyo.Constraint(m.T, m.LOAD_SUSTAIN_K, rule=sustain)
+    m.load_sustain_floor = pyo.Constraint(
+        m.T, rule=lambda m, t: consumed[t] >= m.load_sustain_floor_mw[t]
+    )
+
+
+def _add_week_limit(m: pyo.ConcreteModel, x: DispatchInputs, products: list[str]) -> None:
+    """Energy curtailed per calendar week (planned + expected deployment) ≤ the limit."""
+    limit = _week_limit(x)
+    dt, frac = x.dt_h, x.case.load.reserves.expected_deployment_fraction
+    used = {
+        t: (m.unserved_flexible[t] + frac * sum(m.reserve[p, "load", t] for p in products)) * dt
+        for t in m.T
+    }
+    m.load_week_mwh = pyo.Var(m.T, bounds=(0, None))  # MWh
+    m.load_week_reset_mwh = pyo.Var(m.T, bounds=(0, None))  # MWh
+    m.load_week_energy = pyo.Constraint(
+        m.T,
+        rule=lambda m, t: (
+            m.load_week_mwh[t]
+            == (m.load_week_energy_start if t == 0 else m.load_week_mwh[t - 1])
+            - m.load_week_reset_mwh[t]
+            + used[t]
+        ),
+    )
+    # a reset only where a week starts; there the week's energy is at least this step's,
+    # and resetting the whole carried energy is the model's best choice (any less only
+    # tightens the limit)
+    m.load_week_reset = pyo.Constraint(
+        m.T, rule=lambda m, t: m.load_week_reset_mwh[t] <= limit * m.load_week_new[t]
+    )
+    m.load_week_floor = pyo.Constraint(m.T, rule=lambda m, t: m.load_week_mwh[t] >= used[t])
+    m.load_week_limit = pyo.Constraint(m.T, rule=lambda m, t: m.load_week_mwh[t] <= limit)
 
 
 def sustain_floor_after(
