@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import gzip
+import json
 
 import numpy as np
 import pandas as pd
@@ -224,3 +225,15 @@ def test_reserves_need_a_flexible_segment(tmp_path):
     case["load"]["flexible_fraction"] = 0.0
     with pytest.raises(CaseError, match=r"load\.flexible_fraction > 0"):
         case_from_dict(case)
+
+
+def test_cli_validate_names_the_field_and_exits_2(tmp_path, capsys):
+    from dcpower.cli import main
+
+    case = _site(tmp_path, products=["REGUP"])
+    case["market"]["reserve_products"] = ["REGUP"]
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "$.load.reserves.products" in err and "Controllable Load Resource" in err
