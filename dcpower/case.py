@@ -135,7 +135,7 @@ class ReserveProductOverride(_Strict):
     duration_h: float | None = Field(
         None, gt=0, le=MAX_RESERVE_DURATION_H, description="Hours storage must sustain, h."
     )
-    eligible_resources: list[Literal["gen", "bess"]] | None = None
+    eligible_resources: list[Literal["gen", "bess", "load"]] | None = None
     deployment_minutes: float | None = Field(
         None, gt=0, le=240, description="Time to deliver the full award after deployment, min."
     )
@@ -173,8 +173,11 @@ class ReserveProductSpec(_Strict):
         description="Offline gas units that start and ramp within the deployment time may "
         "carry the product (like ERCOT Non-Spin).",
     )
-    eligible_resources: list[Literal["gen", "bess"]] = Field(
-        min_length=1, max_length=2, description="Resources that may carry the product."
+    eligible_resources: list[Literal["gen", "bess", "load"]] = Field(
+        min_length=1,
+        max_length=3,
+        description="Resources that may carry the product ('load': the flexible load segment "
+        "as a Load Resource, up products only).",
     )
     source: str = Field(
         min_length=1,
@@ -183,6 +186,9 @@ class ReserveProductSpec(_Strict):
     )
     deployment_source: str = Field(
         "", max_length=2_000, description="Rule the deployment time and offline rule follow."
+    )
+    load_source: str = Field(
+        "", max_length=2_000, description="Rule under which a load resource may carry it."
     )
 
     @field_validator("eligible_resources")
@@ -205,6 +211,7 @@ class ReserveProductSpec(_Strict):
             deployment_minutes=self.deployment_minutes,
             offline_gen_eligible=self.offline_gen_eligible,
             deployment_source=self.deployment_source,
+            load_source=self.load_source,
         )
 
 
@@ -338,6 +345,59 @@ class Market(_Strict):
         return v
 
 
+#: expected MWh deployed per MW-h of load reserve award: none by default (see LoadReserves)
+DEFAULT_LOAD_DEPLOYMENT_FRACTION = 0.0
+
+
+class LoadReserves(_Strict):
+    """The flexible load segment offered as a reserve (Load Resource) into up products.
+
+    Awards of each listed product are held out of the flexible MW consumed at the step and must
+    be sustained, by staying curtailed, for the product's ``duration_h``. Expected deployment:
+    ``expected_deployment_fraction`` × award MW × Δt MWh per step, priced at
+    ``deployment_cost_usd_per_mwh`` and counted against the weekly limit.
+    """
+
+    products: list[str] = Field(
+        default_factory=list,
+        max_length=16,
+        description="Products the flexible load offers: each must be in market.reserve_products "
+        "and have 'load' among its catalogue eligible_resources (ERCOT: RRS, ECRS, NSPIN); "
+        "up products only. [] = the load offers no reserves.",
+    )
+    weekly_curtailment_limit_mwh: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_MWH,
+        description="Most flexible-load energy curtailed per calendar week (Monday 00:00 in "
+        "horizon.timezone): planned curtailment + expected reserve deployment, MWh. Absent: no "
+        "limit.",
+    )
+    deployment_cost_usd_per_mwh: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_USD_PER_MWH,
+        description="Cost of each MWh of load curtailed by a reserve deployment (lost work net "
+        "of energy not bought), $/MWh. Absent: load.flexible_curtailment_usd_per_mwh.",
+    )
+    expected_deployment_fraction: float = Field(
+        DEFAULT_LOAD_DEPLOYMENT_FRACTION,
+        ge=0,
+        le=1,
+        description="Expected MWh deployed per MW-h awarded, -. Default 0: ERCOT deploys "
+        "ECRS/Non-Spin in scarcity and emergencies, a few hours a year, so the capacity payment "
+        "dominates; set e.g. 0.01 to price and count 1 % of the award-hours as deployed.",
+    )
+
+    @field_validator("products")
+    @classmethod
+    def _codes(cls, v: list[str]) -> list[str]:
+        names = [p.strip().upper() for p in v]
+        if len(set(names)) != len(names):
+            raise ValueError("list each product once")
+        return names
+
+
 class Load(_Strict):
     """Data-center load: a flat MW value or a profile file, split into priority segments.
 
@@ -365,6 +425,10 @@ class Load(_Strict):
         500.0, ge=0, le=MAX_USD_PER_MWH, description="Cost of curtailing flexible load, $/MWh."
     )
     power_factor: float = Field(0.95, gt=0, le=1, description="Load power factor (lagging), -.")
+    reserves: LoadReserves = Field(
+        LoadReserves(),
+        description="The flexible segment's reserve offer (Load Resource); default: none.",
+    )
 
     @field_validator("profile_file", mode="before")
     @classmethod
@@ -377,7 +441,18 @@ class Load(_Strict):
             raise ValueError("give exactly one of load.profile_mw or load.profile_file")
         if self.critical_fraction + self.flexible_fraction > 1 + 1e-12:
             raise ValueError("critical_fraction + flexible_fraction must not exceed 1")
+        if self.reserves.products and self.flexible_fraction == 0:
+            raise ValueError(
+                "load.reserves.products needs a flexible segment to curtail: set "
+                "load.flexible_fraction > 0 or remove the products"
+            )
         return self
+
+    @property
+    def deployment_cost_usd_per_mwh(self) -> float:
+        """$/MWh of load curtailed by a reserve deployment (default: the curtailment cost)."""
+        c = self.reserves.deployment_cost_usd_per_mwh
+        return self.flexible_curtailment_usd_per_mwh if c is None else c
 
 
 class Bess(_Strict):
@@ -692,6 +767,14 @@ class Case(_Strict):
 
     @model_validator(mode="after")
     def _cross(self) -> Case:
+        offered = {p.strip().upper() for p in self.market.reserve_products}
+        missing = [p for p in self.load.reserves.products if p not in offered]
+        if missing:
+            raise ValueError(
+                f"load.reserves.products {missing} are not in market.reserve_products "
+                f"{sorted(offered)}: add them to market.reserve_products or remove them from "
+                "load.reserves.products"
+            )
         if self.reliability.ride_through_minutes > 0 and self.bess.energy_mwh == 0:
             raise ValueError(
                 "reliability.ride_through_minutes > 0 needs a battery (bess.energy_mwh > 0); "

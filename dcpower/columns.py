@@ -12,7 +12,10 @@ Templated families (``<p>`` = product code in lower case, ``<r>`` = resource):
 - ``gen_offline_<p>_mw``: the part of a product's gas-unit award carried by offline units
   (e.g. ERCOT Non-Spin), MW;
 - ``reserve_price_<p>_usd_per_mw_h``: capacity price of product ``<p>``, $ per MW per hour;
-- ``reserve_<p>_revenue_usd``: revenue of product ``<p>`` (economics stack, sweep summary), $.
+- ``reserve_<p>_revenue_usd``: revenue of product ``<p>`` carried by gas units and BESS
+  (economics stack, sweep summary), $;
+- ``load_reserve_<p>_revenue_usd``: revenue of product ``<p>`` carried by the flexible load
+  (Load Resource), $.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class Kind(StrEnum):
     OFFLINE_AWARD = "offline_award"
     RESERVE_PRICE = "reserve_price"
     RESERVE_REVENUE = "reserve_revenue"
+    LOAD_RESERVE_REVENUE = "load_reserve_revenue"
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,13 @@ _FAMILIES: list[tuple[Kind, Table, re.Pattern[str], str, str]] = [
         "revenue of {product} over the horizon",
     ),
     (
+        Kind.LOAD_RESERVE_REVENUE,
+        Table.ECONOMICS,
+        re.compile(rf"^load_reserve_(?P<product>{_TOKEN})_revenue_usd$"),
+        "$",
+        "revenue of {product} carried by the flexible load over the horizon",
+    ),
+    (
         Kind.OFFLINE_AWARD,
         _D,
         re.compile(rf"^gen_offline_(?P<product>{_TOKEN})_mw$"),
@@ -223,6 +234,8 @@ def lookup(name: str, products: Iterable[str] | None = None) -> Column | None:
         resource = groups.get("resource")
         if kind is Kind.OFFLINE_AWARD:
             resource = "gen"
+        elif kind is Kind.LOAD_RESERVE_REVENUE:
+            resource = "load"
         return Column(
             name,
             unit,
@@ -289,6 +302,11 @@ def price_column(product: str) -> str:
 def revenue_key(product: str) -> str:
     """``reserve_<product>_revenue_usd`` (economics revenue stack, sweep summary)."""
     return f"reserve_{product.lower()}_revenue_usd"
+
+
+def load_revenue_key(product: str) -> str:
+    """``load_reserve_<product>_revenue_usd``: the flexible load's revenue of a product."""
+    return f"load_reserve_{product.lower()}_revenue_usd"
 
 
 def dispatch_columns(
@@ -396,6 +414,13 @@ def reserve_revenue_keys(
 ) -> list[ReserveColumn]:
     """(product, None, key) of every reserve revenue key (economics stack or summary column)."""
     return _family(keys_or_frame, Kind.RESERVE_REVENUE, products, product, None)
+
+
+def load_reserve_revenue_keys(
+    keys_or_frame: Any, products: Iterable[str] | None = None, *, product: str | None = None
+) -> list[ReserveColumn]:
+    """(product, "load", key) of every load reserve revenue key (economics stack, summary)."""
+    return _family(keys_or_frame, Kind.LOAD_RESERVE_REVENUE, products, product, None)
 
 
 def loading_columns(columns_or_frame: Any, *, polygon: bool = False) -> list[str]:

@@ -44,10 +44,15 @@ def economics_from_dispatch(
     revenues = {
         "energy_export_revenue_usd": float(((price + adder) * d["grid_export_mw"]).sum() * dt)
     }
+    load_held = 0.0 * price  # MW of every product held by the flexible load
     for p in reserve_products:
-        cols = columns.award_columns(d, p)
+        cols = [c for r in ("gen", "bess") for c in columns.award_columns(d, p, r)]
         held = d[cols].sum(axis=1) if cols else 0.0
         revenues[columns.revenue_key(p)] = float((d[columns.price_column(p)] * held).sum() * dt)
+        for c in columns.award_columns(d, p, "load"):
+            load_rev = (d[columns.price_column(p)] * d[c]).sum() * dt
+            revenues[columns.load_revenue_key(p)] = float(load_rev)
+            load_held = load_held + d[c]
     g, b, rel, load = case.gas_gen, case.bess, case.reliability, case.load
     costs = {
         "energy_import_cost_usd": float((price * d["grid_import_mw"]).sum() * dt),
@@ -68,6 +73,11 @@ def economics_from_dispatch(
             load.flexible_curtailment_usd_per_mwh * d["flexible_curtailed_mw"].sum() * dt
         ),
     }
+    if case.load.reserves.products:
+        deployed_mwh = load.reserves.expected_deployment_fraction * load_held.sum() * dt
+        costs["load_reserve_deployment_cost_usd"] = float(
+            load.deployment_cost_usd_per_mwh * deployed_mwh
+        )
     if case.poi.power_factor_rule == "penalty":
         excess = d["poi_q_excess_mvar"] if "poi_q_excess_mvar" in d.columns else 0.0 * price
         costs["poi_excess_reactive_cost_usd"] = float(

@@ -183,10 +183,18 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
             check(f"reserve_energy_down_{label}", high - top)
         check("bess_up_headroom", dis - ch + rsum("bess", "up") - b.power_mw)
         check("bess_down_headroom", ch - dis + rsum("bess", "down") - b.power_mw)
+    # curtailing the flexible load by its awards raises net export by as much
     up_all, dn_all = (
-        rsum("gen", "up") + rsum("bess", "up"),
-        rsum("gen", "down") + rsum("bess", "down"),
+        rsum("gen", "up") + rsum("bess", "up") + rsum("load", "up"),
+        rsum("gen", "down") + rsum("bess", "down") + rsum("load", "down"),
     )
+    load_awards = {
+        a.product: reserves[a.column]
+        for a in awards
+        if a.resource == "load" and a.product in products
+    }
+    if load_awards or case.load.reserves.weekly_curtailment_limit_mwh is not None:
+        out += check_load_reserves(case, d, products, load_awards)
     if reserves:
         check("poi_reserve_up", exp_ - imp + up_all - case.poi.export_limit_mw)
         check("poi_reserve_down", imp - exp_ + dn_all - case.poi.import_limit_mw)
@@ -229,6 +237,54 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
         abs_tol=ECONOMICS_TOL_USD,
     ):
         out.append("economics: energy_import_cost_usd does not equal Σ price × import × Δt")
+    return out
+
+
+def sustained_load_margin_mw(
+    consumed_mw: np.ndarray, awards: dict[str, np.ndarray], steps: dict[str, int]
+) -> np.ndarray:
+    """Deploy the flexible load's awards of each step t at once and keep each curtailed for
+    its product's ``steps``: the least flexible MW left consumed over the steps it covers
+    (negative: the load cannot deliver). Steps past the end of the table are not known and
+    not checked."""
+    n = len(consumed_mw)
+    margin = np.full(n, np.inf)
+    for k in range(max(steps.values(), default=0)):
+        held = sum((a for p, a in awards.items() if steps[p] > k), np.zeros(n))
+        later = np.concatenate([consumed_mw[k:], np.full(min(k, n), np.inf)])[:n]
+        margin = np.minimum(margin, later - held)
+    return margin
+
+
+def check_load_reserves(
+    case: Case, d: pd.DataFrame, products: dict[str, Any], awards: dict[str, np.ndarray]
+) -> list[str]:
+    """The flexible load's reserve awards, from the table and the case alone: up products only,
+    each step's awards delivered out of the flexible MW consumed and sustained for their
+    duration, and the energy curtailed per calendar week (planned + expected deployment)
+    within the case's weekly limit."""
+    out: list[str] = []
+    dt = case.horizon.timestep_minutes / 60.0
+    for p in awards:
+        if products[p]["direction"] != "up":
+            out.append(f"load reserves: {p} is a down product; the load may only carry up")
+    flexible = d["load_mw"].to_numpy() * case.load.flexible_fraction
+    consumed = flexible - d["flexible_curtailed_mw"].to_numpy()
+    steps = {p: max(1, math.ceil(products[p]["duration_h"] / dt - 1e-9)) for p in awards}
+    margin = sustained_load_margin_mw(consumed, awards, steps)
+    _fail(out, "load_reserve_sustain", margin < -TOL, d.index, -margin)
+    limit = case.load.reserves.weekly_curtailment_limit_mwh
+    if limit is not None:
+        frac = case.load.reserves.expected_deployment_fraction
+        used = (d["flexible_curtailed_mw"] + frac * sum(awards.values())) * dt
+        local = d.index.tz_convert(case.horizon.timezone).tz_localize(None)
+        weekly = used.groupby(local.to_period("W-SUN")).sum()
+        for week, mwh in weekly.items():
+            if mwh > limit + TOL:
+                out.append(
+                    f"load_week_limit: week of {week.start_time.date()} curtails {mwh:.4f} MWh "
+                    f"> limit {limit:.4f} MWh"
+                )
     return out
 
 

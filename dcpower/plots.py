@@ -35,6 +35,7 @@ COST_COMPONENTS = [
     ("unserved_critical_cost_usd", "Unserved critical"),
     ("unserved_noncritical_cost_usd", "Unserved non-critical"),
     ("flexible_curtailment_cost_usd", "Flexible curtailment"),
+    ("load_reserve_deployment_cost_usd", "Load reserve deployment"),
 ]
 
 
@@ -253,6 +254,8 @@ def stack_components(frame: pd.DataFrame) -> list[tuple[str, str, int]]:
         out.append(("energy_export_revenue_usd", "Energy export", -1))
     for r in columns.reserve_revenue_keys(frame):
         out.append((r.column, f"Reserve {r.product}", -1))
+    for r in columns.load_reserve_revenue_keys(frame):
+        out.append((r.column, f"Load reserve {r.product}", -1))
     return out
 
 

@@ -636,6 +636,7 @@ def assemble_results(
                     "deployment_minutes": p.deployment_minutes,
                     "offline_gen_eligible": p.offline_gen_eligible,
                     "deployment_source": p.deployment_source,
+                    "load_source": p.load_source,
                 }
                 for name, p in x.reserve_products.items()
             },

@@ -63,12 +63,15 @@ class ReserveProductInfo(_Section):
     """One reserve product as the model used it (ISO catalogue after the case's overrides)."""
 
     direction: Literal["up", "down"]
-    duration_h: float = Field(ge=0, description="energy backing storage must sustain, h")
+    duration_h: float = Field(
+        ge=0, description="hours storage backs with energy and a load resource stays curtailed"
+    )
     eligible_resources: list[Literal["gen", "bess", "load"]]
     source: str = Field(description="protocol section / NPRR of duration and eligibility")
     deployment_minutes: float = Field(ge=0, description="deployment to full delivery, min")
     offline_gen_eligible: bool
     deployment_source: str
+    load_source: str = Field("", description="rule under which a load resource may carry it")
 
 
 class ProvenanceFile(BaseModel):
@@ -372,6 +375,7 @@ class Results(_Section):
             + columns.offline_award_columns(first)
             + columns.reserve_price_columns(first)
             + columns.reserve_revenue_keys(self.economics.revenues_usd)
+            + columns.load_reserve_revenue_keys(self.economics.revenues_usd)
         )
         stray = [c.column for c in per_product if c.product.lower() not in known]
         if stray:

@@ -28,7 +28,7 @@ from dcpower.iso.base import (
     get_adapter,
 )
 from dcpower.optimization import bounds, dispatch_milp, explain, strategies
-from dcpower.optimization.inputs import DispatchInputs, build_inputs
+from dcpower.optimization.inputs import DispatchInputs, LoadReserveError, build_inputs
 from dcpower.optimization.solve import solve_model
 from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
@@ -199,7 +199,10 @@ def input_problems(case: Case, data_dir: Path | None = None) -> list[tuple[str, 
     except LoadProfileError as exc:
         problems.append(("$.load.profile_file", str(exc)))
     if market is not None and load is not None:
-        problems += precheck(build_inputs(case, market, load))
+        try:
+            problems += precheck(build_inputs(case, market, load))
+        except LoadReserveError as exc:
+            problems.append(("$.load.reserves.products", str(exc)))
     if case.tariff is not None and market is not None:
         from dcpower.tariff import build_schedule
 

@@ -556,7 +556,17 @@ def test_reserve_catalogue_defaults(adapter):
     }
     assert cat["REGDN"].direction == "down"
     assert all(v.direction == "up" for k, v in cat.items() if k != "REGDN")
-    assert all(v.eligible_resources == ("gen", "bess") for v in cat.values())
+    # Regulation needs a Controllable Load Resource; the curtail-only flexible load may carry
+    # RRS, ECRS and Non-Spin (each product states its load rule)
+    assert {k: v.eligible_resources for k, v in cat.items()} == {
+        "REGUP": ("gen", "bess"),
+        "REGDN": ("gen", "bess"),
+        "RRS": ("gen", "bess", "load"),
+        "ECRS": ("gen", "bess", "load"),
+        "NSPIN": ("gen", "bess", "load"),
+    }
+    assert "Controllable Load Resource" in cat["REGUP"].load_source
+    assert "NPRR1148" in cat["ECRS"].load_source and "NPRR1096" in cat["NSPIN"].load_source
     assert "NPRR1096" in cat["NSPIN"].source and "NPRR1282" in cat["ECRS"].source
 
 

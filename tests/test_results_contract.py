@@ -59,8 +59,13 @@ def test_every_written_column_is_in_the_registry_with_a_unit(example_results):
             assert col.description, name
     products = example_results["market"]["reserve_products"]
     awards = columns.reserve_award_columns(example_results["dispatch"][0], products)
+    load_offers = example_results["case"]["load"]["reserves"]["products"]
+    carriers = {
+        p: [r for r in spec["eligible_resources"] if r != "load" or p in load_offers]
+        for p, spec in products.items()
+    }
     assert {(a.product, a.resource) for a in awards} == {
-        (p, r) for p, spec in products.items() for r in spec["eligible_resources"]
+        (p, r) for p, res in carriers.items() for r in res
     }
     for a in awards:  # round trip: name → (product, resource) → name
         assert columns.award_column(a.product, a.resource) == a.column
@@ -68,7 +73,7 @@ def test_every_written_column_is_in_the_registry_with_a_unit(example_results):
     offline = [p for p, s in products.items() if s["offline_gen_eligible"]]
     assert columns.dispatch_columns(
         products,
-        {p: s["eligible_resources"] for p, s in products.items()},
+        carriers,
         offline_products=offline,
         poi_q_excess=True,
     ) == [c for c in example_results["dispatch"][0] if c != columns.TIMESTAMP]

@@ -573,3 +573,29 @@ def test_cli_ui_starts_streamlit(monkeypatch, tmp_path):
     assert cmd[cmd.index("--server.headless") + 1] == "true"
     assert cmd[cmd.index("--server.address") + 1] == "127.0.0.1"  # this machine only
     assert env[state.ENV_DEFAULT_CASE] == str(EXAMPLE_CASE.resolve())
+
+
+def test_load_reserves_in_reserve_chart_and_waterfall(tmp_path):
+    """A day of the flexible-load example: the reserve chart carries the load's awards as their
+    own series (MW as in the dispatch) and the waterfall a "Load reserve ECRS" step, adding up
+    to the net value."""
+    case = json.loads((ROOT / "config" / "cases" / "example_flex_ercot.json").read_text())
+    case["horizon"] = {**case["horizon"], "start": "2023-07-10", "end": "2023-07-11"}
+    case["load"]["reserves"] = {"products": ["ECRS", "NSPIN"]}  # capacity only: awards > 0
+    path = tmp_path / "flex.json"
+    path.write_text(json.dumps(case))
+    r = run_case(load_case(path))
+    d, tz = charts.dispatch_frame(r), charts.timezone_of(r)
+    products = r["market"]["reserve_products"]
+    reserves = charts.reserves_data(d, tz, products)
+    load_ecrs = reserves.loc[reserves["series"] == "ECRS · LOAD", "mw"].to_numpy()
+    assert load_ecrs.max() > 0
+    assert np.allclose(load_ecrs, d["reserve_ecrs_load_mw"].to_numpy())
+    charts.reserves_chart(d, tz, products).to_dict()
+    steps = charts.waterfall_frame(r["economics"])
+    row = steps.loc[steps["label"] == "Load reserve ECRS"]
+    assert len(row) == 1
+    assert row["amount_usd"].iloc[0] == pytest.approx(
+        r["economics"]["revenues_usd"]["load_reserve_ecrs_revenue_usd"]
+    )
+    charts.waterfall_chart(r["economics"]).to_dict()

@@ -37,14 +37,18 @@ class ReserveProduct:
     ----------
     name : product code as the ISO publishes it (e.g. ``"REGUP"``).
     direction : ``"up"`` (more injection / less consumption) or ``"down"``.
-    duration_h : hours of full delivery that storage must be able to sustain (energy backing).
-    eligible_resources : resources that may carry the product (``"gen"``, ``"bess"``).
+    duration_h : hours of full delivery that storage must back with energy and a load resource
+        must sustain by staying curtailed.
+    eligible_resources : resources that may carry the product (``"gen"``, ``"bess"``,
+        ``"load"``: the flexible load segment as a Load Resource).
     source : protocol section / NPRR the duration and eligibility follow.
     deployment_minutes : time from deployment to full delivery, min; a gas unit's award is at
         most its ramp rate × this (per producing unit).
     offline_gen_eligible : offline gas units whose start delay and ramp deliver within
         ``deployment_minutes`` may carry it (ERCOT Non-Spin).
     deployment_source : protocol section the deployment time and offline rule follow.
+    load_source : the rule under which a Load Resource may (or may not) carry the product
+        (e.g. ERCOT: Regulation only from a Controllable Load Resource).
     """
 
     name: str
@@ -55,6 +59,7 @@ class ReserveProduct:
     deployment_minutes: float = 10.0
     offline_gen_eligible: bool = False
     deployment_source: str = ""
+    load_source: str = ""
 
 
 @dataclass(frozen=True)

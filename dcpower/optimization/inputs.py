@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from dcpower.case import Case
+from dcpower.errors import InputError
 from dcpower.iso.base import MarketData, ReserveProduct
 from dcpower.resources import bess as bess_model
 from dcpower.resources.load import LoadSegments
@@ -47,6 +48,12 @@ class DispatchInputs:
     alert_cap_mw: np.ndarray | None = None
     #: the full-horizon ``dcpower.tariff.TariffSchedule`` (intervals, rates, alerts), for results
     tariff: Any = None
+    #: flexible-load energy curtailed in the calendar week of the first step before it, MWh
+    #: (planned + expected reserve deployment; the weekly limit's state)
+    load_week_energy_mwh: float = 0.0
+    #: flexible MW that must stay consumed at the first steps so that load reserve awards of
+    #: the steps before can be sustained for their duration (MW per step, from step 0)
+    load_sustain_floor_mw: tuple[float, ...] = ()
 
     @property
     def n_steps(self) -> int:
@@ -69,11 +76,15 @@ class DispatchInputs:
         gen_prior_starts: tuple[int, ...],
         last: bool,
         gen_initial_units: tuple[tuple[int, float, tuple[int, ...]], ...] | None = None,
+        load_week_energy_mwh: float | None = None,
+        load_sustain_floor_mw: tuple[float, ...] | None = None,
     ) -> DispatchInputs:
         """Steps [start, stop) as a model of their own, starting from the given state.
 
         ``gen_prior_starts``: starts of the steps just before ``start`` (oldest first), which
         may still be within the start delay. Only the ``last`` window keeps the terminal SOC.
+        ``load_week_energy_mwh`` / ``load_sustain_floor_mw``: the load-reserve state handed over
+        (None: the case's own start state, for a window that starts the horizon).
         """
         sl = slice(start, stop)
         load = LoadSegments(*(getattr(self.load, f)[sl] for f in LoadSegments.__dataclass_fields__))
@@ -94,6 +105,14 @@ class DispatchInputs:
             gen_initial_units=gen_initial_units,
             cp_usd_per_mw=None if self.cp_usd_per_mw is None else self.cp_usd_per_mw[sl],
             alert_cap_mw=None if self.alert_cap_mw is None else self.alert_cap_mw[sl],
+            load_week_energy_mwh=(
+                self.load_week_energy_mwh if load_week_energy_mwh is None else load_week_energy_mwh
+            ),
+            load_sustain_floor_mw=(
+                self.load_sustain_floor_mw
+                if load_sustain_floor_mw is None
+                else tuple(load_sustain_floor_mw)
+            ),
         )
 
     def eligible_pairs(self) -> list[tuple[str, str]]:
@@ -102,16 +121,64 @@ class DispatchInputs:
             "gen": self.case.gas_gen.installed,
             "bess": self.case.bess.installed,
         }
+        load_offers = set(self.case.load.reserves.products)
         return [
             (name, res)
             for name, prod in self.reserve_products.items()
             for res in prod.eligible_resources
-            if present.get(res, False)
+            if (name in load_offers if res == "load" else present.get(res, False))
         ]
+
+    def load_reserve_products(self) -> list[str]:
+        """Products the flexible load carries here (catalogue order)."""
+        return [p for p, res in self.eligible_pairs() if res == "load"]
+
+    def week_starts(self) -> np.ndarray:
+        """1.0 where a step starts a new calendar week (Monday 00:00 in the case's time zone)
+        after the step before, else 0.0; step 0 compares with the step before the window."""
+        step = pd.Timedelta(minutes=self.case.horizon.timestep_minutes)
+        local = self.timestamps.tz_convert(self.case.horizon.timezone)
+
+        def week(ts: pd.DatetimeIndex) -> np.ndarray:
+            return np.asarray(ts.tz_localize(None).to_period("W-SUN").asi8)  # Mon–Sun weeks
+
+        return (week(local) != week(local - step)).astype(float)
+
+
+class LoadReserveError(InputError):
+    """``load.reserves.products`` names a product the load may not carry."""
+
+
+def check_load_products(case: Case, products: dict[str, ReserveProduct]) -> None:
+    """Every product of ``load.reserves.products`` is requested, open to load in the catalogue
+    and an up product; raises LoadReserveError naming the field and the fix."""
+    for p in case.load.reserves.products:
+        spec = products.get(p)
+        where = f"load.reserves.products: {p}"
+        if spec is None:
+            raise LoadReserveError(
+                f"{where} is not among the market's reserve products {sorted(products)}; add it "
+                "to market.reserve_products or remove it here."
+            )
+        if spec.direction != "up":
+            raise LoadReserveError(
+                f"{where} is a down product: the flexible load is a Load Resource that curtails "
+                "(less consumption = up); a down award would need it to consume more than its "
+                "profile. Remove it from load.reserves.products."
+            )
+        if "load" not in spec.eligible_resources:
+            rule = f" ({spec.load_source})" if spec.load_source else ""
+            raise LoadReserveError(
+                f"{where} is not open to load resources in the catalogue{rule}; remove it from "
+                "load.reserves.products, or, if the site qualifies (e.g. a Controllable Load "
+                f"Resource for Regulation), add 'load' to market.reserve_catalogue_overrides."
+                f"{p}.eligible_resources."
+            )
 
 
 def build_inputs(case: Case, market: MarketData, load: LoadSegments) -> DispatchInputs:
     """Assemble model inputs; arrays share the market's UTC index."""
+    check_load_products(case, dict(market.reserve_products))
     index = market.energy_price_usd_per_mwh.index
     floor = bess_model.soc_floor_mwh(
         case.bess, load.critical_mw, case.reliability.ride_through_minutes

@@ -462,6 +462,9 @@ def _item_label(key: str) -> str:
     reserve = columns.reserve_revenue_keys([key])
     if reserve:
         return f"Reserve {reserve[0].product}"
+    load = columns.load_reserve_revenue_keys([key])
+    if load:
+        return f"Load reserve {load[0].product}"
     return key.removesuffix("_usd").replace("_", " ").capitalize()
 
 

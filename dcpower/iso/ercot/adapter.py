@@ -193,28 +193,66 @@ _DEPLOY_NSPIN = (
 )
 
 
-def ercot_reserve_catalogue() -> dict[str, ReserveProduct]:
-    """Default ERCOT reserve products (durations per current protocols; see module docstring)."""
-    both = ("gen", "bess")
+_LR = (
+    "ERCOT, Load Resource Participation in the ERCOT Markets (Nodal Protocols 2.1 definitions): "
+    "a qualified Load Resource may provide ECRS, Non-Spin, Reg-Up, Reg-Down and RRS; a "
+    "Controllable Load Resource (CLR) is one that reduces or increases consumption under ERCOT "
+    "Dispatch control. The model's flexible segment is a Load Resource that is not a CLR: it "
+    "curtails on instruction and is never asked to consume more."
+)
+_LOAD_REG = (
+    f"{_LR} Regulation follows the 4-second LFC signal both ways, so it needs a CLR: not "
+    "eligible for the flexible segment by default (a site whose flexible load is a CLR may add "
+    "'load' to REGUP's eligible_resources; down products stay closed to load, see README)."
+)
+_LOAD_RRS = (
+    f"{_LR} RRS from a non-CLR Load Resource is deployed by its under-frequency relay "
+    "(Nodal Protocols 3.18 and 6.5.7.6.2.2, as this project reads them; verify the relay "
+    "setting and the Load Resource share cap in the current text)."
+)
+_LOAD_ECRS = (
+    f"{_LR} NPRR1148 (ECRS system gaps; Nodal Protocols 6.5.7.3.1(2)(e), 6.5.7.6.2.4): ECRS "
+    "from Load Resources that are not CLRs is deployed by instruction and counted as a ten-minute "
+    "linear ramp; NPRR1148 also clarifies that such a Load Resource may be awarded RRS, ECRS and "
+    "Non-Spin at the same time."
+)
+_LOAD_NSPIN = (
+    f"{_LR} NPRR1148: a non-CLR Load Resource may carry Non-Spin; NPRR1096: a Resource limits "
+    "its Non-Spin to what it sustains for 4 consecutive hours (here: the flexible load stays "
+    "curtailed by the award for duration_h). ERCOT's resource parameters for non-CLR Load "
+    "Resources include a maximum weekly energy (MWh) and maximum weekly deployments (ERCOT EWS "
+    "Resource Parameter Messages, Non-Controllable Load Resource) — the case's "
+    "load.reserves.weekly_curtailment_limit_mwh."
+)
 
-    def product(name, direction, duration_h, source, minutes, offline=False):
+
+def ercot_reserve_catalogue() -> dict[str, ReserveProduct]:
+    """Default ERCOT reserve products (durations per current protocols; see module docstring).
+
+    Load eligibility: RRS, ECRS and Non-Spin may be carried by the flexible load as a
+    (non-controllable) Load Resource; Regulation needs a Controllable Load Resource and is not
+    open to load by default (``load_source`` of each product states the rule)."""
+    both, with_load = ("gen", "bess"), ("gen", "bess", "load")
+
+    def product(name, direction, duration_h, source, minutes, load_source, offline=False):
         return ReserveProduct(
             name,
             direction,
             duration_h,
-            both,
+            both if load_source == _LOAD_REG else with_load,
             source,
             deployment_minutes=minutes,
             offline_gen_eligible=offline,
             deployment_source=_DEPLOY_NSPIN if offline else _DEPLOY,
+            load_source=load_source,
         )
 
     return {
-        "REGUP": product("REGUP", "up", 0.5, _SRC_REG, 5.0),
-        "REGDN": product("REGDN", "down", 0.5, _SRC_REG, 5.0),
-        "RRS": product("RRS", "up", 0.5, _SRC_RRS, 10.0),
-        "ECRS": product("ECRS", "up", 1.0, _SRC_ECRS, 10.0),
-        "NSPIN": product("NSPIN", "up", 4.0, _SRC_NSPIN, 30.0, offline=True),
+        "REGUP": product("REGUP", "up", 0.5, _SRC_REG, 5.0, _LOAD_REG),
+        "REGDN": product("REGDN", "down", 0.5, _SRC_REG, 5.0, _LOAD_REG),
+        "RRS": product("RRS", "up", 0.5, _SRC_RRS, 10.0, _LOAD_RRS),
+        "ECRS": product("ECRS", "up", 1.0, _SRC_ECRS, 10.0, _LOAD_ECRS),
+        "NSPIN": product("NSPIN", "up", 4.0, _SRC_NSPIN, 30.0, _LOAD_NSPIN, offline=True),
     }
 
 

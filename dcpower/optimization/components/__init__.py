@@ -6,6 +6,7 @@ from dcpower.optimization.components.bess import Bess
 from dcpower.optimization.components.gas_units import GasUnits
 from dcpower.optimization.components.grid import Grid
 from dcpower.optimization.components.load import Load
+from dcpower.optimization.components.load_reserves import LoadReserves
 from dcpower.optimization.components.reserves import Reserves
 from dcpower.optimization.components.tariff import CoincidentPeakTariff
 from dcpower.optimization.components.transformer import Transformer
@@ -17,6 +18,7 @@ REGISTRY: tuple[Component, ...] = (
     Bess(),
     GasUnits(),
     Reserves(),
+    LoadReserves(),
     CoincidentPeakTariff(),
 )
 

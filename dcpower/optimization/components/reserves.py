@@ -100,7 +100,8 @@ class Reserves(Component):
     def objective_terms(self, m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, list]:
         terms = {}
         for p in x.reserve_products:
-            pairs = [pr for pr in m.RESERVE_PAIRS if pr[0] == p]
+            # the flexible load's awards are valued by ``load_reserves`` (a term of their own)
+            pairs = [pr for pr in m.RESERVE_PAIRS if pr[0] == p and pr[1] != "load"]
             terms[f"reserve_{p.lower()}_revenue_usd"] = [
                 sum(m.reserve_price[p, t] * m.reserve[p, res, t] * x.dt_h for _, res in pairs)
                 for t in m.T
