@@ -689,7 +689,7 @@ def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str
             f"{first}; the dispatch pays VoLL for it; check the POI import limit, gas units, "
             "BESS and reliability settings"
         )
-    case = results["case"]
+    case = results.get("case") or {}
     if case.get("events"):
         from dcpower.case import Case
         from dcpower.events import voll_order_problem
