@@ -440,7 +440,8 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
     summary["pareto"] = False
     if metric in summary.columns:
         by = [d for d in (YEAR_DIM, EVENT_DIM) if d in dims]
-        groups = list(summary.groupby(by).groups.values()) if by else [summary.index]
+        key = by[0] if len(by) == 1 else by  # a one-element list: scalar group keys
+        groups = list(summary.groupby(key).groups.values()) if by else [summary.index]
         for index in groups:
             part = summary.loc[index]
             ok = part["annual_total_cost_usd"].notna() & part[metric].notna()
