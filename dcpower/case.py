@@ -15,12 +15,21 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dcpower.errors import InputError
 
@@ -748,6 +757,89 @@ class Tariff(_Strict):
         }
 
 
+#: a grid event's name: lower case, digits and underscores (it becomes part of scenario names)
+EVENT_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
+MAX_EVENTS = 50
+
+
+class GridEvent(_Strict):
+    """A user-defined grid emergency: the site's net withdrawal (import − export) is at most
+    ``cap_mw`` during ``[start, end)``; met with gas, battery and curtailment at their costs."""
+
+    name: str = Field(pattern=EVENT_NAME_PATTERN, description="Event name (a-z, 0-9, _).")
+    start: datetime = Field(
+        strict=False, description="Start, ISO 8601 with a UTC offset, e.g. 2021-02-15T01:25-06:00."
+    )
+    end: datetime = Field(strict=False, description="End (exclusive), ISO 8601 with a UTC offset.")
+    cap_mw: float = Field(
+        0.0,
+        ge=0,
+        le=MAX_MW,
+        description="Cap on net withdrawal (import − export) during the event, MW; 0 = switch "
+        "to backup (the site may still export).",
+    )
+    source: str = Field(
+        min_length=1, max_length=2_000, description="Where the event comes from (a citation)."
+    )
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _text(cls, v: Any) -> Any:
+        if isinstance(v, datetime) or (isinstance(v, str) and len(v) <= 40):
+            return v
+        raise ValueError("must be an ISO 8601 date-time string with a UTC offset")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        if v.tzinfo is None or v.utcoffset() is None:
+            raise ValueError(
+                "needs a UTC offset (e.g. 2021-02-15T01:25-06:00 or ...Z); local times without "
+                "one are ambiguous at DST changes"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _order(self) -> GridEvent:
+        if self.end <= self.start:
+            raise ValueError("end must be after start (end is exclusive)")
+        return self
+
+
+def _event_kind(v: Any) -> str:
+    return "event" if isinstance(v, dict | GridEvent) else "name"
+
+
+#: one entry of ``events``: a shipped event's name or a user-defined event (an object)
+EventEntry = Annotated[
+    Annotated[str, Tag("name")] | Annotated[GridEvent, Tag("event")],
+    Discriminator(_event_kind),
+]
+#: union tags that pydantic puts in error paths; left out of the JSON paths shown
+_UNION_TAGS = {"name", "event"}
+
+
+def _event_names(v: list[Any]) -> list[Any]:
+    from dcpower.events import NONE, shipped_names
+
+    shipped = shipped_names()
+    names = []
+    for i, e in enumerate(v):
+        name = e if isinstance(e, str) else e.name
+        if isinstance(e, str) and e not in shipped:
+            raise ValueError(
+                f"events[{i}]: unknown event {e!r}; shipped events: {shipped} (or give an object "
+                "{name, start, end, cap_mw, source})"
+            )
+        if name == NONE:
+            raise ValueError(f"events[{i}]: {NONE!r} means no event; fix: leave events empty")
+        names.append(name)
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ValueError(f"events list {dup} more than once; fix: keep one of each")
+    return v
+
+
 class Case(_Strict):
     """A complete dispatch case."""
 
@@ -764,6 +856,18 @@ class Case(_Strict):
     tariff: Tariff | None = Field(
         None, description="Transmission coincident-peak charge; absent: not priced."
     )
+    events: list[EventEntry] = Field(
+        default_factory=list,
+        max_length=MAX_EVENTS,
+        description="Grid emergency events: names from the shipped ERCOT catalogue "
+        "(resources_data/ercot/events/grid_emergencies.csv) and/or user-defined events; during "
+        "each the net withdrawal is capped (a step partly inside counts as inside).",
+    )
+
+    @field_validator("events")
+    @classmethod
+    def _events(cls, v: list[Any]) -> list[Any]:
+        return _event_names(v)
 
     @model_validator(mode="after")
     def _cross(self) -> Case:
@@ -780,7 +884,26 @@ class Case(_Strict):
                 "reliability.ride_through_minutes > 0 needs a battery (bess.energy_mwh > 0); "
                 "set ride_through_minutes to 0 for a site without storage"
             )
+        if self.events:
+            _events_in_horizon(self)
         return self
+
+
+def _events_in_horizon(case: Case) -> None:
+    from datetime import time as dtime
+
+    from dcpower.events import resolve
+
+    tz = ZoneInfo(case.horizon.timezone)
+    start = datetime.combine(case.horizon.start, dtime(0), tzinfo=tz)
+    end = datetime.combine(case.horizon.end, dtime(0), tzinfo=tz)
+    for i, ev in enumerate(resolve(case.events)):
+        if not (ev.start_utc < end and ev.end_utc > start):
+            raise ValueError(
+                f"events[{i}] ({ev.name}, {ev.start_utc:%Y-%m-%d %H:%M}Z to "
+                f"{ev.end_utc:%Y-%m-%d %H:%M}Z) lies outside the horizon {case.horizon.start} to "
+                f"{case.horizon.end}; fix: move the horizon over it or drop the event"
+            )
 
 
 class CaseError(InputError):
@@ -821,7 +944,10 @@ def _echo(value: Any) -> str | None:
 def _problems(exc: ValidationError, echo: bool = True) -> list[tuple[str, str]]:
     out = []
     for err in exc.errors():
-        path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"])
+        loc = err["loc"]
+        if len(loc) > 2 and loc[0] == "events" and loc[2] in _UNION_TAGS:
+            loc = loc[:2] + loc[3:]
+        path = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc)
         msg = err["msg"].removeprefix("Value error, ")
         fix = _FIXES.get(err["type"])
         shown = _echo(err.get("input")) if echo and err["type"] != "extra_forbidden" else None

@@ -124,6 +124,13 @@ _FIXED: list[Column] = [
         _D,
     ),
     Column("cp_alert", "1", "1 when the step lies in an hour of the causal CP alert policy", _D),
+    Column(
+        "event_cap_mw",
+        "MW",
+        "cap on net withdrawal (import − export) from a grid emergency event overlapping the "
+        "step (lowest cap if several); null outside events",
+        _D,
+    ),
 ]
 
 _ELEMENTS = {
@@ -317,6 +324,7 @@ def dispatch_columns(
     poi_q_excess: bool = False,
     cp_charge: bool = False,
     cp_alert: bool = False,
+    event_cap: bool = False,
 ) -> list[str]:
     """Dispatch columns (without ``timestamp``) of a dispatch offering ``products``, in the
     order extraction writes them.
@@ -324,6 +332,7 @@ def dispatch_columns(
     ``resources``: the resources carrying every product, or product → resources (the eligible
     pairs present on the site). ``offline_products``: products offline gas units carry.
     ``cp_charge`` / ``cp_alert``: the case has a CP tariff / the CP alert policy.
+    ``event_cap``: the case has grid emergency events.
     """
     products = list(products)
     per = (
@@ -331,7 +340,7 @@ def dispatch_columns(
         if isinstance(resources, Mapping)
         else dict.fromkeys(products, list(resources))
     )
-    optional = (TIMESTAMP, "poi_q_excess_mvar", "cp_charge_usd_per_mw", "cp_alert")
+    optional = (TIMESTAMP, "poi_q_excess_mvar", "cp_charge_usd_per_mw", "cp_alert", "event_cap_mw")
     fixed = [c for c in FIXED[_D] if c not in optional]
     out = fixed + [award_column(p, r) for p in products for r in per[p]]
     out += [offline_column(p) for p in offline_products]
@@ -339,7 +348,8 @@ def dispatch_columns(
         out.append("poi_q_excess_mvar")
     out += [price_column(p) for p in products]
     out += ["cp_charge_usd_per_mw"] if cp_charge else []
-    return out + (["cp_alert"] if cp_alert else [])
+    out += ["cp_alert"] if cp_alert else []
+    return out + (["event_cap_mw"] if event_cap else [])
 
 
 # --------------------------------------------------------------------------- readers

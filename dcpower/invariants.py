@@ -198,6 +198,8 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
     if reserves:
         check("poi_reserve_up", exp_ - imp + up_all - case.poi.export_limit_mw)
         check("poi_reserve_down", imp - exp_ + dn_all - case.poi.import_limit_mw)
+    if case.events:
+        out += _check_events(case, d)
     # Economics add up to the objective
     econ = results["economics"]
     total = sum(econ["revenues_usd"].values()) - sum(econ["costs_usd"].values())
@@ -423,4 +425,19 @@ def _check_tariff(
         net = (d["grid_import_mw"] - d["grid_export_mw"]).to_numpy()
         excess = np.where(on, net - case.tariff.alert.max_withdrawal_mw, 0.0)
         _fail(out, "cp_alert_cap", excess > TOL, d.index, excess)
+    return out
+
+
+def _check_events(case: Case, d: pd.DataFrame) -> list[str]:
+    """Net withdrawal ≤ cap at every step an event overlaps, the event steps and caps
+    recomputed from the case's events and the timestamps (not the model's column)."""
+    from dcpower.events import resolve, step_mask
+
+    out: list[str] = []
+    minutes = case.horizon.timestep_minutes
+    net = (d["grid_import_mw"] - d["grid_export_mw"]).to_numpy()
+    for ev in resolve(case.events):
+        on = step_mask(ev, d.index, minutes)
+        excess = np.where(on, net - ev.cap_mw, 0.0)
+        _fail(out, f"event_cap_{ev.name}", excess > TOL, d.index, excess)
     return out

@@ -660,6 +660,11 @@ def assemble_results(
         from dcpower.tariff import tariff_section
 
         results["tariff"] = tariff_section(case, x.tariff, dispatch)
+    from dcpower.events import events_section, sb6_section
+
+    if case.events:
+        results["events"] = events_section(case, dispatch)
+    results["sb6"] = sb6_section(case, dispatch)
     results["solver"]["wall_seconds"] = wall_s
     _gap_to_lp_bound(results)
     results["verification"] = {"violations": check_invariants(results)}
@@ -685,6 +690,21 @@ def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str
             f"{first}; the dispatch pays VoLL for it; check the POI import limit, gas units, "
             "BESS and reliability settings"
         )
+    case = results.get("case") or {}
+    if case.get("events"):
+        from dcpower.case import Case
+        from dcpower.events import voll_order_problem
+
+        problem = voll_order_problem(Case.model_validate(case))
+        if problem:
+            out.append(problem)
+        for ev in results.get("events", []):
+            if ev["critical_shed"]:
+                mwh = ev["curtailed_mwh"]["critical"]
+                out.append(
+                    f"event {ev['name']}: critical load shed ({mwh:,.3f} MWh) to keep the net "
+                    "withdrawal under the cap; more gas or BESS would avoid it"
+                )
     requested = s.get("mip_rel_gap_requested")
     gap = s.get("mip_gap")
     if (

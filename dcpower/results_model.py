@@ -241,6 +241,61 @@ class TariffInfo(_Section):
     alert: dict[str, Any] | None
 
 
+class EventCurtailed(_Section):
+    """Energy not served during an event, per load segment, MWh."""
+
+    flexible: float = Field(ge=0)
+    noncritical: float = Field(ge=0)
+    critical: float = Field(ge=0)
+
+
+class EventInfo(_Section):
+    """One grid emergency event (``dcpower.events``): its window and cap, what the site did in
+    its steps (a step partly inside counts), and the operating cost of those steps ($,
+    recomputed from the dispatch). The event's full cost is net value without the event − net
+    value with it (the workflow's ``events`` dimension: cost vs the ``none`` scenario)."""
+
+    name: str
+    source: str
+    window: str = Field(description="eea3_load_shed, eea2 (catalogue) or user")
+    start_utc: UtcText
+    end_utc: UtcText
+    cap_mw: float = Field(ge=0, description="cap on import − export in the event, MW")
+    steps: int = Field(ge=0)
+    max_net_withdrawal_mw: float | None = Field(description="largest import − export, MW")
+    curtailed_mwh: EventCurtailed
+    critical_shed: bool
+    self_supply_mwh: dict[str, float] = Field(description="energy in the event's steps, MWh")
+    operating_cost_usd: dict[str, float] = Field(
+        description="fuel (with starts), flexible_curtailment, voll, energy_net (import cost − "
+        "export revenue) and net_value_in_window of the event's steps, $"
+    )
+
+
+class Sb6Test(_Section):
+    """Backup capacity against 50 % of the load at every step."""
+
+    backup_mw: float = Field(ge=0)
+    passes: bool
+    hours_short: float = Field(ge=0)
+    worst_shortfall_mw: float = Field(ge=0)
+    first_short_utc: UtcText | None
+
+
+class Sb6Screen(_Section):
+    """Texas SB 6 screen: on-site backup generation able to serve ≥ 50 % of on-site demand,
+    for loads at or above 75 MW (gas only is the test; gas + BESS is information)."""
+
+    threshold_mw: float
+    peak_load_mw: float
+    applies: bool
+    required_share: float
+    gas_only: Sb6Test
+    gas_plus_bess_info: Sb6Test
+    rule: str
+    source: str
+
+
 class Verification(_Section):
     """Independent invariant checks of the document; empty when every invariant holds."""
 
@@ -349,6 +404,10 @@ class Results(_Section):
         description="per asset (transformer, bess_energy, bess_power, poi_import, gas): $/yr of "
         "+1 unit of its size from the fixed-integer LP duals; present when asked for",
     )
+    events: list[EventInfo] | None = Field(
+        None, description="grid emergency events; present when the case has events"
+    )
+    sb6: Sb6Screen | None = Field(None, description="Texas SB 6 backup-generation screen")
     outputs: Outputs | None = None
 
     @field_validator("dispatch")

@@ -141,7 +141,31 @@ class GridConfig(GridScaling):
     )
     transformer_mva: list[Positive] = Field(min_length=1, description="Transformer ratings, MVA.")
 
-    _unique = field_validator("bess_mwh", "gen_units", "transformer_mva")(_distinct)
+    events: list[str] = Field(
+        ["none"],
+        min_length=1,
+        description="Grid emergency events, one scenario dimension: 'none' and names of the "
+        "shipped catalogue (resources_data/ercot/events/grid_emergencies.csv). With more than "
+        "'none' the dimension 'events' is added (it must include 'none', the reference each "
+        "event's cost is measured against) and every event must overlap every study year.",
+    )
+
+    _unique = field_validator("bess_mwh", "gen_units", "transformer_mva", "events")(_distinct)
+
+    @field_validator("events")
+    @classmethod
+    def _known_events(cls, v: list[str]) -> list[str]:
+        from dcpower.events import NONE, shipped_names
+
+        allowed = [NONE, *shipped_names()]
+        unknown = [e for e in v if e not in allowed]
+        if unknown:
+            raise ValueError(f"unknown event(s) {unknown}; allowed: {allowed}")
+        if v != [NONE] and NONE not in v:
+            raise ValueError(
+                f"must include {NONE!r}: each event's cost is net value without it − with it"
+            )
+        return v
 
     def scaling(self) -> GridScaling:
         """The grid keys a scenario's case depends on besides its own sizes."""

@@ -20,6 +20,7 @@ import xarray as xr
 from dcpower import columns
 from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.errors import InfeasibleError, InputError, NoSolutionError
+from dcpower.events import NONE as NONE_EVENT
 from dcpower.outage import OutageSite, survival_by_start, survival_summary
 from dcpower.resources import bess as bess_model
 from dcpower.results import records_to_frame
@@ -34,6 +35,8 @@ from dcpower.study import (
 
 GRID_DIMS = ("bess_mwh", "gen_units", "transformer_mva")
 YEAR_DIM = "market_year"
+#: the grid emergency event of a scenario (``none`` or a shipped event's name)
+EVENT_DIM = "events"
 HOURS_PER_YEAR = 8760.0
 
 #: summary columns and their units (xarray attributes, report tables).
@@ -49,25 +52,43 @@ UNITS = {
     "annual_total_cost_usd": "$/yr",
     "unserved_critical_mwh": "MWh/yr",
     "solve_seconds": "s",
+    "event_steps": "timesteps",
+    "event_curtailed_mwh": "MWh",
+    "event_critical_shed_mwh": "MWh",
+    "event_window_net_value_usd": "$",
+    "event_cost_usd": "$/yr",
+    "sb6_hours_short": "h",
+    "sb6_worst_shortfall_mw": "MW",
     "solver_gap": "-",
 }
 
 
-def grid_dims(market: MarketConfig) -> list[str]:
-    """Sweep dimensions: the three sizes, plus market_year when several years are studied."""
+def grid_dims(market: MarketConfig, events: list[str] | None = None) -> list[str]:
+    """Sweep dimensions: the three sizes, plus market_year when several years are studied,
+    plus events when ``events`` holds more than ``none``."""
     dims = list(GRID_DIMS)
     if len(market.years) > 1:
         dims.append(YEAR_DIM)
+    if events is not None and list(events) != [NONE_EVENT]:
+        dims.append(EVENT_DIM)
     return dims
+
+
+def _dims_of(settings: ScenarioSettings, sizes: Mapping[str, Any]) -> list[str]:
+    """The dimensions of one scenario (events when its sizes carry one)."""
+    dims = grid_dims(settings.market)
+    return [*dims, EVENT_DIM] if EVENT_DIM in sizes else dims
 
 
 def scenario_grid(study: StudyConfig) -> pd.DataFrame:
     """One row per scenario (Cartesian product of the grid lists), in grid order."""
     grid = study.grid
     axes: list[list[Any]] = [grid.bess_mwh, grid.gen_units, grid.transformer_mva]
-    dims = grid_dims(study.market)
+    dims = grid_dims(study.market, grid.events)
     if YEAR_DIM in dims:
         axes.append(study.market.years)
+    if EVENT_DIM in dims:
+        axes.append(grid.events)
     return pd.DataFrame(list(itertools.product(*axes)), columns=dims)
 
 
@@ -76,12 +97,16 @@ def scenario_name(sizes: dict[str, Any], dims: list[str]) -> str:
     return "/".join(f"{d}~{sizes[d]}" for d in dims)
 
 
-def parse_scenario_name(name: str) -> dict[str, float]:
-    """Inverse of :func:`scenario_name` (values as numbers)."""
-    out = {}
+def parse_scenario_name(name: str) -> dict[str, Any]:
+    """Inverse of :func:`scenario_name` (numbers as numbers, other values as strings)."""
+    out: dict[str, Any] = {}
     for part in name.split("/"):
         key, value = part.split("~", 1)
-        num = float(value)
+        try:
+            num = float(value)
+        except ValueError:
+            out[key] = value
+            continue
         out[key] = int(num) if num.is_integer() else num
     return out
 
@@ -115,7 +140,7 @@ def scenario_case(base: Case, sizes: dict[str, Any], settings: ScenarioSettings)
     """The base case with the scenario's sizes, market and solver settings applied."""
     energy = float(sizes["bess_mwh"])
     power = energy / float(settings.grid.bess_duration_h)
-    name = f"{settings.study_name}:{scenario_name(sizes, grid_dims(settings.market))}"
+    name = f"{settings.study_name}:{scenario_name(sizes, _dims_of(settings, sizes))}"
     data = _with_market(
         base.model_dump(mode="json"), settings.market, study_year(settings.market, sizes), name
     )
@@ -129,6 +154,8 @@ def scenario_case(base: Case, sizes: dict[str, Any], settings: ScenarioSettings)
     data["gas_gen"]["initial_units_online"] = min(data["gas_gen"]["initial_units_online"], units)
     data["transformer"]["rating_mva"] = float(sizes["transformer_mva"])
     data["solver"].update(settings.solve.case_overrides())
+    if EVENT_DIM in sizes:
+        data["events"] = [] if sizes[EVENT_DIM] == NONE_EVENT else [sizes[EVENT_DIM]]
     return case_from_dict(data, source=f"scenario {data['name']}")
 
 
@@ -166,7 +193,7 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
     problems: list[str] = []
     seen: set[str] = set()
     settings = study.scenario_settings()
-    dims = grid_dims(study.market)
+    dims = grid_dims(study.market, study.grid.events)
     grid = scenario_grid(study)
     for sizes in grid.to_dict(orient="records"):
         try:
@@ -314,7 +341,7 @@ def scenario_summary(
     econ = results["economics"]
     hours = results["horizon"]["n_steps"] * results["horizon"]["timestep_minutes"] / 60.0
     scale = HOURS_PER_YEAR / hours  # operating figures per year
-    dims = grid_dims(settings.market)
+    dims = _dims_of(settings, sizes)
     row: dict[str, Any] = {"scenario": scenario_name(sizes, dims)}
     row.update({k: sizes[k] for k in dims})
     row["bess_mw"] = case.bess.power_mw
@@ -330,6 +357,7 @@ def scenario_summary(
         row["annualised_capex_usd"] + row["fixed_om_usd"] - row["net_operating_value_usd"]
     )
     row["unserved_critical_mwh"] = econ["energy_mwh"]["critical_unserved_mwh"] * scale
+    row.update(_event_and_sb6_columns(results))
     probs = survival.to_numpy()
     durations = [columns.survival_duration_h(c) for c in survival]
     row.update(survival_summary(probs, durations))
@@ -355,6 +383,37 @@ def scenario_summary(
     return row
 
 
+def _event_and_sb6_columns(results: dict[str, Any]) -> dict[str, float]:
+    """Summary columns of the scenario's grid events (summed over its events; not annualised)
+    and of the SB 6 screen (gas only; 1 = yes)."""
+    out: dict[str, float] = {}
+    events = results.get("events")
+    if events is not None:
+        out["event_steps"] = float(sum(e["steps"] for e in events))
+        out["event_curtailed_mwh"] = float(sum(sum(e["curtailed_mwh"].values()) for e in events))
+        out["event_critical_shed_mwh"] = float(sum(e["curtailed_mwh"]["critical"] for e in events))
+        out["event_window_net_value_usd"] = float(
+            sum(e["operating_cost_usd"]["net_value_in_window"] for e in events)
+        )
+    sb6 = results.get("sb6")
+    if sb6 is not None:
+        out["sb6_applies"] = float(sb6["applies"])
+        out["sb6_passes"] = float(sb6["gas_only"]["passes"])
+        out["sb6_hours_short"] = sb6["gas_only"]["hours_short"]
+        out["sb6_worst_shortfall_mw"] = sb6["gas_only"]["worst_shortfall_mw"]
+    return out
+
+
+def event_costs(summary: pd.DataFrame) -> pd.Series:
+    """Each scenario's event cost, $/yr: net operating value of the ``none`` scenario of the
+    same sizes (and year) − its own (NaN for ``none`` rows and where either has no dispatch)."""
+    keys = [d for d in (*GRID_DIMS, YEAR_DIM) if d in summary.columns]
+    ref = summary[summary[EVENT_DIM] == NONE_EVENT].set_index(keys)["net_operating_value_usd"]
+    base = summary.set_index(keys).index.map(ref.to_dict())
+    cost = pd.Series(base, index=summary.index, dtype=float) - summary["net_operating_value_usd"]
+    return cost.where(summary[EVENT_DIM] != NONE_EVENT)
+
+
 def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
     """True for scenarios no other beats on both annual total cost (lower) and ``metric``."""
     from dcpower.plots import pareto_mask
@@ -376,11 +435,13 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
     # $/yr per unit columns: float even when all null (POI import cost; JSON null → None)
     per_unit = [c for c in summary.columns if columns.marginal_value_unit(c) is not None]
     summary[per_unit] = summary[per_unit].astype(float)
+    if EVENT_DIM in dims and "net_operating_value_usd" in summary.columns:
+        summary["event_cost_usd"] = event_costs(summary)
     summary["pareto"] = False
     if metric in summary.columns:
-        groups = (
-            list(summary.groupby(YEAR_DIM).groups.values()) if YEAR_DIM in dims else [summary.index]
-        )
+        by = [d for d in (YEAR_DIM, EVENT_DIM) if d in dims]
+        key = by[0] if len(by) == 1 else by  # a one-element list: scalar group keys
+        groups = list(summary.groupby(key).groups.values()) if by else [summary.index]
         for index in groups:
             part = summary.loc[index]
             ok = part["annual_total_cost_usd"].notna() & part[metric].notna()
@@ -524,7 +585,7 @@ def solve_scenario(
     try:
         results = run_case(case, data_dir=data_dir, solver_log=solver_log, marginal_values=True)
     except (InputError, InfeasibleError, NoSolutionError) as exc:
-        return failed_summary(sizes, grid_dims(settings.market), exc.kind, str(exc)), None, None
+        return failed_summary(sizes, _dims_of(settings, sizes), exc.kind, str(exc)), None, None
     survival = outage_survival(results, settings.outage)
     row = scenario_summary(results, sizes, settings, survival)
     return row, records_to_frame(results["dispatch"]), survival
@@ -609,6 +670,48 @@ def _across_years_markdown(summary: pd.DataFrame, metric: str, years: list[int])
     return lines + [""]
 
 
+def _events_and_sb6_markdown(summary: pd.DataFrame) -> list[str]:
+    """The study summary's grid-event table (per event and size) and SB 6 screen (per size)."""
+    ok = solved(summary)
+    lines: list[str] = []
+    if EVENT_DIM in summary.columns and "event_cost_usd" in summary.columns:
+        lines += [
+            "",
+            "## Grid emergency events",
+            "",
+            "Event cost = net operating value of the `none` scenario of the same size − with the "
+            "event ($/yr, the event's year); curtailed and critical shed: MWh in the event's "
+            "steps. The model knows the event in advance (perfect foresight of the directive).",
+            "",
+            "| event | size | event cost $ | curtailed MWh | critical shed MWh |",
+            "|---|---|---|---|---|",
+        ]
+        for _, r in ok[ok[EVENT_DIM] != NONE_EVENT].iterrows():
+            lines.append(
+                f"| {r[EVENT_DIM]} | {_size_text(r)} | {r['event_cost_usd']:,.0f} | "
+                f"{r['event_curtailed_mwh']:,.1f} | {r['event_critical_shed_mwh']:,.1f} |"
+            )
+    if "sb6_applies" in summary.columns:
+        lines += [
+            "",
+            "## SB 6 screen (gas units ≥ 50 % of load at every step, loads ≥ 75 MW)",
+            "",
+            "| size | applies | passes | hours short | worst shortfall MW |",
+            "|---|---|---|---|---|",
+        ]
+        seen = set()
+        for _, r in ok.iterrows():
+            if _size_text(r) in seen:
+                continue
+            seen.add(_size_text(r))
+            lines.append(
+                f"| {_size_text(r)} | {'yes' if r['sb6_applies'] else 'no'} | "
+                f"{'yes' if r['sb6_passes'] else 'no'} | {r['sb6_hours_short']:,.0f} | "
+                f"{r['sb6_worst_shortfall_mw']:,.1f} |"
+            )
+    return lines
+
+
 def study_summary_markdown(
     summary: pd.DataFrame, study_name: str, market_label: str, metric: str, levels: list[float]
 ) -> str:
@@ -656,6 +759,7 @@ def study_summary_markdown(
             f"- {r['scenario']}: {r['annual_total_cost_usd'] / 1e6:.3f} $M/yr, "
             f"{metric} = {r[metric]:.4f}"
         )
+    lines += _events_and_sb6_markdown(summary)
     lines += ["", "## Solver", ""]
     if len(feasible):
         lines.append(

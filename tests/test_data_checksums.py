@@ -11,6 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SUMS_FILES = (
     ROOT / "resources_data" / "ercot" / "SHA256SUMS",
     ROOT / "resources_data" / "ercot" / "tariffs" / "SHA256SUMS",
+    ROOT / "resources_data" / "ercot" / "events" / "SHA256SUMS",
     ROOT / "tests" / "data" / "ercot_native" / "SHA256SUMS",
     ROOT / "resources_data" / "generic_example" / "SHA256SUMS",
 )

@@ -20,7 +20,7 @@ import pytest
 from conftest import EXAMPLE_CASE, ROOT, infeasible_terminal_soc_case, write_tidy_prices
 from streamlit.testing.v1 import AppTest
 
-from dcpower.case import CaseError, load_case
+from dcpower.case import CaseError, case_from_dict, load_case
 from dcpower.cli import main as cli_main
 from dcpower.results import records_to_frame
 from dcpower.runner import run_case
@@ -599,3 +599,57 @@ def test_load_reserves_in_reserve_chart_and_waterfall(tmp_path):
         r["economics"]["revenues_usd"]["load_reserve_ecrs_revenue_usd"]
     )
     charts.waterfall_chart(r["economics"]).to_dict()
+
+
+# --------------------------------------------------------------------------- grid events, SB 6
+
+
+@pytest.fixture(scope="module")
+def event_results(short_case_path):
+    """The one-day example with an evening event (18:00–21:00 CDT, cap 0)."""
+    data = json.loads(short_case_path.read_text())
+    data["events"] = [
+        {
+            "name": "evening_test",
+            "start": "2023-07-10T18:00-05:00",
+            "end": "2023-07-10T21:00-05:00",
+            "cap_mw": 0.0,
+            "source": "test",
+        }
+    ]
+    return run_case(case_from_dict(data, base_dir=short_case_path.parent))
+
+
+def test_event_spans_shade_the_dispatch_chart(event_results):
+    d = records_to_frame(event_results["dispatch"])
+    spans = charts.event_spans(d, "America/Chicago")
+    assert len(spans) == 1
+    assert spans.iloc[0]["start"] == pd.Timestamp("2023-07-10 18:00")
+    assert spans.iloc[0]["end"] == pd.Timestamp("2023-07-10 21:00")
+    spec = charts.dispatch_chart(d, "America/Chicago").to_dict()
+    marks = json.dumps(spec)
+    assert '"rect"' in marks and "grid event" in marks
+    assert charts.event_spans(d.drop(columns="event_cap_mw"), "America/Chicago").empty
+
+
+def test_events_table_and_sb6_lines(event_results, short_results):
+    table = charts.events_table(event_results)
+    assert list(table["event"]) == ["evening_test"] and table["steps"].iloc[0] == 3
+    assert table["max net withdrawal MW"].iloc[0] <= 1e-6
+    lines = charts.sb6_lines(event_results)
+    s = event_results["sb6"]
+    assert ("PASS" if s["gas_only"]["passes"] else "FAIL") in lines[1]
+    assert charts.events_table(short_results).empty
+
+
+def test_results_page_shows_events_and_sb6(app, tmp_path, event_results):
+    path = tmp_path / "events.json"
+    path.write_bytes(state.results_json_bytes(event_results))
+    app.switch_page("views/results.py").run()
+    app.radio(key="results_source").set_value("Results JSON file").run()
+    app.text_input(key="results_file_path").input(str(path)).run()
+    assert not app.exception and not _errors(app)
+    assert [s.value for s in app.subheader][-2:] == ["Grid emergency events", "SB 6 screen"]
+    (frame,) = [df.value for df in app.dataframe if "event" in df.value.columns]
+    assert list(frame["event"]) == ["evening_test"]
+    assert any("Gas units" in m.value and "50 %" in m.value for m in app.markdown)

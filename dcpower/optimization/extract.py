@@ -62,6 +62,8 @@ def dispatch_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
     if x.alert_cap_mw is not None:
         cap = x.case.tariff.alert.max_withdrawal_mw
         df["cp_alert"] = (x.alert_cap_mw <= cap + 1e-9).astype(float)
+    if x.event_cap_mw is not None:
+        df["event_cap_mw"] = x.event_cap_mw
     columns.check_columns(df.columns, "dispatch")
     return df
 

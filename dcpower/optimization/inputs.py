@@ -46,6 +46,9 @@ class DispatchInputs:
     cp_usd_per_mw: np.ndarray | None = None
     #: cap on net withdrawal at each step under the CP alert policy, MW (None: no alerts)
     alert_cap_mw: np.ndarray | None = None
+    #: cap on net withdrawal at each step from grid emergency events, MW (NaN: no event;
+    #: None: the case has no events)
+    event_cap_mw: np.ndarray | None = None
     #: the full-horizon ``dcpower.tariff.TariffSchedule`` (intervals, rates, alerts), for results
     tariff: Any = None
     #: flexible-load energy curtailed in the calendar week of the first step before it, MWh
@@ -113,6 +116,7 @@ class DispatchInputs:
                 if load_sustain_floor_mw is None
                 else tuple(load_sustain_floor_mw)
             ),
+            event_cap_mw=None if self.event_cap_mw is None else self.event_cap_mw[sl],
         )
 
     def eligible_pairs(self) -> list[tuple[str, str]]:
@@ -185,7 +189,15 @@ def build_inputs(case: Case, market: MarketData, load: LoadSegments) -> Dispatch
     )
     if case.bess.energy_mwh == 0:
         floor = np.zeros(len(index))
+    events = None
+    if case.events:
+        from dcpower import events as grid_events
+
+        events = grid_events.cap_per_step(
+            grid_events.resolve(case.events), index, case.horizon.timestep_minutes
+        )
     return DispatchInputs(
+        event_cap_mw=events,
         case=case,
         timestamps=index,
         price_usd_per_mwh=market.energy_price_usd_per_mwh.to_numpy(float),

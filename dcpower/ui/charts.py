@@ -195,6 +195,14 @@ def dispatch_chart(dispatch: pd.DataFrame, tz: str) -> alt.LayerChart:
     ]
     hover = _hover_layers(wide, [f for f in fields if f[0] in wide], tz)
     mw_layers = alt.layer(areas, unserved, lines)
+    spans = event_spans(dispatch, tz)
+    if len(spans):
+        shade = (
+            alt.Chart(spans)
+            .mark_rect(opacity=0.15, color="#d62728")
+            .encode(x=alt.X("start:T"), x2="end:T", tooltip=["label:N"])
+        )
+        mw_layers = alt.layer(shade, areas, unserved, lines)
     # the hover layers must sit in the outer layer: a selection inside a nested layer makes
     # Vega fail with "Duplicate signal name"
     return (
@@ -710,3 +718,83 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
     return alt.layer(line, points, labels).properties(
         width=WIDTH, height=380, title="Cost–reliability frontier"
     )
+
+
+# --------------------------------------------------------------------------- grid events
+
+
+def event_spans(dispatch: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """Contiguous runs of event steps (``event_cap_mw`` set) as local ``start``/``end`` times
+    with a label (the cap), for shading the dispatch chart; empty without events."""
+    if "event_cap_mw" not in dispatch.columns or dispatch.empty:
+        return pd.DataFrame(columns=["start", "end", "label"])
+    cap = dispatch["event_cap_mw"].to_numpy(float)
+    on = ~np.isnan(cap)
+    step = dispatch.index[1] - dispatch.index[0] if len(dispatch) > 1 else pd.Timedelta(hours=1)
+    local = dispatch.index.tz_convert(tz).tz_localize(None)
+    rows, i = [], 0
+    while i < len(on):
+        if not on[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(on) and on[j + 1] and cap[j + 1] == cap[i]:
+            j += 1
+        rows.append(
+            {
+                "start": local[i],
+                "end": local[j] + step,
+                "label": f"grid event: net withdrawal ≤ {cap[i]:g} MW",
+            }
+        )
+        i = j + 1
+    return pd.DataFrame(rows, columns=["start", "end", "label"])
+
+
+def events_table(results: dict[str, Any]) -> pd.DataFrame:
+    """One row per grid emergency event of the results: window, cap, what the site did and the
+    operating cost of the event's steps."""
+    rows = []
+    for ev in results.get("events") or []:
+        cost = ev["operating_cost_usd"]
+        rows.append(
+            {
+                "event": ev["name"],
+                "window": ev["window"],
+                "start (UTC)": ev["start_utc"],
+                "end (UTC)": ev["end_utc"],
+                "steps": ev["steps"],
+                "cap MW": ev["cap_mw"],
+                "max net withdrawal MW": ev["max_net_withdrawal_mw"],
+                "flexible curtailed MWh": ev["curtailed_mwh"]["flexible"],
+                "other shed MWh": ev["curtailed_mwh"]["noncritical"],
+                "critical shed MWh": ev["curtailed_mwh"]["critical"],
+                "critical shed": "yes" if ev["critical_shed"] else "no",
+                "gas MWh": ev["self_supply_mwh"]["gen"],
+                "BESS discharge MWh": ev["self_supply_mwh"]["bess_discharge"],
+                "fuel $": cost["fuel"],
+                "curtailment + VoLL $": cost["flexible_curtailment"] + cost["voll"],
+                "energy net $": cost["energy_net"],
+                "net value in window $": cost["net_value_in_window"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def sb6_lines(results: dict[str, Any]) -> list[str]:
+    """The SB 6 screen as plain lines (empty when the results have none)."""
+    s = results.get("sb6")
+    if not s:
+        return []
+    gas, info = s["gas_only"], s["gas_plus_bess_info"]
+    applies = "applies" if s["applies"] else "does not apply"
+    verdict = "PASS" if gas["passes"] else "FAIL"
+    lines = [
+        f"Peak load {s['peak_load_mw']:,.1f} MW: the screen {applies} (threshold "
+        f"{s['threshold_mw']:g} MW).",
+        f"Gas units {gas['backup_mw']:,.1f} MW vs 50 % of load at every step: **{verdict}** — "
+        f"{gas['hours_short']:,.1f} h short, worst shortfall {gas['worst_shortfall_mw']:,.1f} MW.",
+        f"For information, gas + BESS at its power ({info['backup_mw']:,.1f} MW): "
+        f"{'pass' if info['passes'] else 'fail'}, {info['hours_short']:,.1f} h short.",
+    ]
+    return lines

@@ -74,7 +74,16 @@ def results_panel(results: dict[str, Any], key: str) -> None:
             dispatch = dispatch.iloc[steps[0] : steps[1] + 1]
             electrical = electrical.iloc[steps[0] : steps[1] + 1]
         tabs = st.tabs(
-            ["Dispatch", "Battery", "Gas units", "Loading", "Reserves", "Economics", "Explain"]
+            [
+                "Dispatch",
+                "Battery",
+                "Gas units",
+                "Loading",
+                "Reserves",
+                "Economics",
+                "Explain",
+                "Events & SB 6",
+            ]
         )
         with tabs[0]:
             chart(lambda: charts.dispatch_chart(dispatch, tz), "the dispatch chart")
@@ -93,7 +102,32 @@ def results_panel(results: dict[str, Any], key: str) -> None:
             economics_panel(results)
         with tabs[6]:
             explain_panel(results, key, steps)
+        with tabs[7]:
+            events_panel(results)
     downloads(results, key)
+
+
+def events_panel(results: dict[str, Any]) -> None:
+    """Grid emergency events (table; shaded on the dispatch chart) and the SB 6 screen."""
+    st.subheader("Grid emergency events")
+    table = charts.events_table(results)
+    if table.empty:
+        st.info("No grid emergency events in this case (case.events is empty).")
+    else:
+        st.caption(
+            "Net withdrawal (import − export) ≤ cap at every step the event overlaps; the model "
+            "knows the event in advance (perfect foresight of the directive). The event's full "
+            "cost is net value without it − with it (the workflow's events dimension)."
+        )
+        st.dataframe(table, hide_index=True)
+    st.subheader("SB 6 screen")
+    lines = charts.sb6_lines(results)
+    if not lines:
+        st.info("These results have no SB 6 screen (written before it existed).")
+    for line in lines:
+        st.markdown(line)
+    if lines:
+        st.caption(results["sb6"]["source"])
 
 
 def day_window(dispatch: pd.DataFrame, tz: str, key: str) -> tuple[int, int] | None:

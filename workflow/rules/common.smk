@@ -21,7 +21,7 @@ except StudyConfigError as _exc:
 RESULTS = f"results/{STUDY.study.name}"
 PLOTS = ["frontier", "net_value_vs_bess", "cost_stack", "marginal_values"]
 DATA_DIR = str(DATA_ROOT / STUDY.market.iso)
-DIMS = _sweep.grid_dims(STUDY.market)
+DIMS = _sweep.grid_dims(STUDY.market, STUDY.grid.events)
 # several market years: each size across years (worst/mean/best) in a plot of its own
 MULTI_YEAR = _sweep.YEAR_DIM in DIMS
 if MULTI_YEAR:
@@ -41,7 +41,7 @@ SCENARIO = STUDY.scenario_settings()
 
 
 def scenario_sizes(wildcards):
-    """Sizes of the scenario named by the wildcards, as numbers."""
+    """Sizes of the scenario named by the wildcards (numbers; the event as its name)."""
     return _sweep.parse_scenario_name(_sweep.scenario_name(dict(wildcards), DIMS))
 
 

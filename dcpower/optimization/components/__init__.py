@@ -3,6 +3,7 @@ order, so results stay bit-identical for an unchanged model)."""
 
 from dcpower.optimization.components.base import Component, Family
 from dcpower.optimization.components.bess import Bess
+from dcpower.optimization.components.events import GridEvents
 from dcpower.optimization.components.gas_units import GasUnits
 from dcpower.optimization.components.grid import Grid
 from dcpower.optimization.components.load import Load
@@ -20,6 +21,7 @@ REGISTRY: tuple[Component, ...] = (
     Reserves(),
     LoadReserves(),
     CoincidentPeakTariff(),
+    GridEvents(),
 )
 
 __all__ = ["REGISTRY", "Component", "Family"]

@@ -1,0 +1,244 @@
+"""Grid emergency events: intervals in which the site's net withdrawal is capped.
+
+An event is a window ``[start, end)`` with a cap on import − export (MW; 0 = "switch to
+backup"), either from the shipped ERCOT catalogue (``resources_data/ercot/events/
+grid_emergencies.csv``, local Central times as ERCOT recorded them) or defined in the case.
+
+Time rule: a model step ``[t, t + Δt)`` is an event step when it overlaps the window by any
+positive length (``t < end`` and ``t + Δt > start``); the cap then holds for the whole step
+(the step's average net withdrawal is what the model dispatches). Where events overlap, the
+lowest cap holds.
+
+Foresight: the cap is data of every step the model sees, so a rolling-horizon window (and its
+look-ahead) that reaches the event knows it is coming and may pre-charge the battery or commit
+gas units ahead: perfect foresight of the directive. ERCOT issues EEAs with little notice, so
+the reported event cost is a lower bound on what an unprepared site would pay.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+import pandas as pd
+
+CATALOGUE_PATH = (
+    Path(__file__).resolve().parents[1]
+    / "resources_data"
+    / "ercot"
+    / "events"
+    / "grid_emergencies.csv"
+)
+#: the name of "no event" in the workflow's ``events`` dimension
+NONE = "none"
+
+
+@dataclass(frozen=True)
+class GridEventWindow:
+    """One resolved event: UTC window, cap (MW) and where it comes from."""
+
+    name: str
+    start_utc: pd.Timestamp
+    end_utc: pd.Timestamp
+    cap_mw: float
+    source: str
+    window: str = "user"
+
+
+def _utc(local: str, tz: str) -> pd.Timestamp:
+    return pd.Timestamp(datetime.fromisoformat(local).replace(tzinfo=ZoneInfo(tz))).tz_convert(
+        "UTC"
+    )
+
+
+@lru_cache(maxsize=4)
+def catalogue(path: Path = CATALOGUE_PATH) -> dict[str, GridEventWindow]:
+    """The shipped events by name (times converted from local Central time to UTC)."""
+    out: dict[str, GridEventWindow] = {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            source = (
+                f"{row['source_title']} ({row['source_publisher']}, {row['source_date']}), "
+                f"{row['source_url']}"
+            )
+            out[row["name"]] = GridEventWindow(
+                row["name"],
+                _utc(row["start_local"], row["timezone"]),
+                _utc(row["end_local"], row["timezone"]),
+                float(row["cap_mw"]),
+                source,
+                row["window"],
+            )
+    return out
+
+
+def shipped_names() -> list[str]:
+    """Names of the shipped catalogue's events."""
+    return sorted(catalogue())
+
+
+def resolve(entries: list[Any]) -> list[GridEventWindow]:
+    """The case's ``events`` entries (catalogue names or :class:`dcpower.case.GridEvent`) as
+    windows; names are validated by the case schema."""
+    shipped = catalogue()
+    out = []
+    for e in entries:
+        if isinstance(e, str):
+            out.append(shipped[e])
+        else:
+            out.append(
+                GridEventWindow(
+                    e.name,
+                    pd.Timestamp(e.start).tz_convert("UTC"),
+                    pd.Timestamp(e.end).tz_convert("UTC"),
+                    float(e.cap_mw),
+                    e.source,
+                )
+            )
+    return out
+
+
+def step_mask(event: GridEventWindow, timestamps: pd.DatetimeIndex, minutes: int) -> np.ndarray:
+    """True at the steps that overlap the event by any positive length."""
+    start = pd.DatetimeIndex(timestamps)
+    end = start + pd.Timedelta(minutes=minutes)
+    return np.asarray((start < event.end_utc) & (end > event.start_utc), bool)
+
+
+def cap_per_step(
+    events: list[GridEventWindow], timestamps: pd.DatetimeIndex, minutes: int
+) -> np.ndarray:
+    """The lowest event cap at each step, MW; NaN where no event applies."""
+    cap = np.full(len(timestamps), np.nan)
+    for ev in events:
+        on = step_mask(ev, timestamps, minutes)
+        cap[on] = np.fmin(cap[on], ev.cap_mw)
+    return cap
+
+
+def voll_order_problem(case: Any) -> str | None:
+    """A warning when the prices do not make the model shed flexible, then other, then critical
+    load (flexible curtailment ≤ non-critical VoLL ≤ critical VoLL), else None."""
+    flex = case.load.flexible_curtailment_usd_per_mwh
+    other = case.reliability.voll_noncritical_usd_per_mwh
+    crit = case.reliability.voll_critical_usd_per_mwh
+    if flex <= other <= crit:
+        return None
+    return (
+        f"load priority: flexible curtailment {flex:g} ≤ non-critical VoLL {other:g} ≤ critical "
+        f"VoLL {crit:g} $/MWh does not hold, so under an event cap the model may shed critical "
+        "load before other load; fix: order load.flexible_curtailment_usd_per_mwh, "
+        "reliability.voll_noncritical_usd_per_mwh and reliability.voll_critical_usd_per_mwh"
+    )
+
+
+def events_section(case: Any, dispatch: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per event: its steps and cap, the largest net withdrawal in it, energy curtailed per
+    segment (MWh), whether critical load was shed, self-supply (MWh) and the operating cost
+    of the event's steps ($, recomputed from the dispatch table)."""
+    from dcpower import columns
+    from dcpower.economics import economics_from_dispatch
+    from dcpower.results import SHED_TOLERANCE_MWH
+
+    minutes = case.horizon.timestep_minutes
+    dt = minutes / 60.0
+    products = [c.product for c in columns.reserve_price_columns(dispatch)]
+    out = []
+    for ev in resolve(case.events):
+        on = step_mask(ev, dispatch.index, minutes)
+        d = dispatch.loc[on]
+        net = (d["grid_import_mw"] - d["grid_export_mw"]).to_numpy()
+        econ = economics_from_dispatch(d, case, products)
+        costs = econ["costs_usd"]
+        crit = float(d["critical_unserved_mw"].sum() * dt)
+        out.append(
+            {
+                "name": ev.name,
+                "source": ev.source,
+                "window": ev.window,
+                "start_utc": ev.start_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "end_utc": ev.end_utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "cap_mw": ev.cap_mw,
+                "steps": int(on.sum()),
+                "max_net_withdrawal_mw": float(net.max()) if len(net) else None,
+                "curtailed_mwh": {
+                    "flexible": float(d["flexible_curtailed_mw"].sum() * dt),
+                    "noncritical": float(d["noncritical_unserved_mw"].sum() * dt),
+                    "critical": crit,
+                },
+                "critical_shed": crit > SHED_TOLERANCE_MWH,
+                "self_supply_mwh": {
+                    "load": float(d["load_mw"].sum() * dt),
+                    "served": float(d["load_served_mw"].sum() * dt),
+                    "gen": float(d["gen_mw"].sum() * dt),
+                    "bess_discharge": float(d["bess_discharge_mw"].sum() * dt),
+                    "bess_charge": float(d["bess_charge_mw"].sum() * dt),
+                    "grid_import": float(d["grid_import_mw"].sum() * dt),
+                    "grid_export": float(d["grid_export_mw"].sum() * dt),
+                },
+                "operating_cost_usd": {
+                    "fuel": costs["gen_fuel_cost_usd"] + costs["gen_start_cost_usd"],
+                    "flexible_curtailment": costs["flexible_curtailment_cost_usd"],
+                    "voll": costs["unserved_noncritical_cost_usd"]
+                    + costs["unserved_critical_cost_usd"],
+                    "energy_net": costs["energy_import_cost_usd"]
+                    - econ["revenues_usd"]["energy_export_revenue_usd"],
+                    "net_value_in_window": econ["net_value_usd"],
+                },
+            }
+        )
+    return out
+
+
+#: SB 6 applies to loads at or above this, MW (Utilities Code §37.0561 as SB 6 adds it)
+SB6_THRESHOLD_MW = 75.0
+SB6_BACKUP_SHARE = 0.5
+SB6_SOURCE = (
+    "Texas SB 6, 89th Legislature (R.S.), 2025, enrolled text (signed 20 June 2025): large "
+    "loads of 75 MW or more disclose on-site backup generation able to serve at least 50 % of "
+    "on-site demand and may be directed by ERCOT to curtail or switch to backup during an "
+    "energy emergency; PUCT Project No. 58317 implements it. "
+    "https://capitol.texas.gov/tlodocs/89R/billtext/html/SB00006F.htm"
+)
+
+
+def _shortfall(backup_mw: float, load: np.ndarray, dt: float, idx) -> dict[str, Any]:
+    short = SB6_BACKUP_SHARE * load - backup_mw
+    bad = short > 1e-9
+    return {
+        "backup_mw": backup_mw,
+        "passes": not bool(bad.any()),
+        "hours_short": float(bad.sum() * dt),
+        "worst_shortfall_mw": float(max(short.max(), 0.0)) if len(short) else 0.0,
+        "first_short_utc": idx[bad][0].strftime("%Y-%m-%dT%H:%M:%SZ") if bad.any() else None,
+    }
+
+
+def sb6_section(case: Any, dispatch: pd.DataFrame) -> dict[str, Any]:
+    """SB 6 screen: installed gas units (MW) vs 50 % of the load at every step, for a site whose
+    peak load is at least 75 MW. The test counts gas only (SB 6 speaks of backup
+    *generation*); gas + BESS at its power rating is reported for information."""
+    load = dispatch["load_mw"].to_numpy(float)
+    dt = case.horizon.timestep_minutes / 60.0
+    g, b = case.gas_gen, case.bess
+    gas = g.units * g.unit_mw if g.installed else 0.0
+    peak = float(load.max()) if len(load) else 0.0
+    return {
+        "threshold_mw": SB6_THRESHOLD_MW,
+        "peak_load_mw": peak,
+        "applies": peak >= SB6_THRESHOLD_MW,
+        "required_share": SB6_BACKUP_SHARE,
+        "gas_only": _shortfall(gas, load, dt, dispatch.index),
+        "gas_plus_bess_info": _shortfall(
+            gas + (b.power_mw if b.installed else 0.0), load, dt, dispatch.index
+        ),
+        "rule": "pass when installed gas MW ≥ 50 % of load_mw at every step; hours_short "
+        "counts the steps where it is not (× Δt)",
+        "source": SB6_SOURCE,
+    }
