@@ -257,7 +257,7 @@ class EventInfo(_Section):
 
     name: str
     source: str
-    window: str = Field(description="eea3_load_shed, eea2 (catalogue) or user")
+    window: str = Field(description="eea3_load_shed, eea (catalogue) or user")
     start_utc: UtcText
     end_utc: UtcText
     cap_mw: float = Field(ge=0, description="cap on import − export in the event, MW")

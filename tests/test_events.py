@@ -154,7 +154,7 @@ def test_shipped_events_map_onto_the_hourly_grid():
     assert grid[on][0] == pd.Timestamp("2021-02-15T07:00Z")
     assert grid[on][-1] == pd.Timestamp("2021-02-19T14:00Z")
     assert on.sum() == 4 * 24 + 8
-    # 6 Sept 2023 EEA2: 19:30 → 20:40 CDT = 00:30Z → 01:40Z on the 7th: two hourly steps
+    # 6 Sept 2023 EEA: 19:25 → 20:37 CDT = 00:25Z → 01:37Z on the 7th: two hourly steps
     grid = pd.date_range("2023-09-06", "2023-09-08", freq="60min", tz="UTC", inclusive="left")
     on = grid_events.step_mask(cat["ercot_2023_09_06_eea2"], grid, 60)
     assert list(grid[on]) == [pd.Timestamp("2023-09-07T00:00Z"), pd.Timestamp("2023-09-07T01:00Z")]
