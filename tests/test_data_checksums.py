@@ -13,6 +13,7 @@ SUMS_FILES = (
     ROOT / "resources_data" / "ercot" / "tariffs" / "SHA256SUMS",
     ROOT / "tests" / "data" / "ercot_native" / "SHA256SUMS",
     ROOT / "resources_data" / "generic_example" / "SHA256SUMS",
+    ROOT / "resources_data" / "sites" / "SHA256SUMS",
 )
 
 

@@ -1,13 +1,14 @@
 """Write ``site_load_2024_houston_cooling.csv.gz``: a synthetic hourly data-center load for 2024
 whose cooling follows the ERCOT Houston forecast zone's load (the headroom study's site).
 
-Model: load(t) = PEAK_MW × (BASE_FRACTION + (1 − BASE_FRACTION) × s(t)), s(t) the Houston zone
-load of ``load_hourly_2024.csv.gz`` scaled to [0, 1] over the year (min → 0, max → 1). The site
-draws BASE_FRACTION of its peak at all times (IT load and the cooling it always needs) and the
-rest with the weather, for which the zone load (air conditioning of a Houston-sized city) is the
-proxy: a stated assumption, not a metered data-center profile. Peak = PEAK_MW exactly, at the
-zone's peak hour. Deterministic; run from the repository root:
-``.venv/bin/python resources_data/ercot/make_site_load.py``.
+Model: load(t) = PEAK_MW × (BASE_FRACTION + (1 − BASE_FRACTION) × s(t)), s(t) the Houston
+zone load of ``resources_data/ercot/load_hourly_2024.csv.gz`` scaled to [0, 1] over the year
+(min → 0, max → 1). The site draws BASE_FRACTION of its peak at all times (IT load and the
+cooling it always needs) and the rest with the weather, for which the zone load (air
+conditioning of a Houston-sized city) is the proxy: a stated assumption, not a metered
+data-center profile. Peak = PEAK_MW exactly, at the zone's peak hour. Deterministic; run from
+the repository root:
+``.venv/bin/python resources_data/sites/make_site_load.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE / "load_hourly_2024.csv.gz"
+SOURCE = HERE.parent / "ercot" / "load_hourly_2024.csv.gz"
 TARGET = HERE / "site_load_2024_houston_cooling.csv.gz"
 PEAK_MW = 120.0
 BASE_FRACTION = 0.8
