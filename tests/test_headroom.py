@@ -5,14 +5,11 @@ computed here from the dispatch tables alone."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from conftest import ROOT, copy_workflow
+from conftest import ROOT, copy_workflow, run_snakemake
 
 from dcpower import columns, headroom, sweep
 from dcpower.case import load_case
@@ -36,24 +33,14 @@ def _headroom_config(**market) -> dict:
     return cfg
 
 
-def _snakemake(cwd, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-
-
 @pytest.fixture(scope="module")
 def study(tmp_path_factory):
     work = copy_workflow(tmp_path_factory.mktemp("wf_headroom"))
     (work / "config/test/headroom.yaml").write_text(yaml.safe_dump(_headroom_config()))
-    proc = _snakemake(work, "--cores", "2", "--configfile", "config/test/headroom.yaml")
+    proc = run_snakemake(work, "--cores", "2", "--configfile", "config/test/headroom.yaml")
     assert proc.returncode == 0, proc.stderr[-4000:]
     out = work / "results" / "test_headroom"
-    report = _snakemake(
+    report = run_snakemake(
         work, "--configfile", "config/test/headroom.yaml", "--report", str(out / "report.html")
     )
     assert report.returncode == 0, report.stderr[-4000:]
@@ -138,7 +125,7 @@ def test_default_study_has_no_headroom_dimension(tmp_path):
     assert sweep.grid_dims(cfg.market, cfg.grid.optional_dims()) == list(sweep.GRID_DIMS)
     first = sweep.scenario_grid(cfg).iloc[0].to_dict()
     assert sweep.scenario_name(first, sweep.grid_dims(cfg.market, first)).count("/") == 2
-    proc = _snakemake(copy_workflow(tmp_path), "-n")
+    proc = run_snakemake(copy_workflow(tmp_path), "-n")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "plot_headroom" not in proc.stdout + proc.stderr
 
