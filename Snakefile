@@ -26,3 +26,4 @@ rule all:
         f"{RESULTS}/sweep.nc",
         expand(f"{RESULTS}/plots/{{plot}}.{{ext}}", plot=PLOTS, ext=["png", "svg"]),
         f"{RESULTS}/study_summary.md",
+        [f"{RESULTS}/headroom_levels.csv"] if HEADROOM else [],

@@ -569,3 +569,55 @@ def marginal_value_unit(name: str) -> str | None:
     if not m or m.group(2) not in MARGINAL_VALUE_UNITS:
         return None
     return f"$/yr per {MARGINAL_VALUE_UNITS[m.group(2)]}"
+
+
+# ------------------------------------------------------------------------------------------
+# Interconnection headroom (dcpower.headroom): per-scenario curtailment, gas and cost figures
+# ------------------------------------------------------------------------------------------
+
+#: load segments as the dispatch table names their unserved MW, in priority order
+UNSERVED_SEGMENTS: dict[str, str] = {
+    "flexible": "flexible_curtailed_mw",
+    "noncritical": "noncritical_unserved_mw",
+    "critical": "critical_unserved_mw",
+}
+
+
+def unserved_energy_column(segment: str) -> str:
+    """``unserved_<segment>_mwh``: energy of a load segment not served, MWh per year
+    (``total`` for all segments)."""
+    if segment not in (*UNSERVED_SEGMENTS, "total"):
+        raise ValueError(f"unknown load segment {segment!r}; allowed: {[*UNSERVED_SEGMENTS]}")
+    return f"unserved_{segment}_mwh"
+
+
+def unserved_share_column(segment: str) -> str:
+    """``unserved_<segment>_pct_of_load``: a segment's unserved energy, % of the annual load
+    energy (``total``: every segment, the study's annual curtailment)."""
+    return unserved_energy_column(segment).replace("_mwh", "_pct_of_load")
+
+
+#: summary columns of the headroom figures: name -> (unit, description)
+HEADROOM_COLUMNS: dict[str, tuple[str, str]] = {
+    "poi_import_limit_mw": ("MW", "POI import limit of the scenario (case poi.import_limit_mw)"),
+    "site_peak_load_mw": ("MW", "highest site load over the horizon"),
+    "poi_import_pct_of_peak": ("%", "POI import limit, % of the site's peak load"),
+    "max_net_import_mw": ("MW", "highest net import (import − export) over the horizon"),
+    "load_mwh": ("MWh/yr", "site load energy (all segments)"),
+    **{
+        unserved_energy_column(s): ("MWh/yr", f"{s} load not served")
+        for s in (*UNSERVED_SEGMENTS, "total")
+    },
+    **{
+        unserved_share_column(s): ("%", f"{s} load not served, % of the load energy")
+        for s in (*UNSERVED_SEGMENTS, "total")
+    },
+    "curtailed_hours": ("h/yr", "hours with any load not served (steps × step hours)"),
+    "gen_mwh": ("MWh/yr", "energy from the gas units"),
+    "gen_pct_of_load": ("%", "energy from the gas units, % of the load energy"),
+    "cost_vs_highest_limit_usd": (
+        "$/yr",
+        "annual total cost minus that of the same assets and market year at the highest POI "
+        "import limit of the study",
+    ),
+}

@@ -106,12 +106,15 @@ def save_figure(fig: Figure, paths: PathLike | Iterable[PathLike]) -> None:
 
 
 def scenario_label(row: pd.Series, sep: str = " · ") -> str:
-    """Short scenario label, e.g. ``400 MWh · 4 units · 150 MVA`` (plus market year if any)."""
+    """Short scenario label, e.g. ``400 MWh · 4 units · 150 MVA`` (plus POI import limit and
+    market year if any)."""
     parts = [
         f"{float(row['bess_mwh']):g} MWh",
         f"{float(row['gen_units']):g} units",
         f"{float(row['transformer_mva']):g} MVA",
     ]
+    if "poi_import_mw" in row.index and pd.notna(row["poi_import_mw"]):
+        parts.append(f"POI {float(row['poi_import_mw']):g} MW")
     if "market_year" in row.index and pd.notna(row["market_year"]):
         parts.append(f"{row['market_year']}")
     return sep.join(parts)
@@ -437,5 +440,117 @@ def plot_marginal_values(
         )
     axes[-1].set_xticks(pos, labels, fontsize=8)
     fig.suptitle("Marginal value of +1 unit vs its annualised cost")
+    save_figure(fig, paths)
+    return fig
+
+
+def _asset_label(row: pd.Series) -> str:
+    """Label of one headroom curve: its gas and BESS (the assets a lower limit leans on)."""
+    gas = f"{float(row['gen_mw']):g} MW gas" if float(row["gen_units"]) > 0 else "no gas"
+    text = f"{gas}, BESS {float(row['bess_mwh']):g} MWh, {float(row['transformer_mva']):g} MVA"
+    if "market_year" in row.index and pd.notna(row["market_year"]):
+        text += f", {row['market_year']}"
+    return text
+
+
+def plot_headroom(
+    summary: pd.DataFrame, dims: list[str], paths: PathLike | Iterable[PathLike] = ()
+) -> Figure:
+    """Interconnection headroom of one site, one curve per asset set (gid ``headroom_<i>``):
+
+    (a) the Duke-style curve: POI import limit (% of the site's peak load; right axis: load
+    that fits per MW of limit) against annual curtailment (% of load energy, symmetric-log
+    axis), with the Duke study's 0.25 / 0.5 / 1 % levels and the limit each curve needs there
+    (diamonds, gid ``duke_levels``); (b) annual total cost relative to the highest limit
+    ($M/yr) and curtailed hours (h/yr, dashed, right axis) against the limit; (c) energy from
+    gas and energy curtailed (% of load energy) against the limit: a lower limit is met first
+    by gas, then by curtailment. Lower axes: limit in % of peak, MW on top.
+
+    ``summary``: the aggregated summary with the ``dcpower.columns.HEADROOM_COLUMNS`` and the
+    ``poi_import_mw`` dimension; ``dims``: its dimensions.
+    """
+    from dcpower import headroom
+
+    curves = headroom.curve(summary, dims)
+    if not curves:
+        raise ValueError("plot_headroom needs scenarios with a dispatch and the poi_import_mw dim")
+    share = columns.unserved_share_column("total")
+    peak = float(summary["site_peak_load_mw"].max())
+    fig = Figure(figsize=(15, 5.2), layout="constrained")
+    ax_curve, ax_cost, ax_energy = fig.subplots(1, 3)
+    ax_hours = ax_cost.twinx()
+    colors = mpl.colormaps["tab10"].colors
+    for i, (_, pts) in enumerate(curves.items()):
+        color = colors[i % len(colors)]
+        label = _asset_label(pts.iloc[0])
+        x = pts[share].to_numpy(float)
+        y = pts["poi_import_pct_of_peak"].to_numpy(float)
+        ax_curve.plot(x, y, "o-", color=color, label=label, gid=f"headroom_{i}")
+        levels = list(headroom.DUKE_GW_AT_CURTAILMENT_PCT)
+        at = [headroom.limit_at_curtailment(pts, lv) for lv in levels]
+        ax_curve.scatter(
+            levels, at, marker="D", s=40, color=color, edgecolor="k", zorder=5, gid="duke_levels"
+        )
+        ax_cost.plot(
+            y, pts["cost_vs_highest_limit_usd"].to_numpy(float) / 1e6, "o-", color=color,
+            label=label,
+        )  # fmt: skip
+        ax_hours.plot(y, pts["curtailed_hours"].to_numpy(float), "s--", color=color, alpha=0.7)
+        ax_energy.plot(y, pts["gen_pct_of_load"].to_numpy(float), "^-", color=color,
+                       label=f"gas — {label}")  # fmt: skip
+        ax_energy.plot(y, pts[share].to_numpy(float), "v--", color=color,
+                       label=f"curtailed — {label}")  # fmt: skip
+    for level, gw in headroom.DUKE_GW_AT_CURTAILMENT_PCT.items():
+        ax_curve.axvline(level, color="0.5", ls=":", lw=1)
+        ax_curve.annotate(
+            f"{level:g} %: Duke {gw:g} GW",
+            (level, 0.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, 4),
+            textcoords="offset points",
+            rotation=90,
+            va="bottom",
+            fontsize=7,
+            color="0.3",
+        )
+    ax_curve.set_xscale("symlog", linthresh=0.1, linscale=0.5)
+    top = max(1.5, float(summary[share].max()) * 1.2)
+    ax_curve.set_xlim(0, top)
+    ticks = [t for t in (0, 0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50, 100) if t <= top]
+    ax_curve.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax_curve.set_xlabel("Annual curtailment (% of load energy)")
+    ax_curve.set_ylabel("POI import limit (% of site peak load)")
+
+    def per_mw(pct: np.ndarray) -> np.ndarray:  # % of peak <-> MW of load per MW of limit
+        return 100.0 / np.maximum(pct, 1e-9)
+
+    ax_curve.secondary_yaxis("right", functions=(per_mw, per_mw)).set_ylabel(
+        "Load that fits per MW of import limit (MW/MW)"
+    )
+    ax_curve.set_title("(a) How much load fits at x % curtailment", fontsize=10)
+    ax_curve.legend(loc="upper right", fontsize=7)
+    fig.supxlabel(
+        "Dotted lines: GW of new load the 22 largest US balancing authorities could integrate "
+        f"at that annual curtailment, {headroom.DUKE_CITATION}",
+        fontsize=8,
+        color="0.3",
+    )
+    ax_cost.axhline(0.0, color="k", lw=0.8)
+    ax_cost.set_ylabel("Annual total cost vs highest limit ($M/yr)")
+    ax_hours.set_ylabel("Curtailed hours (h/yr, dashed)")
+    ax_cost.set_title("(b) Cost and curtailed hours", fontsize=10)
+    ax_cost.legend(loc="upper left", fontsize=7)
+    ax_energy.set_ylabel("% of annual load energy")
+    ax_energy.set_title("(c) Gas first, then curtailment", fontsize=10)
+    ax_energy.legend(loc="upper left", fontsize=7)
+    for ax in (ax_cost, ax_energy):
+        ax.set_xlabel("POI import limit (% of site peak load)")
+        ax.invert_xaxis()
+        ax.secondary_xaxis(
+            "top", functions=(lambda p: p * peak / 100.0, lambda mw: 100.0 * mw / peak)
+        ).set_xlabel("POI import limit (MW)")
+        ax.grid(True, alpha=0.4)
+    ax_curve.grid(True, alpha=0.4)
+    fig.suptitle(f"Interconnection headroom of the site (peak load {peak:g} MW)")
     save_figure(fig, paths)
     return fig

@@ -40,6 +40,8 @@ from pydantic import (
     model_validator,
 )
 
+from dcpower.case import MAX_MW
+
 #: where a market's shipped data lives, below the workflow folder: ``resources_data/<iso>``.
 DATA_ROOT = Path("resources_data")
 SCHEMA_PATH = Path("workflow") / "schemas" / "config.schema.yaml"
@@ -87,7 +89,9 @@ def _number(
     return Annotated[int | float, PlainValidator(check), WithJsonSchema(schema)]
 
 
-def _distinct(values: list) -> list:
+def _distinct(values: list | None) -> list | None:
+    if values is None:
+        return None
     dupes = sorted({v for v in values if values.count(v) > 1}, key=str)
     if dupes:
         raise ValueError(f"values must be distinct, repeated: {dupes}")
@@ -99,6 +103,7 @@ NonNegative = _number(ge=0)
 Fraction = _number(ge=0, le=1)
 AtLeastOne = _number(ge=1)
 OutageHours = _number(gt=0, le=168)
+PoiLimit = _number(gt=0, le=MAX_MW)  # MW: the case's bound on poi.import_limit_mw
 # the pattern is in the schema only: MarketConfig.window's message says what is allowed
 DateText = Annotated[
     str,
@@ -140,6 +145,13 @@ class GridConfig(GridScaling):
         min_length=1, description="Gas unit counts."
     )
     transformer_mva: list[Positive] = Field(min_length=1, description="Transformer ratings, MVA.")
+    poi_import_mw: list[PoiLimit] | None = Field(
+        None,
+        min_length=1,
+        description="POI import limits, MW (case poi.import_limit_mw): adds the dimension "
+        "poi_import_mw (interconnection headroom study); absent: the base case's limit and no "
+        "dimension. The summary gives each limit as % of the site's peak load too.",
+    )
 
     events: list[str] = Field(
         ["none"],
@@ -150,7 +162,9 @@ class GridConfig(GridScaling):
         "event's cost is measured against) and every event must overlap every study year.",
     )
 
-    _unique = field_validator("bess_mwh", "gen_units", "transformer_mva", "events")(_distinct)
+    _unique = field_validator(
+        "bess_mwh", "gen_units", "transformer_mva", "poi_import_mw", "events"
+    )(_distinct)
 
     @field_validator("events")
     @classmethod
@@ -166,6 +180,12 @@ class GridConfig(GridScaling):
                 f"must include {NONE!r}: each event's cost is net value without it − with it"
             )
         return v
+
+    def optional_dims(self) -> list[str]:
+        """Grid keys set here that add a dimension of their own (``poi_import_mw``, and
+        ``events`` when it holds more than ``none``)."""
+        dims = ["poi_import_mw"] if self.poi_import_mw is not None else []
+        return dims + (["events"] if self.events != ["none"] else [])
 
     def scaling(self) -> GridScaling:
         """The grid keys a scenario's case depends on besides its own sizes."""

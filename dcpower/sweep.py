@@ -1,7 +1,8 @@
 """Sizing sweeps: grid expansion, scenario cases, annualised costs, summaries, aggregation.
 
 A scenario is the study's base case with three sizes applied (BESS MWh, gas units, transformer
-MVA) and optionally a market year. Scenario names follow Snakemake's ``Paramspace`` layout
+MVA), optionally a POI import limit (``grid.poi_import_mw``, the headroom study) and a market
+year. Scenario names follow Snakemake's ``Paramspace`` layout
 (``bess_mwh~400/gen_units~4/transformer_mva~150``) so adding a grid value adds only new folders.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from dcpower import columns
+from dcpower import columns, headroom
 from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.errors import InfeasibleError, InputError, NoSolutionError
 from dcpower.events import NONE as NONE_EVENT
@@ -37,6 +38,8 @@ GRID_DIMS = ("bess_mwh", "gen_units", "transformer_mva")
 YEAR_DIM = "market_year"
 #: the grid emergency event of a scenario (``none`` or a shipped event's name)
 EVENT_DIM = "events"
+#: dimensions a study adds only when its grid sets them (``grid.poi_import_mw``)
+OPTIONAL_DIMS = (headroom.DIM,)
 HOURS_PER_YEAR = 8760.0
 
 #: summary columns and their units (xarray attributes, report tables).
@@ -45,6 +48,7 @@ UNITS = {
     "bess_mw": "MW",
     "gen_units": "units",
     "transformer_mva": "MVA",
+    headroom.DIM: "MW",
     "gen_mw": "MW",
     "annualised_capex_usd": "$/yr",
     "fixed_om_usd": "$/yr",
@@ -63,28 +67,26 @@ UNITS = {
 }
 
 
-def grid_dims(market: MarketConfig, events: list[str] | None = None) -> list[str]:
-    """Sweep dimensions: the three sizes, plus market_year when several years are studied,
-    plus events when ``events`` holds more than ``none``."""
-    dims = list(GRID_DIMS)
+def grid_dims(market: MarketConfig, optional: Iterable[str] = ()) -> list[str]:
+    """Sweep dimensions: the three sizes, the optional dimensions named in ``optional`` (a
+    grid's :meth:`~dcpower.study.GridConfig.optional_dims` or a scenario's sizes: only those of
+    ``OPTIONAL_DIMS`` and ``events`` count), plus market_year when several years are studied,
+    plus events when the grid or the scenario has that dimension."""
+    dims = list(GRID_DIMS) + [d for d in OPTIONAL_DIMS if d in optional]
     if len(market.years) > 1:
         dims.append(YEAR_DIM)
-    if events is not None and list(events) != [NONE_EVENT]:
+    if EVENT_DIM in optional:
         dims.append(EVENT_DIM)
     return dims
-
-
-def _dims_of(settings: ScenarioSettings, sizes: Mapping[str, Any]) -> list[str]:
-    """The dimensions of one scenario (events when its sizes carry one)."""
-    dims = grid_dims(settings.market)
-    return [*dims, EVENT_DIM] if EVENT_DIM in sizes else dims
 
 
 def scenario_grid(study: StudyConfig) -> pd.DataFrame:
     """One row per scenario (Cartesian product of the grid lists), in grid order."""
     grid = study.grid
     axes: list[list[Any]] = [grid.bess_mwh, grid.gen_units, grid.transformer_mva]
-    dims = grid_dims(study.market, grid.events)
+    if grid.poi_import_mw is not None:
+        axes.append(grid.poi_import_mw)
+    dims = grid_dims(study.market, grid.optional_dims())
     if YEAR_DIM in dims:
         axes.append(study.market.years)
     if EVENT_DIM in dims:
@@ -140,7 +142,7 @@ def scenario_case(base: Case, sizes: dict[str, Any], settings: ScenarioSettings)
     """The base case with the scenario's sizes, market and solver settings applied."""
     energy = float(sizes["bess_mwh"])
     power = energy / float(settings.grid.bess_duration_h)
-    name = f"{settings.study_name}:{scenario_name(sizes, _dims_of(settings, sizes))}"
+    name = f"{settings.study_name}:{scenario_name(sizes, grid_dims(settings.market, sizes))}"
     data = _with_market(
         base.model_dump(mode="json"), settings.market, study_year(settings.market, sizes), name
     )
@@ -153,6 +155,8 @@ def scenario_case(base: Case, sizes: dict[str, Any], settings: ScenarioSettings)
     data["gas_gen"]["units"] = units
     data["gas_gen"]["initial_units_online"] = min(data["gas_gen"]["initial_units_online"], units)
     data["transformer"]["rating_mva"] = float(sizes["transformer_mva"])
+    if headroom.DIM in sizes:  # the tariff's alert cap and reserves read the case's limit
+        data["poi"]["import_limit_mw"] = float(sizes[headroom.DIM])
     data["solver"].update(settings.solve.case_overrides())
     if EVENT_DIM in sizes:
         data["events"] = [] if sizes[EVENT_DIM] == NONE_EVENT else [sizes[EVENT_DIM]]
@@ -193,7 +197,7 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
     problems: list[str] = []
     seen: set[str] = set()
     settings = study.scenario_settings()
-    dims = grid_dims(study.market, study.grid.events)
+    dims = grid_dims(study.market, study.grid.optional_dims())
     grid = scenario_grid(study)
     for sizes in grid.to_dict(orient="records"):
         try:
@@ -341,7 +345,7 @@ def scenario_summary(
     econ = results["economics"]
     hours = results["horizon"]["n_steps"] * results["horizon"]["timestep_minutes"] / 60.0
     scale = HOURS_PER_YEAR / hours  # operating figures per year
-    dims = _dims_of(settings, sizes)
+    dims = grid_dims(settings.market, sizes)
     row: dict[str, Any] = {"scenario": scenario_name(sizes, dims)}
     row.update({k: sizes[k] for k in dims})
     row["bess_mw"] = case.bess.power_mw
@@ -358,6 +362,14 @@ def scenario_summary(
     )
     row["unserved_critical_mwh"] = econ["energy_mwh"]["critical_unserved_mwh"] * scale
     row.update(_event_and_sb6_columns(results))
+    row.update(
+        headroom.scenario_metrics(
+            records_to_frame(results["dispatch"]),
+            results["horizon"]["timestep_minutes"] / 60.0,
+            scale,
+            case.poi.import_limit_mw,
+        )
+    )
     probs = survival.to_numpy()
     durations = [columns.survival_duration_h(c) for c in survival]
     row.update(survival_summary(probs, durations))
@@ -407,7 +419,7 @@ def _event_and_sb6_columns(results: dict[str, Any]) -> dict[str, float]:
 def event_costs(summary: pd.DataFrame) -> pd.Series:
     """Each scenario's event cost, $/yr: net operating value of the ``none`` scenario of the
     same sizes (and year) − its own (NaN for ``none`` rows and where either has no dispatch)."""
-    keys = [d for d in (*GRID_DIMS, YEAR_DIM) if d in summary.columns]
+    keys = [d for d in (*GRID_DIMS, *OPTIONAL_DIMS, YEAR_DIM) if d in summary.columns]
     ref = summary[summary[EVENT_DIM] == NONE_EVENT].set_index(keys)["net_operating_value_usd"]
     base = summary.set_index(keys).index.map(ref.to_dict())
     cost = pd.Series(base, index=summary.index, dtype=float) - summary["net_operating_value_usd"]
@@ -437,6 +449,7 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
     summary[per_unit] = summary[per_unit].astype(float)
     if EVENT_DIM in dims and "net_operating_value_usd" in summary.columns:
         summary["event_cost_usd"] = event_costs(summary)
+    summary = headroom.add_relative_cost(summary, dims)
     summary["pareto"] = False
     if metric in summary.columns:
         by = [d for d in (YEAR_DIM, EVENT_DIM) if d in dims]
@@ -472,9 +485,10 @@ def across_years(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
     ok = ok[ok["annual_total_cost_usd"].notna() & ok[metric].notna()]
     cost = "annual_total_cost_usd"
     out = []
-    for sizes, g in summary.groupby(list(GRID_DIMS), sort=True):
+    size_dims = [d for d in (*GRID_DIMS, *OPTIONAL_DIMS) if d in summary.columns]
+    for sizes, g in summary.groupby(size_dims, sort=True):
         good = ok.loc[ok.index.intersection(g.index)]
-        row: dict[str, Any] = dict(zip(GRID_DIMS, sizes, strict=True))
+        row: dict[str, Any] = dict(zip(size_dims, sizes, strict=True))
         row["n_years"] = len(good)
         row[f"{cost}_worst"] = good[cost].max()
         row[f"{cost}_mean"] = good[cost].mean()
@@ -517,6 +531,8 @@ def to_dataset(summary: pd.DataFrame, dims: list[str], attrs: Mapping[str, str])
 def _unit_of(name: str) -> str:
     if name in UNITS:
         return UNITS[name]
+    if name in columns.HEADROOM_COLUMNS:
+        return columns.HEADROOM_COLUMNS[name][0]
     if name.endswith("_usd"):
         return "$/yr"
     if columns.survival_duration_h(name) is not None:
@@ -585,7 +601,8 @@ def solve_scenario(
     try:
         results = run_case(case, data_dir=data_dir, solver_log=solver_log, marginal_values=True)
     except (InputError, InfeasibleError, NoSolutionError) as exc:
-        return failed_summary(sizes, _dims_of(settings, sizes), exc.kind, str(exc)), None, None
+        dims = grid_dims(settings.market, sizes)
+        return failed_summary(sizes, dims, exc.kind, str(exc)), None, None
     survival = outage_survival(results, settings.outage)
     row = scenario_summary(results, sizes, settings, survival)
     return row, records_to_frame(results["dispatch"]), survival
@@ -630,7 +647,7 @@ def write_dataset_atomic(
 
 
 def _size_text(row: Mapping[str, Any]) -> str:
-    return "/".join(f"{d}~{row[d]:g}" for d in GRID_DIMS)
+    return "/".join(f"{d}~{row[d]:g}" for d in (*GRID_DIMS, *OPTIONAL_DIMS) if d in row)
 
 
 def _across_years_markdown(summary: pd.DataFrame, metric: str, years: list[int]) -> list[str]:

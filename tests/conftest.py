@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -115,6 +117,17 @@ def copy_workflow(dest: Path) -> Path:
             shutil.copy(src, dest / name)
     (dest / "resources_data").symlink_to(ROOT / "resources_data")
     return dest
+
+
+def run_snakemake(cwd: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    """``snakemake <args>`` in ``cwd`` with this interpreter (output captured as text)."""
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def solve_dict(case: dict) -> dict:

@@ -14,6 +14,7 @@ SUMS_FILES = (
     ROOT / "resources_data" / "ercot" / "events" / "SHA256SUMS",
     ROOT / "tests" / "data" / "ercot_native" / "SHA256SUMS",
     ROOT / "resources_data" / "generic_example" / "SHA256SUMS",
+    ROOT / "resources_data" / "sites" / "SHA256SUMS",
 )
 
 

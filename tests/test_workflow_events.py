@@ -23,7 +23,7 @@ def _config() -> dict:
 
 def test_event_names_and_default_study_unchanged():
     study = load_study_config(_config())
-    dims = grid_dims(study.market, study.grid.events)
+    dims = grid_dims(study.market, study.grid.optional_dims())
     assert dims[-1] == "events"
     names = [scenario_name(r, dims) for r in scenario_grid(study).to_dict(orient="records")]
     assert names == [
@@ -36,7 +36,7 @@ def test_event_names_and_default_study_unchanged():
     default = yaml.safe_load((ROOT / "config" / "test" / "config.yaml").read_text())
     study = load_study_config(default)
     assert study.grid.events == ["none"]
-    assert grid_dims(study.market, study.grid.events) == [
+    assert grid_dims(study.market, study.grid.optional_dims()) == [
         "bess_mwh",
         "gen_units",
         "transformer_mva",

@@ -6,15 +6,13 @@ here from summary.parquet."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 import yaml
-from conftest import ROOT, copy_workflow
+from conftest import ROOT, copy_workflow, run_snakemake
 
 from dcpower.plots import pareto_mask, plot_frontier_years
 from dcpower.sweep import across_years, aggregate, study_summary_markdown
@@ -22,16 +20,6 @@ from dcpower.sweep import across_years, aggregate, study_summary_markdown
 METRIC = "survival_prob_8h"
 COST = "annual_total_cost_usd"
 SIZES = ["bess_mwh", "gen_units", "transformer_mva"]
-
-
-def _snakemake(cwd, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +35,7 @@ def years_study(tmp_path_factory):
         reserve_products={2023: ["REGUP", "REGDN", "RRS", "ECRS", "NSPIN"], 2024: ["REGUP"]},
     )
     (work / "config/test/years.yaml").write_text(yaml.safe_dump(cfg))
-    proc = _snakemake(work, "--cores", "2", "--configfile", "config/test/years.yaml")
+    proc = run_snakemake(work, "--cores", "2", "--configfile", "config/test/years.yaml")
     assert proc.returncode == 0, proc.stderr[-4000:]
     return work / "results" / "test_years"
 
@@ -206,7 +194,7 @@ def test_across_years_hand_numbers():
 
 def test_shipped_multi_year_config_dry_run(tmp_path):
     work = copy_workflow(tmp_path)
-    proc = _snakemake(work, "-n", "--configfile", "config/config_2022_2024.yaml")
+    proc = run_snakemake(work, "-n", "--configfile", "config/config_2022_2024.yaml")
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout + proc.stderr
     cfg = yaml.safe_load((work / "config/config_2022_2024.yaml").read_text())

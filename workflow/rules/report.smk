@@ -84,3 +84,33 @@ if MULTI_YEAR:
             "../envs/dcpower.yaml"
         script:
             "../../scripts/plot_years.py"
+
+
+if HEADROOM:
+
+    rule plot_headroom:
+        """Interconnection headroom: limit (% of peak) vs annual curtailment per asset set, cost
+        and curtailed hours, gas and curtailed energy; the limit at 0.25/0.5/1 % curtailment."""
+        input:
+            summary=f"{RESULTS}/summary.parquet",
+        output:
+            png=report(f"{RESULTS}/plots/headroom.png", caption="../report/headroom.rst",
+                       category="Headroom"),
+            svg=f"{RESULTS}/plots/headroom.svg",
+            table=report(f"{RESULTS}/headroom_levels.csv", caption="../report/headroom.rst",
+                         category="Headroom"),
+        params:
+            dims=DIMS,
+        log:
+            f"{RESULTS}/logs/plot_headroom.log",
+        benchmark:
+            f"{RESULTS}/benchmarks/plot_headroom.tsv"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=10,
+        localrule: True
+        conda:
+            "../envs/dcpower.yaml"
+        script:
+            "../../scripts/plot_headroom.py"
