@@ -536,7 +536,10 @@ def plot_headroom(
         color="0.3",
     )
     ax_cost.axhline(0.0, color="k", lw=0.8)
-    ax_cost.set_ylabel("Annual total cost vs highest limit ($M/yr)")
+    # symmetric log: shedding critical load at the lowest limits costs 1000× what gas or
+    # flexible curtailment cost near the peak; both must stay readable
+    ax_cost.set_yscale("symlog", linthresh=0.1)
+    ax_cost.set_ylabel("Annual total cost vs highest limit ($M/yr, symlog)")
     ax_hours.set_ylabel("Curtailed hours (h/yr, dashed)")
     ax_cost.set_title("(b) Cost and curtailed hours", fontsize=10)
     ax_cost.legend(loc="upper left", fontsize=7)
