@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
+from dcpower.optimization.components.base import has_bess
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.resources import gas_gen
 from dcpower.topology.polygon import q_range_mvar
@@ -41,7 +42,7 @@ def dispatch_reactive(m: pyo.ConcreteModel, x: DispatchInputs) -> ReactiveDispat
     k_gen = gas_gen.reactive_ratio(case.gas_gen.min_power_factor)
     g_lo, g_hi = q_range_mvar(p_gen, gas_gen.unit_mva(case.gas_gen) * producing, facets)
     gen_range = (np.maximum(g_lo, -k_gen * p_gen), np.minimum(g_hi, k_gen * p_gen))
-    has_pcs = hasattr(m, "pcs_mva")
+    has_pcs = has_bess(x)
     pcs_range = (
         q_range_mvar(p_pcs, case.bess.pcs_mva, facets)
         if has_pcs

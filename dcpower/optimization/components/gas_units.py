@@ -272,7 +272,7 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     facets = facet_coefficients(x.case.transformer.polygon_facets)
     s_unit = gas_gen.unit_mva(g)
     m.gen_mva = pyo.Constraint(
-        m.K,
+        [] if m.reactive_pruned else m.K,  # cannot bind when pruned: ``pruning``
         m.T,
         rule=lambda m, k, t: (
             facets[k][0] * m.gen_mw[t] + facets[k][1] * m.gen_q[t]
