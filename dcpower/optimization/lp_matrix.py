@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.visitor import identify_mutable_parameters
@@ -74,6 +75,29 @@ class LpChanges:
             and not self.coefficients
             and self.offset is None
         )
+
+
+def to_highs(lp: LpArrays) -> highspy.HighsLp:
+    """The arrays as the ``HighsLp`` that ``Highs.passModel`` takes."""
+    h = highspy.HighsLp()
+    h.num_col_, h.num_row_ = len(lp.columns), len(lp.rows)
+    h.col_cost_, h.col_lower_, h.col_upper_ = lp.col_cost, lp.col_lower, lp.col_upper
+    h.row_lower_, h.row_upper_ = lp.row_lower, lp.row_upper
+    h.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    h.a_matrix_.start_, h.a_matrix_.index_, h.a_matrix_.value_ = lp.starts, lp.index, lp.value
+    h.offset_ = lp.offset
+    h.sense_ = highspy.ObjSense.kMaximize if lp.maximize else highspy.ObjSense.kMinimize
+    if lp.integer.any():
+        h.integrality_ = np.where(
+            lp.integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+        ).tolist()
+    return h
+
+
+def column_rows(lp: LpArrays, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, coefficients) of column ``j``."""
+    at = np.flatnonzero(lp.index == j)
+    return np.searchsorted(lp.starts, at, side="right") - 1, lp.value[at]
 
 
 def column_bounds(v) -> tuple[float, float]:

@@ -123,6 +123,15 @@ _TERMINATION = {
 }
 
 
+def quiet_highs() -> highspy.Highs:
+    """A HiGHS instance that prints nothing (not even its banner) until asked to."""
+    with capture_output(capture_fd=True):  # HiGHS prints a banner when created
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+    return h
+
+
 @dataclass
 class _RunResult:
     """What one HiGHS run returned, in the terms ``_report`` reads."""
@@ -153,9 +162,7 @@ class HighsSession:
         tee: bool | IO[str] = False,
     ):
         self.model = m
-        with capture_output(capture_fd=True):  # HiGHS prints a banner when created
-            self.highs = highspy.Highs()
-        self.highs.setOptionValue("output_flag", False)
+        self.highs = quiet_highs()
         self.tee = tee
         self.solver_options = {**HIGHS_OPTIONS, "threads": threads, "mip_rel_gap": mip_rel_gap}
         self.mip_rel_gap, self.time_limit_s, self.threads = mip_rel_gap, time_limit_s, threads
@@ -169,24 +176,7 @@ class HighsSession:
         return self.compiler.lp
 
     def _pass_model(self) -> None:
-        lp = self.compiler.compile()
-        h = highspy.HighsLp()
-        h.num_col_, h.num_row_ = len(lp.columns), len(lp.rows)
-        h.col_cost_, h.col_lower_, h.col_upper_ = lp.col_cost, lp.col_lower, lp.col_upper
-        h.row_lower_, h.row_upper_ = lp.row_lower, lp.row_upper
-        h.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        h.a_matrix_.start_, h.a_matrix_.index_, h.a_matrix_.value_ = (
-            lp.starts,
-            lp.index,
-            lp.value,
-        )
-        h.offset_ = lp.offset
-        h.sense_ = highspy.ObjSense.kMaximize if lp.maximize else highspy.ObjSense.kMinimize
-        if lp.integer.any():
-            h.integrality_ = np.where(
-                lp.integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-            ).tolist()
-        self.highs.passModel(h)
+        self.highs.passModel(lp_matrix.to_highs(self.compiler.compile()))
         self._started = True
 
     def _columns(self, variables: list) -> tuple[np.ndarray, list]:
