@@ -12,6 +12,7 @@ integer unit counts inside each block it is never above the LP bound.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from dataclasses import dataclass, field, replace
@@ -119,6 +120,7 @@ def lp_relaxation_bound(
     if boundaries:
         link_rows = _link_rows(lp, _link_columns(m, boundaries), x.n_steps - 1)
     del m, lp
+    gc.collect()  # a Pyomo model is a web of cycles: free it before HiGHS allocates its own
     t2 = time.perf_counter()
     h.run()
     t3 = time.perf_counter()
