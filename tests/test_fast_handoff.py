@@ -105,8 +105,9 @@ def test_pruning_is_refused_where_reactive_rows_can_bind(monkeypatch):
     x = prepare_inputs(case_from_dict(tight))
     assert not pruning.reactive_rows_redundant(x)
     assert not dispatch_milp.build_dispatch_model(x).reactive_pruned
-    poi = prepare_inputs(case_from_dict(_example(1, poi={"import_limit_mw": 170})))
-    assert not pruning.reactive_rows_redundant(poi)
+    for limit in (170, 160):  # above, or at, the transformer's 160 MVA (no room for a probe)
+        poi = prepare_inputs(case_from_dict(_example(1, poi={"import_limit_mw": limit})))
+        assert not pruning.reactive_rows_redundant(poi)
     honest = _lp_objective(x, prune=True)
     monkeypatch.setattr(pruning, "reactive_rows_redundant", lambda *a, **k: True)
     forced = _lp_objective(x, prune=True)

@@ -23,13 +23,15 @@ With facet k of a K-facet polygon ``a_k·P + b_k·Q ≤ c_k·S``, |a_k| ≤ c_k 
   Q in [0, tan(acos PF_load) · peak load]; the polygon is convex, so it holds on that box when
   it holds at the box's four corners, which ``reactive_rows_redundant`` checks (with a margin).
 
-So the optimum is unchanged, and the second stage (``reactive.dispatch_reactive``) still sets
-the final Q from the active dispatch. The K-facet polygon rows (``POLYGON_FAMILIES``, K rows per
-step each) are then not built at all; explainability checks their facets at the final Q
-numerically (``polygon_binding``, the tolerance of ``explain``). The other reactive rows (a few
-per step) are built and deactivated, so explainability checks them as rows. Elastic (diagnosis)
-models keep every row. The proof covers the horizon's peak load (``DispatchInputs.load_peak_mw``),
-so one model serves every rolling window of a case.
+So the optimum is unchanged, and the second stage (``reactive.dispatch_reactive``) still sets the
+final Q from the active dispatch. The K-facet polygon rows (``transformer_mva``, ``pcs_mva``,
+``gen_mva``: K rows per step each) are then not built at all; explainability checks their facets at
+the final Q numerically (``polygon_binding``, the tolerance of ``explain``). The other reactive rows
+(a few per step) are built and deactivated, so explainability checks them as rows. Elastic
+(diagnosis) models keep every row. The proof covers the horizon's peak load
+(``DispatchInputs.load_peak_mw``), so one model serves every rolling window of a case. Both tests
+keep a margin of ``MARGIN_MVA``: the marginal values (``marginal``) differentiate the model by
+building it again with a size raised by 1e-3, and that model must make the same decision.
 """
 
 from __future__ import annotations
@@ -40,11 +42,13 @@ import pyomo.environ as pyo
 from dcpower.optimization.components.base import Family, has_bess
 from dcpower.optimization.explain import BINDING_ABS_TOL, BINDING_REL_TOL
 from dcpower.optimization.inputs import DispatchInputs
+from dcpower.optimization.reactive import step_values
 from dcpower.resources import gas_gen
 from dcpower.topology.polygon import facet_coefficients
 
-#: the corner test's margin: a corner must sit this fraction of S inside every facet
-MARGIN = 1e-9
+#: how far inside its limit each test must hold, MW / MVA: more than the marginal-value probes'
+#: size step (``marginal.PROBE_DELTA``, 1e-3), so a probed size keeps the pruning decision
+MARGIN_MVA = 1e-2
 
 
 def load_q_peak_mvar(x: DispatchInputs) -> float:
@@ -62,21 +66,16 @@ def reactive_rows_redundant(x: DispatchInputs, q_peak_mvar: float | None = None)
     if not has_bess(x):
         return False
     poi, xf = case.poi, case.transformer
-    if max(poi.import_limit_mw, poi.export_limit_mw) > xf.rating_mva:
+    if max(poi.import_limit_mw, poi.export_limit_mw) > xf.rating_mva - MARGIN_MVA:
         return False
     q = load_q_peak_mvar(x) if q_peak_mvar is None else q_peak_mvar
     p, s = case.bess.power_mw, case.bess.pcs_mva
     corners = [(sp * p, sq * q) for sp in (-1.0, 1.0) for sq in (0.0, 1.0)]
     return all(
-        a * cp + b * cq <= c * s * (1 - MARGIN)
+        a * cp + b * cq <= c * s - MARGIN_MVA
         for a, b, c in facet_coefficients(xf.polygon_facets)
         for cp, cq in corners
     )
-
-
-#: reactive families with K rows per step, not built when the reactive rows are pruned:
-#: family → (P, Q and rating of its (P, Q) point at step t; rating: MVA)
-POLYGON_FAMILIES = ("transformer_mva", "pcs_mva", "gen_mva")
 
 
 def decide(m: pyo.ConcreteModel, x: DispatchInputs, prune: bool) -> None:
@@ -106,15 +105,11 @@ def check_window(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     """Raise when window ``x``'s load needs more Q than the pruning proof of ``m`` covered
     (``x`` lacks the horizon's peak load it was built with)."""
     covered = getattr(m, "reactive_pruned_q_mvar", None)
-    if covered is not None and load_q_peak_mvar(x) > covered * (1 + MARGIN):
+    if covered is not None and load_q_peak_mvar(x) > covered * (1 + 1e-12):
         raise ValueError(
             "window load above the peak the model's reactive pruning was proven for; build "
             "the model from inputs that carry the horizon's load_peak_mw"
         )
-
-
-def _values(var, T) -> np.ndarray:
-    return np.array([pyo.value(var[t]) for t in T], dtype=float)
 
 
 def polygon_binding(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[int, list[str]]:
@@ -126,23 +121,23 @@ def polygon_binding(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[int, list[s
     facets = np.array(facet_coefficients(case.transformer.polygon_facets))
     points = {  # family → (P, Q, rating MVA per step, the row's own bound is its rating)
         "transformer_mva": (
-            _values(m.grid_import, T) - _values(m.grid_export, T),
-            _values(m.poi_q, T),
+            step_values(m.grid_import, T) - step_values(m.grid_export, T),
+            step_values(m.poi_q, T),
             np.full(len(T), case.transformer.rating_mva),
             True,
         ),
         "pcs_mva": (
-            _values(m.bess_discharge, T) - _values(m.bess_charge, T),
-            _values(m.bess_q, T),
+            step_values(m.bess_discharge, T) - step_values(m.bess_charge, T),
+            step_values(m.bess_q, T),
             np.full(len(T), case.bess.pcs_mva),
             True,
         ),
     }
     if hasattr(m, "gen_producing") and case.gas_gen.installed:
         points["gen_mva"] = (  # a·P + b·Q − c·S_unit·producing ≤ 0: the bound is 0
-            _values(m.gen_mw, T),
-            _values(m.gen_q, T),
-            gas_gen.unit_mva(case.gas_gen) * _values(m.gen_producing, T),
+            step_values(m.gen_mw, T),
+            step_values(m.gen_q, T),
+            gas_gen.unit_mva(case.gas_gen) * step_values(m.gen_producing, T),
             False,
         )
     out: dict[int, list[str]] = {}

@@ -19,7 +19,8 @@ from dcpower.topology.reactive import ReactiveDispatch, allocate_reactive
 RESIDUAL_TOL_MVAR = 1e-5
 
 
-def _values(component, T) -> np.ndarray:
+def step_values(component, T) -> np.ndarray:
+    """Values of a step-indexed variable or expression at the steps ``T``."""
     return np.array([pyo.value(component[t]) for t in T], dtype=float)
 
 
@@ -29,14 +30,14 @@ def dispatch_reactive(m: pyo.ConcreteModel, x: DispatchInputs) -> ReactiveDispat
     case = x.case
     T = list(m.T)
     facets = case.transformer.polygon_facets
-    p_poi = _values(m.grid_import, T) - _values(m.grid_export, T)
-    p_gen = np.maximum(_values(m.gen_mw, T), 0.0)
-    p_pcs = _values(m.bess_discharge, T) - _values(m.bess_charge, T)
-    producing = np.maximum(np.rint(_values(m.gen_producing, T)), 0.0)
+    p_poi = step_values(m.grid_import, T) - step_values(m.grid_export, T)
+    p_gen = np.maximum(step_values(m.gen_mw, T), 0.0)
+    p_pcs = step_values(m.bess_discharge, T) - step_values(m.bess_charge, T)
+    producing = np.maximum(np.rint(step_values(m.gen_producing, T)), 0.0)
     served = (
         x.load.total_mw
-        - (_values(m.unserved_critical, T) + _values(m.unserved_flexible, T))
-        - _values(m.unserved_other, T)
+        - (step_values(m.unserved_critical, T) + step_values(m.unserved_flexible, T))
+        - step_values(m.unserved_other, T)
     )
     q_load = gas_gen.reactive_ratio(case.load.power_factor) * served
     k_gen = gas_gen.reactive_ratio(case.gas_gen.min_power_factor)
