@@ -65,17 +65,6 @@ class LpChanges:
     coefficients: list[tuple[int, int, float]]  # (row, column, value); 0 removes an entry
     offset: float | None  # new objective constant, when it changed
 
-    @property
-    def empty(self) -> bool:
-        """Nothing to send."""
-        return (
-            not len(self.cost[0])
-            and not len(self.col_bounds[0])
-            and not len(self.row_bounds[0])
-            and not self.coefficients
-            and self.offset is None
-        )
-
 
 def to_highs(lp: LpArrays) -> highspy.HighsLp:
     """The arrays as the ``HighsLp`` that ``Highs.passModel`` takes."""
@@ -219,7 +208,7 @@ class LpCompiler:
         # a fresh walker: the cache of named expressions (``Expression``) holds old parameter
         # values, and a cached sub-expression would keep them
         self._visitor = LinearRepnVisitor({})
-        maximize, offset, terms = self._objective(lp.col_of, None)
+        _, offset, terms = self._objective(lp.col_of, None)
         cost = np.zeros(len(lp.columns))
         for j, c in terms:
             cost[j] += c
