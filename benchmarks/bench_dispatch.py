@@ -11,9 +11,15 @@ Cases (real shipped data, every constraint family on, N+1 on):
 - 60 min: ERCOT DAM 2016 HB_HOUSTON with REGUP/REGDN/RRS/NSPIN (the sweep's base site);
 - 15 min: ERCOT RTM 2024 HB_HUBAVG (no AS prices ship for 2024, so no reserves).
 
+With ``--energy-lp``: instead, the 90-day energy-only LP (the 60-min site with no gas units
+and no reserves: grid + battery, Jul–Sep 2016) in dcpower (build + hand-off + HiGHS, the LP
+relaxation as ``solve_monolithic`` solves it) and the same LP in PyPSA (build + solve,
+``pypsa_equivalent``; the optional ``bench`` extra), alternating child processes so that both
+see the same machine load; the table gives medians and the ratio.
+
 Usage: ``python benchmarks/bench_dispatch.py [--horizons week month] [--steps 60 15]
 [--proven-bound] [--repeats 3] [--method auto|monolithic|rolling_horizon] [--time-limit 60]
-[--mip-gap 0.005]``.
+[--mip-gap 0.005] [--energy-lp]``.
 """
 
 from __future__ import annotations
@@ -51,6 +57,72 @@ def bench_case(
             settlement_point="HB_HUBAVG", energy_market="rtm", reserve_products=[]
         )
     return case
+
+
+def energy_lp_case() -> dict:
+    """The 90-day energy-only case: the 60-min site without gas units and reserves."""
+    case = bench_case("quarter", 60, "monolithic", 600.0)
+    case["name"] = "bench_energy_lp_90d"
+    case["horizon"].update(start="2016-07-01", end="2016-09-29")
+    case["reliability"]["n_plus_1"] = False
+    case["market"]["reserve_products"] = []
+    case["gas_gen"]["units"] = 0
+    return case
+
+
+def run_energy_lp(case_json: str) -> dict:
+    """Child process: dcpower's LP relaxation of the energy-only case, whole horizon."""
+    sys.path.insert(0, str(ROOT))
+    from dcpower.case import case_from_dict
+    from dcpower.optimization import strategies
+    from dcpower.runner import prepare_inputs
+
+    case = case_from_dict(json.loads(case_json))
+    x = prepare_inputs(case)
+    opts = {"mip_rel_gap": case.solver.mip_rel_gap, "time_limit_s": 600.0, "threads": 1}
+    report = strategies.solve_monolithic(x, opts, relax=True).report
+    return {
+        "dcpower_build_s": report.build_seconds,
+        "dcpower_handoff_s": report.handoff_seconds,
+        "dcpower_solve_s": report.solve_seconds - report.handoff_seconds,
+        "dcpower_s": report.build_seconds + report.solve_seconds,
+        "dcpower_rows": report.n_rows,
+        "dcpower_columns": report.n_columns,
+        "dcpower_objective": report.objective,
+    }
+
+
+def run_pypsa(case_json: str) -> dict:
+    """Child process: the same LP in PyPSA (``pypsa_equivalent``)."""
+    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from pypsa_equivalent import solve_pypsa
+
+    from dcpower.case import case_from_dict
+    from dcpower.runner import prepare_inputs
+
+    return solve_pypsa(prepare_inputs(case_from_dict(json.loads(case_json))))
+
+
+def energy_lp_table(repeats: int) -> None:
+    """Print the dcpower vs PyPSA table of the energy-only LP (medians of ``repeats``)."""
+    case = energy_lp_case()
+    runs = []
+    for _ in range(repeats):
+        run = _child("--one-energy-lp", case) | _child("--one-pypsa", case)
+        run["ratio"] = run["dcpower_s"] / run["pypsa_s"]
+        run["objective_diff"] = run["dcpower_objective"] - run["pypsa_objective"]
+        runs.append(run)
+        print(json.dumps(run), file=sys.stderr)
+    cols = list(runs[0])
+    print("| " + " | ".join(cols) + " | runs |")
+    print("|---" * (len(cols) + 1) + "|")
+    med = {c: statistics.median(r[c] for r in runs) for c in cols}
+    print("| " + " | ".join(_cell(med[c]) for c in cols) + f" | {len(runs)} |", flush=True)
+
+
+def _cell(v: float) -> str:
+    return f"{v:,.2f}" if abs(v) >= 1 else f"{v:.4g}"
 
 
 def _peak_rss_mb() -> float:
@@ -147,20 +219,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--one", help=argparse.SUPPRESS)
     p.add_argument("--one-lp", help=argparse.SUPPRESS)
     p.add_argument("--one-bound", help=argparse.SUPPRESS)
+    p.add_argument("--one-energy-lp", help=argparse.SUPPRESS)
+    p.add_argument("--one-pypsa", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--energy-lp",
+        action="store_true",
+        help="only the 90-day energy-only LP against PyPSA (needs the bench extra)",
+    )
     p.add_argument(
         "--proven-bound",
         action="store_true",
         help="also the Lagrangian proven bound (columns proven_bound, proven_gap, lp_over_proven)",
     )
     args = p.parse_args(argv)
-    if args.one_bound:
-        print(json.dumps(run_bound(args.one_bound)))
-        return 0
-    if args.one:
-        print(json.dumps(run_one(args.one)))
-        return 0
-    if args.one_lp:
-        print(json.dumps(run_lp(args.one_lp)))
+    children = {  # child-process flags → what the child runs on the case JSON
+        "one": run_one,
+        "one_lp": run_lp,
+        "one_bound": run_bound,
+        "one_energy_lp": run_energy_lp,
+        "one_pypsa": run_pypsa,
+    }
+    for flag, run in children.items():
+        if getattr(args, flag):
+            print(json.dumps(run(getattr(args, flag))))
+            return 0
+    if args.energy_lp:
+        energy_lp_table(args.repeats)
         return 0
     cols = [
         "build_s",
@@ -200,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(run)
                 print(json.dumps({"horizon": horizon, "step": step} | run), file=sys.stderr)
             med = {c: statistics.median(r[c] for r in runs) for c in cols}
-            cells = [f"{med[c]:,.2f}" if abs(med[c]) >= 1 else f"{med[c]:.4g}" for c in cols]
+            cells = [_cell(med[c]) for c in cols]
             print(
                 f"| {horizon} | {step} | {runs[0]['method']} | "
                 + " | ".join(cells)

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pyomo.environ as pyo
 import pytest
 from conftest import EXAMPLE_CASE, small_site, solve_dict, write_tidy_prices
 
 from dcpower.case import case_from_dict
 from dcpower.invariants import check_invariants
-from dcpower.optimization import dispatch_milp, explain
+from dcpower.optimization import dispatch_milp, explain, pruning
 from dcpower.optimization.strategies import WindowSolver
 from dcpower.results import records_to_frame
 from dcpower.runner import prepare_inputs, run_case
@@ -55,7 +56,7 @@ def _window(x, start: int, stop: int, state_from=None):
 
 
 def _lp_arrays(solver: WindowSolver) -> dict[str, np.ndarray]:
-    lp = solver.session.opt._solver_model.getLp()
+    lp = solver.session.highs.getLp()
     return {
         name: np.asarray(getattr(lp, name))
         for name in ("col_cost_", "col_lower_", "col_upper_", "row_lower_", "row_upper_")
@@ -90,7 +91,13 @@ def test_candidate_filter_reports_exactly_what_the_full_walk_reports():
     x = prepare_inputs(case_from_dict(_example(2)))
     solver = WindowSolver(x, OPTS, relax=False, selective=True)
     solver.solve(x, "monolithic_milp")
-    assert solver.binding() == explain.binding_constraints(solver.model)
+    m = solver.model
+    # every row, the deactivated reactive rows of a pruned model too (checked at the final Q);
+    # the polygon facets that were not built are checked by ``pruning.polygon_binding``
+    expected = explain.binding_constraints(m, list(m.component_data_objects(pyo.Constraint)))
+    for t, names in pruning.polygon_binding(m, x).items():
+        expected[t] = sorted({*expected.get(t, ()), *names})
+    assert solver.binding() == dict(sorted(expected.items()))
     assert solver.binding(), "a real two-day case has binding limits"
 
 
@@ -153,7 +160,7 @@ def test_every_run_of_a_kept_model_gets_the_full_time_limit():
     x = prepare_inputs(case_from_dict(_example(1)))
     solver = WindowSolver(x, {**OPTS, "time_limit_s": 7.0}, relax=False, selective=True)
     solver.solve(x, "rolling_window")  # LP round, then MILP round(s)
-    highs = solver.session.opt._solver_model
+    highs = solver.session.highs
     assert highs.getRunTime() > 0
     assert solver.session._time_limit_option(7.0, solver.session.size()[2]) == 7.0  # MIP: per run
     solver._relax_commitment(True)

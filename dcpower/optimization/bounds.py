@@ -12,19 +12,23 @@ integer unit counts inside each block it is never above the LP bound.
 
 from __future__ import annotations
 
+import gc
 import logging
-import tempfile
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import highspy
 import numpy as np
 import pyomo.environ as pyo
 
-from dcpower.optimization import dispatch_milp
+from dcpower.optimization import dispatch_milp, lp_matrix
 from dcpower.optimization.inputs import DispatchInputs
-from dcpower.optimization.solve import HighsSession, SolveStatus, relax_integrality
+from dcpower.optimization.solve import (
+    HighsSession,
+    SolveStatus,
+    quiet_highs,
+    relax_integrality,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -36,9 +40,10 @@ BOUND_GAP_FRACTION = 0.2
 @dataclass
 class LpBound:
     """Objective of the whole-horizon LP relaxation ($, an upper bound on any dispatch's net
-    value) and its times in seconds: Pyomo build, hand-off (LP file written by Pyomo, read by
-    HiGHS) and HiGHS's own solve. ``link_prices``: block start step → linking state → the LP's
-    price of that state at the block boundary ($ per MWh, unit or MW), when asked for."""
+    value) and its times in seconds: Pyomo build, hand-off (the model compiled to arrays and
+    passed to HiGHS) and HiGHS's own solve. ``link_prices``: block start step → linking
+    state → the LP's price of that state at the block boundary ($ per MWh, unit or MW), when
+    asked for."""
 
     objective: float
     build_seconds: float
@@ -76,18 +81,18 @@ def _link_columns(m: pyo.ConcreteModel, boundaries: list[int]) -> dict[tuple[int
 
 
 def _link_rows(
-    h: highspy.Highs, smap, columns: dict[tuple[int, str], object], last: int
+    lp: lp_matrix.LpArrays, columns: dict[tuple[int, str], object], last: int
 ) -> dict[tuple[int, str], tuple[np.ndarray, np.ndarray]]:
-    """(b, linking state) → (HiGHS rows of steps ≥ b in which the state's variable appears,
-    its coefficients there); no rows when the variable is not in the LP."""
+    """(b, linking state) → (rows of steps ≥ b in which the state's variable appears, its
+    coefficients there); no rows when the variable is not in the LP."""
     out = {}
     for key, var in columns.items():
-        status, j = h.getColByName(smap.getSymbol(var))
-        if status != highspy.HighsStatus.kOk:
+        j = lp.col_of.get(id(var))
+        if j is None:
             out[key] = (np.zeros(0, dtype=int), np.zeros(0))
             continue
-        _, rows, coefs = h.getColEntries(j)
-        later = [_row_step(smap.bySymbol[h.getRowName(i)[1]], last) >= key[0] for i in rows]
+        rows, coefs = lp_matrix.column_rows(lp, j)
+        later = np.array([_row_step(lp.rows[i], last) >= key[0] for i in rows], dtype=bool)
         out[key] = (rows[later], coefs[later])
     return out
 
@@ -98,8 +103,7 @@ def lp_relaxation_bound(
     """Solve the LP relaxation of the whole-horizon model for its objective.
 
     The same Pyomo model as every solve (mode variables continuous, integers relaxed) goes to
-    HiGHS through Pyomo's LP writer: no solution is mapped back, so the hand-off is several
-    times cheaper than a persistent-solver build for a year of steps. With ``boundaries``
+    HiGHS as arrays (``lp_matrix``); no solution is mapped back. With ``boundaries``
     (block start steps) it also prices each linking state there: the row duals × coefficients
     of the state's variable over the rows of the steps from the boundary on.
     """
@@ -107,21 +111,16 @@ def lp_relaxation_bound(
     m = dispatch_milp.build_dispatch_model(x, per_unit=False)  # a relaxation of per-unit
     relax_integrality(m)  # mode variables too
     t1 = time.perf_counter()
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("log_to_console", False)
+    h = quiet_highs()
     h.setOptionValue("threads", threads)
     h.setOptionValue("random_seed", 0)
-    with tempfile.TemporaryDirectory(prefix="dcpower_lp_") as tmp:
-        path = Path(tmp) / "relaxation.lp"
-        _, smap_id = m.write(str(path), io_options={"symbolic_solver_labels": False})
-        h.readModel(str(path))
+    lp = lp_matrix.LpCompiler(m).compile()
+    h.passModel(lp_matrix.to_highs(lp))
     link_rows = {}
     if boundaries:
-        smap = m.solutions.symbol_map[smap_id]
-        columns = _link_columns(m, boundaries)
-        link_rows = _link_rows(h, smap, columns, x.n_steps - 1)
-    del m
+        link_rows = _link_rows(lp, _link_columns(m, boundaries), x.n_steps - 1)
+    del m, lp
+    gc.collect()  # a Pyomo model is a web of cycles: free it before HiGHS allocates its own
     t2 = time.perf_counter()
     h.run()
     t3 = time.perf_counter()

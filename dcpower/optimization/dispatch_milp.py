@@ -22,6 +22,7 @@ from typing import Any
 
 import pyomo.environ as pyo
 
+from dcpower.optimization import pruning
 from dcpower.optimization.components import REGISTRY, Component, Family
 from dcpower.optimization.components.base import soft
 from dcpower.optimization.components.gas_units import (  # noqa: F401  (re-exported API)
@@ -65,6 +66,7 @@ def build_dispatch_model(
     elastic: bool = False,
     free_start: bool = False,
     per_unit: bool | None = None,
+    prune: bool = True,
 ) -> pyo.ConcreteModel:
     """Build the dispatch model.
 
@@ -99,10 +101,12 @@ def build_dispatch_model(
         m.LINKS = pyo.Set(initialize=m.link_names, ordered=True)
         m.link_price_start = pyo.Param(m.LINKS, mutable=True, initialize=0.0, within=pyo.Reals)
         m.link_price_end = pyo.Param(m.LINKS, mutable=True, initialize=0.0, within=pyo.Reals)
+    pruning.decide(m, inputs, prune)
     for component in REGISTRY:
         component.add(m, inputs)
     _add_balances(m)
     _add_objective(m, inputs)
+    pruning.deactivate_reactive_rows(m, FAMILIES)
     load_window_data(m, inputs)
     return m
 
@@ -116,6 +120,7 @@ def load_window_data(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         raise ValueError(f"window of {x.n_steps} steps given to a {len(m.T)}-step model")
     for component in REGISTRY:
         component.load_window(m, x)
+    pruning.check_window(m, x)
 
 
 def link_state_names(x: DispatchInputs) -> list[str]:

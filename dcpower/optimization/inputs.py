@@ -57,6 +57,9 @@ class DispatchInputs:
     #: flexible MW that must stay consumed at the first steps so that load reserve awards of
     #: the steps before can be sustained for their duration (MW per step, from step 0)
     load_sustain_floor_mw: tuple[float, ...] = ()
+    #: the whole horizon's peak load, MW (windows keep it): a model built for one window then
+    #: serves every window (``pruning``); None: this input's own peak
+    load_peak_mw: float | None = None
 
     @property
     def n_steps(self) -> int:
@@ -211,4 +214,5 @@ def build_inputs(case: Case, market: MarketData, load: LoadSegments) -> Dispatch
         soc_final_min_mwh=bess_model.soc_final_min_mwh(case.bess),
         gen_initial_committed=case.gas_gen.initial_units_online,
         gen_initial_mw=None,
+        load_peak_mw=float(np.max(load.total_mw)) if len(load.total_mw) else 0.0,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
+from dcpower.optimization.components.base import has_bess
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.resources import gas_gen
 from dcpower.topology.polygon import q_range_mvar
@@ -18,7 +19,8 @@ from dcpower.topology.reactive import ReactiveDispatch, allocate_reactive
 RESIDUAL_TOL_MVAR = 1e-5
 
 
-def _values(component, T) -> np.ndarray:
+def step_values(component, T) -> np.ndarray:
+    """Values of a step-indexed variable or expression at the steps ``T``."""
     return np.array([pyo.value(component[t]) for t in T], dtype=float)
 
 
@@ -28,20 +30,20 @@ def dispatch_reactive(m: pyo.ConcreteModel, x: DispatchInputs) -> ReactiveDispat
     case = x.case
     T = list(m.T)
     facets = case.transformer.polygon_facets
-    p_poi = _values(m.grid_import, T) - _values(m.grid_export, T)
-    p_gen = np.maximum(_values(m.gen_mw, T), 0.0)
-    p_pcs = _values(m.bess_discharge, T) - _values(m.bess_charge, T)
-    producing = np.maximum(np.rint(_values(m.gen_producing, T)), 0.0)
+    p_poi = step_values(m.grid_import, T) - step_values(m.grid_export, T)
+    p_gen = np.maximum(step_values(m.gen_mw, T), 0.0)
+    p_pcs = step_values(m.bess_discharge, T) - step_values(m.bess_charge, T)
+    producing = np.maximum(np.rint(step_values(m.gen_producing, T)), 0.0)
     served = (
         x.load.total_mw
-        - (_values(m.unserved_critical, T) + _values(m.unserved_flexible, T))
-        - _values(m.unserved_other, T)
+        - (step_values(m.unserved_critical, T) + step_values(m.unserved_flexible, T))
+        - step_values(m.unserved_other, T)
     )
     q_load = gas_gen.reactive_ratio(case.load.power_factor) * served
     k_gen = gas_gen.reactive_ratio(case.gas_gen.min_power_factor)
     g_lo, g_hi = q_range_mvar(p_gen, gas_gen.unit_mva(case.gas_gen) * producing, facets)
     gen_range = (np.maximum(g_lo, -k_gen * p_gen), np.minimum(g_hi, k_gen * p_gen))
-    has_pcs = hasattr(m, "pcs_mva")
+    has_pcs = has_bess(x)
     pcs_range = (
         q_range_mvar(p_pcs, case.bess.pcs_mva, facets)
         if has_pcs

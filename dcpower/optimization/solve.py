@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import IO
 
+import highspy
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.common.timing import HierarchicalTimer
-from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
-from pyomo.contrib.solver.solvers.highs import Highs
+from pyomo.common.tee import TeeStream, capture_output
+
+from dcpower.optimization import lp_matrix
 
 
 class SolveStatus(StrEnum):
@@ -97,33 +99,57 @@ def mip_gap(objective: float | None, bound: float | None) -> float | None:
     return abs(bound - objective) / max(abs(objective), 1e-9)
 
 
-#: persistent-solver updates: nothing is re-scanned on a solve; the session sends parameter
-#: values (``push_parameters``) and domain changes (``set_domain``) itself.
-_AUTO_UPDATES = {
-    "check_for_new_or_removed_constraints": False,
-    "check_for_new_or_removed_vars": False,
-    "check_for_new_or_removed_params": False,
-    "check_for_new_objective": False,
-    "update_constraints": False,
-    "update_vars": False,
-    "update_named_expressions": False,
-    "update_objective": False,
-    "update_parameters": False,  # sent once per new window: ``push_parameters``
-}
-
-
 #: HiGHS options set on every solve. RINS off: on 8-day windows of the 2016 benchmark site
 #: (N+1, reserves) the same incumbents came 1.6× sooner without it (57 s vs 90 s over five
 #: windows); the sub-MIP heuristic spent most of each root node.
 HIGHS_OPTIONS = {"random_seed": 0, "mip_heuristic_run_rins": False}
 
+#: HiGHS model status → termination name in results (the names Pyomo's solver interface used)
+_TERMINATION = {
+    "kOptimal": "convergenceCriteriaSatisfied",
+    "kInfeasible": "provenInfeasible",
+    "kUnboundedOrInfeasible": "infeasibleOrUnbounded",
+    "kUnbounded": "unbounded",
+    "kObjectiveBound": "objectiveLimit",
+    "kObjectiveTarget": "objectiveLimit",
+    "kTimeLimit": "maxTimeLimit",
+    "kIterationLimit": "iterationLimit",
+    "kSolutionLimit": "iterationLimit",
+    "kLoadError": "error",
+    "kModelError": "error",
+    "kPresolveError": "error",
+    "kSolveError": "error",
+    "kPostsolveError": "error",
+}
+
+
+def quiet_highs() -> highspy.Highs:
+    """A HiGHS instance that prints nothing (not even its banner) until asked to."""
+    with capture_output(capture_fd=True):  # HiGHS prints a banner when created
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("log_to_console", False)
+    return h
+
+
+@dataclass
+class _RunResult:
+    """What one HiGHS run returned, in the terms ``_report`` reads."""
+
+    termination: str
+    has_solution: bool
+    objective: float | None
+    bound: float | None
+
 
 class HighsSession:
     """One Pyomo model held in HiGHS across solves.
 
-    The first ``solve`` hands the whole model over; later solves send only what changed: the
-    values of mutable parameters (costs, row and column bounds) and the integrality of variables
-    passed to ``set_binary``. Times in seconds.
+    The first ``solve`` compiles the whole model to arrays (``lp_matrix``) and hands them over
+    in one ``passModel`` call; later solves send only what changed: costs, row and column
+    bounds (and, rarely, coefficients) that the mutable parameters changed
+    (``push_parameters``) and the integrality or bounds of variables given to ``set_domain``
+    / ``set_bounds``. Times in seconds.
     """
 
     def __init__(
@@ -136,26 +162,57 @@ class HighsSession:
         tee: bool | IO[str] = False,
     ):
         self.model = m
-        self.opt = Highs()
-        self.options = {
-            "tee": tee,
-            "load_solutions": False,
-            "raise_exception_on_nonoptimal_result": False,
-            "time_limit": time_limit_s,
-            "rel_gap": mip_rel_gap,
-            "threads": threads,
-            "solver_options": {**HIGHS_OPTIONS, "output_flag": bool(tee)},  # tee: True or a stream
-        }
+        self.highs = quiet_highs()
+        self.tee = tee
+        self.solver_options = {**HIGHS_OPTIONS, "threads": threads, "mip_rel_gap": mip_rel_gap}
         self.mip_rel_gap, self.time_limit_s, self.threads = mip_rel_gap, time_limit_s, threads
+        self.compiler = lp_matrix.LpCompiler(m)
         self._started = False
+        self._pending = 0.0  # hand-off time spent outside ``solve`` since the last solve, s
+
+    @property
+    def lp(self) -> lp_matrix.LpArrays:
+        """The arrays HiGHS holds."""
+        return self.compiler.lp
+
+    def _pass_model(self) -> None:
+        self.highs.passModel(lp_matrix.to_highs(self.compiler.compile()))
+        self._started = True
+
+    def _columns(self, variables: list) -> tuple[np.ndarray, list]:
+        """(HiGHS columns, variables) of the variables that are columns."""
+        col_of = self.lp.col_of
+        pairs = [(col_of[id(v)], v) for v in variables if id(v) in col_of]
+        return np.array([j for j, _ in pairs], dtype=np.int32), [v for _, v in pairs]
+
+    def _send_columns(self, variables: list) -> None:
+        """Send the current integrality and bounds of ``variables`` to HiGHS."""
+        if not self._started or not variables:
+            return
+        t0 = time.perf_counter()
+        cols, held = self._columns(variables)
+        if len(cols):
+            lp = self.lp
+            bounds = np.array([lp_matrix.column_bounds(v) for v in held]).reshape(-1, 2)
+            integer = np.array([v.is_integer() for v in held], dtype=bool)
+            lp.col_lower[cols], lp.col_upper[cols], lp.integer[cols] = (
+                bounds[:, 0],
+                bounds[:, 1],
+                integer,
+            )
+            self.highs.changeColsBounds(len(cols), cols, bounds[:, 0].copy(), bounds[:, 1].copy())
+            kinds = np.where(
+                integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
+            )
+            self.highs.changeColsIntegrality(len(cols), cols, kinds)
+        self._pending += time.perf_counter() - t0
 
     def set_domain(self, variables: list, domain) -> None:
         """Give ``variables`` a new Pyomo domain (integrality, bounds) for the next solve."""
         changed = [v for v in variables if v.domain is not domain]
         for v in changed:
             v.domain = domain
-        if changed and self._started:
-            self.opt.update_variables(changed)
+        self._send_columns(changed)
 
     def set_bounds(self, bounds: list[tuple]) -> None:
         """Give variables new bounds for the next solve: (variable, lower, upper) triples."""
@@ -165,28 +222,32 @@ class HighsSession:
                 v.setlb(lo)
                 v.setub(hi)
                 changed.append(v)
-        if changed and self._started:
-            self.opt.update_variables(changed)
+        self._send_columns(changed)
+
+    def send_variables(self, variables: list) -> None:
+        """Send the current domains and bounds of ``variables`` (changed directly on them)."""
+        self._send_columns(variables)
 
     def size(self) -> tuple[int, int, int]:
         """(rows, columns, integer columns) as HiGHS holds the model; fixed variables excluded."""
         if not self._started:
             return model_size(self.model)
-        h = self.opt._solver_model
-        n_int = sum(int(v) != 0 for v in h.getLp().integrality_)  # HighsVarType enum
-        return h.getNumRow(), h.getNumCol(), n_int
+        lp = self.lp
+        return len(lp.rows), len(lp.columns), int(lp.integer.sum())
 
     def row_activity(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
         """(activity, lower, upper, Pyomo constraint) per HiGHS row, at the last solution."""
-        h = self.opt._solver_model
-        lp = h.getLp()
-        rows = self.opt._solver_con_to_pyomo_con_map
+        lp = self.lp
         return (
-            np.asarray(h.getSolution().row_value),
-            np.asarray(lp.row_lower_),
-            np.asarray(lp.row_upper_),
-            [rows[i] for i in range(h.getNumRow())],
+            np.asarray(self.highs.getSolution().row_value),
+            lp.row_lower.copy(),
+            lp.row_upper.copy(),
+            lp.rows,
         )
+
+    def row_duals(self) -> np.ndarray:
+        """Row duals of the last solution, in ``row_activity``'s order."""
+        return np.asarray(self.highs.getSolution().row_dual)
 
     def _time_limit_option(self, seconds: float, n_integer: int) -> float:
         """HiGHS's ``time_limit`` for the next run so that it gets ``seconds``.
@@ -196,16 +257,34 @@ class HighsSession:
         """
         if not self._started or n_integer > 0:
             return seconds
-        return self.opt._solver_model.getRunTime() + seconds
+        return self.highs.getRunTime() + seconds
 
     def push_parameters(self) -> None:
-        """Send changed mutable-parameter values (costs, bounds) to HiGHS."""
-        if self._started:
-            self.opt.update_parameters()
+        """Send what the mutable parameters' values changed (costs, bounds) to HiGHS."""
+        if not self._started:
+            return
+        t0 = time.perf_counter()
+        try:
+            ch = self.compiler.changes()
+        except lp_matrix.NewColumnError:
+            self._pass_model()  # a variable entered that HiGHS does not hold: hand all over
+        else:
+            h = self.highs
+            if len(ch.cost[0]):
+                h.changeColsCost(len(ch.cost[0]), *ch.cost)
+            if len(ch.col_bounds[0]):
+                h.changeColsBounds(len(ch.col_bounds[0]), *ch.col_bounds)
+            if len(ch.row_bounds[0]):
+                h.changeRowsBounds(len(ch.row_bounds[0]), *ch.row_bounds)
+            for i, j, v in ch.coefficients:
+                h.changeCoeff(i, j, v)
+            if ch.offset is not None:
+                h.changeObjectiveOffset(ch.offset)
+        self._pending += time.perf_counter() - t0
 
     def set_abs_gap(self, usd: float | None) -> None:
         """Also stop once the absolute gap is at most ``usd`` $ (None: relative gap only)."""
-        self.options["solver_options"]["mip_abs_gap"] = 1e-6 if usd is None else float(usd)
+        self.solver_options["mip_abs_gap"] = 1e-6 if usd is None else float(usd)
 
     def solve(
         self,
@@ -218,64 +297,90 @@ class HighsSession:
 
         ``time_limit_s``: for this run only (default: the session's).
         """
-        timer = HierarchicalTimer()
         started = time.perf_counter()
+        handoff = self._pending
+        if not self._started:
+            self._pass_model()
+            handoff += time.perf_counter() - started
         size = self.size()  # domains do not change during the run
-        self.options["time_limit"] = self._time_limit_option(
-            time_limit_s or self.time_limit_s, size[2]
+        h = self.highs
+        for key, value in self.solver_options.items():
+            h.setOptionValue(key, value)
+        h.setOptionValue(
+            "time_limit", self._time_limit_option(time_limit_s or self.time_limit_s, size[2])
         )
-        res = self.opt.solve(self.model, timer=timer, auto_updates=_AUTO_UPDATES, **self.options)
-        solve_seconds = time.perf_counter() - started
-        self._started = True
-        handoff = sum(_timer_total(timer, name) for name in ("set_instance", "update"))
-        return _report(self, res, size, build_seconds, solve_seconds, handoff, method)
+        self._run()
+        run = self._result()
+        if run.has_solution:
+            self._load_solution()
+        solve_seconds = time.perf_counter() - started + self._pending
+        self._pending = 0.0
+        return _report(self, run, size, build_seconds, solve_seconds, handoff, method)
 
+    def _run(self) -> None:
+        h = self.highs
+        if not self.tee:
+            h.run()
+            return
+        streams = [sys.stdout if self.tee is True else self.tee]
+        with capture_output(TeeStream(*streams), capture_fd=True):
+            h.setOptionValue("output_flag", True)
+            h.setOptionValue("log_to_console", True)
+            try:
+                h.run()
+            finally:
+                h.setOptionValue("output_flag", False)
 
-def _timer_total(timer: HierarchicalTimer, name: str) -> float:
-    try:
-        return timer.get_total_time(name)
-    except (KeyError, RuntimeError):
-        return 0.0
+    def _result(self) -> _RunResult:
+        h = self.highs
+        status = h.getModelStatus()
+        info = h.getInfo()
+        has_sol = info.primal_solution_status == 2  # 0 none, 1 infeasible, 2 feasible
+        termination = _TERMINATION.get(status.name, "unknown")
+        objective = float(info.objective_function_value) if has_sol else None
+        if info.mip_node_count == -1:  # an LP
+            optimal = has_sol and termination == "convergenceCriteriaSatisfied"
+            bound = objective if optimal else None
+        else:
+            bound = float(info.mip_dual_bound)
+        return _RunResult(termination, has_sol, objective, bound)
+
+    def _load_solution(self) -> None:
+        values = self.highs.getSolution().col_value
+        for v, value in zip(self.lp.columns, values, strict=True):
+            v.set_value(value, skip_validation=True)
 
 
 def _report(
     session: HighsSession,
-    res,
+    run: _RunResult,
     size: tuple[int, int, int],
     build_seconds: float,
     solve_seconds: float,
     handoff_seconds: float,
     method: str,
 ) -> SolveReport:
-    tc = res.termination_condition
-    has_sol = res.solution_status in (SolutionStatus.feasible, SolutionStatus.optimal)
-    if has_sol:
-        res.solution_loader.load_vars()
-    if tc == TerminationCondition.convergenceCriteriaSatisfied and has_sol:
+    tc, has_sol = run.termination, run.has_solution
+    if tc == "convergenceCriteriaSatisfied" and has_sol:
         status = SolveStatus.OPTIMAL
-    elif tc in (
-        TerminationCondition.provenInfeasible,
-        TerminationCondition.locallyInfeasible,
-        TerminationCondition.infeasibleOrUnbounded,
-    ):
+    elif tc in ("provenInfeasible", "locallyInfeasible", "infeasibleOrUnbounded"):
         status = SolveStatus.INFEASIBLE
     elif has_sol:
         status = SolveStatus.TIME_LIMIT_FEASIBLE
-    elif tc in (TerminationCondition.maxTimeLimit, TerminationCondition.iterationLimit):
+    elif tc in ("maxTimeLimit", "iterationLimit"):
         status = SolveStatus.TIME_LIMIT_NO_SOLUTION
     else:
         status = SolveStatus.ERROR
-    objective = (
-        float(res.incumbent_objective) if has_sol and res.incumbent_objective is not None else None
-    )
-    bound = res.objective_bound
+    objective = run.objective if has_sol else None
+    bound = run.bound
     bound = float(bound) if bound is not None and math.isfinite(bound) else None
     n_rows, n_cols, n_int = size
     if n_int == 0 and objective is not None and status == SolveStatus.OPTIMAL:
         bound = objective
+    h = session.highs
     return SolveReport(
         status=status,
-        termination=str(tc.name),
+        termination=tc,
         objective=objective,
         best_bound=bound,
         mip_gap=mip_gap(objective, bound),
@@ -285,7 +390,7 @@ def _report(
         n_columns=n_cols,
         n_integer=n_int,
         method=method,
-        solver=f"highs {'.'.join(map(str, session.opt.version() or ()))}",
+        solver=f"highs {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}",
         mip_rel_gap_requested=session.mip_rel_gap,
         time_limit_s=session.time_limit_s,
         threads=session.threads,

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pyomo.environ as pyo
 
-from dcpower.optimization import dispatch_milp, explain, extract, marginal, reactive
+from dcpower.optimization import dispatch_milp, explain, extract, marginal, pruning, reactive
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.optimization.solve import HighsSession, SolveReport, SolveStatus, relax_integrality
 
@@ -140,20 +140,19 @@ class WindowSolver:
             v.domain = pyo.Reals
             v.setlb(value)
             v.setub(value)
-        self.session.opt.update_variables(ints)
+        self.session.send_variables(ints)
         try:
             report = self.session.solve(method="fixed_integer_lp")
             if report.status != SolveStatus.OPTIMAL:
                 return None
-            h = self.session.opt._solver_model
-            duals = np.asarray(h.getSolution().row_dual)
+            duals = self.session.row_duals()
             activity, lower, upper, rows = self.session.row_activity()
         finally:
             for v, domain, lo, hi in saved:
                 v.domain = domain
                 v.setlb(lo)
                 v.setub(hi)
-            self.session.opt.update_variables(ints)
+            self.session.send_variables(ints)
         out = []
         for i in np.flatnonzero(np.abs(duals) > marginal.DUAL_TOL):
             lower_active = abs(activity[i] - lower[i]) <= abs(activity[i] - upper[i])
@@ -172,6 +171,7 @@ class WindowSolver:
         mode variable binary. Each round gets the time limit.
         """
         started = time.perf_counter()
+        self._inputs = x
         if self._build_seconds is None:
             dispatch_milp.load_window_data(self.model, x)
             build_s = time.perf_counter() - started
@@ -207,7 +207,8 @@ class WindowSolver:
 
     def binding(self) -> dict[int, list[str]]:
         """Binding families per step of the last solution (after the reactive second stage:
-        rows with Q are checked at the final Q, the others picked from HiGHS's activities)."""
+        rows with Q are checked at the final Q, the others picked from HiGHS's activities;
+        polygon facets left out by ``pruning`` are checked at the final P and Q)."""
         q_families = set(dispatch_milp.REACTIVE_FAMILIES)
         rows = [
             r
@@ -215,7 +216,10 @@ class WindowSolver:
             if r.parent_component().local_name not in q_families
         ]
         rows += list(explain.rows_of(self.model, dispatch_milp.REACTIVE_FAMILIES))
-        return explain.binding_constraints(self.model, rows)
+        binding = explain.binding_constraints(self.model, rows)
+        for t, names in pruning.polygon_binding(self.model, self._inputs).items():
+            binding[t] = sorted({*binding.get(t, ()), *names})
+        return dict(sorted(binding.items()))
 
     def _set_binary_steps(self, steps: set[int]) -> None:
         on = [v for t in steps for v in self.mode_vars[t]]

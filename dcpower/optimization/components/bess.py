@@ -78,7 +78,7 @@ class Bess(Component):
         )
         facets = facet_coefficients(x.case.transformer.polygon_facets)
         m.pcs_mva = pyo.Constraint(
-            m.K,
+            [] if m.reactive_pruned else m.K,  # cannot bind when pruned: ``pruning``
             m.T,
             rule=lambda m, k, t: (
                 facets[k][0] * (m.bess_discharge[t] - m.bess_charge[t]) + facets[k][1] * m.bess_q[t]

@@ -254,6 +254,12 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     m.gen_new_producing = pyo.Expression(
         m.T, rule=lambda m, t: starts_at(m, t - delay) if delay > 0 else m.gen_starts[t]
     )
+    m.gen_pmin_mw = gas_gen.min_output_mw(g)
+    if not g.installed:  # no units: the bounds hold every count at 0, and with them gen_max_output
+        for var in (m.gen_mw, m.gen_q, m.gen_committed, m.gen_starts, m.gen_stops):
+            for v in var.values():  # output and Q (≤ k·output) at 0: the rows below are 0 ≤ 0
+                v.fix(0)
+        return
     m.gen_commitment = pyo.Constraint(
         m.T,
         rule=lambda m, t: (
@@ -272,14 +278,13 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     facets = facet_coefficients(x.case.transformer.polygon_facets)
     s_unit = gas_gen.unit_mva(g)
     m.gen_mva = pyo.Constraint(
-        m.K,
+        [] if m.reactive_pruned else m.K,  # cannot bind when pruned: ``pruning``
         m.T,
         rule=lambda m, k, t: (
             facets[k][0] * m.gen_mw[t] + facets[k][1] * m.gen_q[t]
             <= facets[k][2] * s_unit * m.gen_producing[t]
         ),
     )
-    m.gen_pmin_mw = gas_gen.min_output_mw(g)
 
 
 def _ramp_limits(x: DispatchInputs) -> tuple[float, float, float, float]:

@@ -18,6 +18,8 @@ class Transformer(Component):
     }
 
     def add(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:
+        if m.reactive_pruned:  # cannot bind: ``pruning``
+            return
         xf = x.case.transformer
         facets = facet_coefficients(xf.polygon_facets)
         m.transformer_mva = pyo.Constraint(
