@@ -339,8 +339,10 @@ def scenario_summary(
     sizes: dict[str, Any],
     settings: ScenarioSettings,
     survival: pd.DataFrame,
+    dispatch: pd.DataFrame,
 ) -> dict[str, Any]:
-    """One summary row: sizes, annualised costs, revenue/cost stacks, reliability, solver."""
+    """One summary row: sizes, annualised costs, revenue/cost stacks, reliability, solver
+    (``dispatch``: the results' dispatch table as a frame, for the headroom figures)."""
     case = Case.model_validate(results["case"])
     econ = results["economics"]
     hours = results["horizon"]["n_steps"] * results["horizon"]["timestep_minutes"] / 60.0
@@ -364,7 +366,7 @@ def scenario_summary(
     row.update(_event_and_sb6_columns(results))
     row.update(
         headroom.scenario_metrics(
-            records_to_frame(results["dispatch"]),
+            dispatch,
             results["horizon"]["timestep_minutes"] / 60.0,
             scale,
             case.poi.import_limit_mw,
@@ -604,8 +606,8 @@ def solve_scenario(
         dims = grid_dims(settings.market, sizes)
         return failed_summary(sizes, dims, exc.kind, str(exc)), None, None
     survival = outage_survival(results, settings.outage)
-    row = scenario_summary(results, sizes, settings, survival)
-    return row, records_to_frame(results["dispatch"]), survival
+    dispatch = records_to_frame(results["dispatch"])
+    return scenario_summary(results, sizes, settings, survival, dispatch), dispatch, survival
 
 
 def retrieve_prices(
