@@ -168,6 +168,7 @@ class HighsSession:
         self.mip_rel_gap, self.time_limit_s, self.threads = mip_rel_gap, time_limit_s, threads
         self.compiler = lp_matrix.LpCompiler(m)
         self._started = False
+        self.model_passes = 0  # whole-model hand-overs (``passModel``) so far
         self._pending = 0.0  # hand-off time spent outside ``solve`` since the last solve, s
 
     @property
@@ -177,6 +178,7 @@ class HighsSession:
 
     def _pass_model(self) -> None:
         self.highs.passModel(lp_matrix.to_highs(self.compiler.compile()))
+        self.model_passes += 1
         self._started = True
 
     def _columns(self, variables: list) -> tuple[np.ndarray, list]:
