@@ -7,14 +7,17 @@ they are not reported; neither are rows with a zero bound whose continuous varia
 zero (an idle resource meets ``discharge ≤ power·mode`` with equality at 0 = 0, which explains
 nothing). Rows with a non-zero bound, such as N+1, are reported even when flows are zero.
 
-For speed, the solver's row activities pick the candidate rows (``near_bound_rows``, numpy over
-all rows); only those are checked against the Pyomo rows.
+Two equivalent evaluations: ``binding_constraints`` evaluates Pyomo rows (any row, active or
+not); ``binding_from_arrays`` applies the same test to every row of the arrays HiGHS holds
+(``lp_matrix``) at the model's current variable values (body = A·x + the row's constant), in
+numpy: the solver path uses it for the active rows and Pyomo only for rows left out of HiGHS.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pyomo.environ as pyo
@@ -23,24 +26,6 @@ from pyomo.core.expr.visitor import identify_variables
 BINDING_ABS_TOL = 1e-6
 BINDING_REL_TOL = 1e-6
 ELASTIC_REPORT_TOL = 1e-6
-#: candidate filter: looser than the binding test, so it never drops a binding row (HiGHS moves
-#: constants into the row bounds, which changes |bound| in the relative tolerance).
-CANDIDATE_ABS_TOL = 1e-4
-CANDIDATE_REL_TOL = 1e-4
-
-
-def near_bound_rows(activity: np.ndarray, lower: np.ndarray, upper: np.ndarray, rows: list) -> list:
-    """Inequality rows whose activity is within the candidate tolerance of a finite bound."""
-    finite_lo, finite_up = np.isfinite(lower), np.isfinite(upper)
-    inequality = ~(finite_lo & finite_up & (lower == upper))
-
-    def near(bound, finite):
-        b = np.where(finite, bound, 0.0)
-        tol = CANDIDATE_ABS_TOL + CANDIDATE_REL_TOL * np.maximum(1.0, np.abs(b))
-        return finite & (np.abs(activity - b) <= tol)
-
-    pick = inequality & (near(lower, finite_lo) | near(upper, finite_up))
-    return [rows[i] for i in np.flatnonzero(pick)]
 
 
 def _t_of(m: pyo.ConcreteModel, comp, index) -> int | None:
@@ -71,6 +56,76 @@ def _is_mode(v) -> bool:
     return v.parent_component().local_name in ("bess_discharging", "grid_importing")
 
 
+@dataclass(frozen=True)
+class RowIndex:
+    """What the binding report needs of each row of one compiled LP: its family and step,
+    and which of its columns are mode variables. Structural: built once per compilation."""
+
+    family: list[str]  # per row, the constraint family
+    step: np.ndarray  # per row, its timestep (-1: none)
+    row_of_entry: np.ndarray  # per matrix entry, its row
+    mode_column: np.ndarray  # per column, a battery-mode / grid-direction variable
+
+
+def row_index(m: pyo.ConcreteModel, lp) -> RowIndex:
+    """``RowIndex`` of ``lp`` (an ``lp_matrix.LpArrays`` of ``m``)."""
+    family, step = [], np.empty(len(lp.rows), dtype=np.int64)
+    for i, con in enumerate(lp.rows):
+        comp = con.parent_component()
+        family.append(comp.local_name)
+        t = _t_of(m, comp, con.index())
+        step[i] = -1 if t is None else t
+    return RowIndex(
+        family=family,
+        step=step,
+        row_of_entry=np.repeat(np.arange(len(lp.rows)), np.diff(lp.starts)),
+        mode_column=np.array([_is_mode(v) for v in lp.columns], dtype=bool),
+    )
+
+
+def _per_row(index: RowIndex, n_rows: int, flags: np.ndarray) -> np.ndarray:
+    """Number of entries per row where ``flags`` (per entry) holds."""
+    return np.bincount(index.row_of_entry, weights=flags, minlength=n_rows)
+
+
+def binding_from_arrays(lp, index: RowIndex, x: np.ndarray) -> dict[int, set[str]]:
+    """``binding_constraints`` over every row of ``lp`` at column values ``x``: the same test,
+    bounds and tolerances (Pyomo's bound = the array bound + the row's constant)."""
+    n = len(lp.rows)
+    constant = lp.row_constant
+    body = np.bincount(index.row_of_entry, weights=lp.value * x[lp.index], minlength=n)
+    body += constant
+    upper, lower = lp.row_upper + constant, lp.row_lower + constant
+    finite_up, finite_lo = np.isfinite(upper), np.isfinite(lower)
+    inequality = ~(finite_up & finite_lo & (lp.row_upper == lp.row_lower))
+
+    def hits(bound, finite):
+        b = np.where(finite, bound, 0.0)
+        tol = BINDING_ABS_TOL + BINDING_REL_TOL * np.maximum(1.0, np.abs(b))
+        return inequality & finite & (np.abs(body - b) <= tol)
+
+    at_upper = hits(upper, finite_up)
+    at_lower = hits(lower, finite_lo) & ~at_upper  # the upper bound is tested first
+    bound = np.where(at_upper, upper, lower)
+    # idle rows (``_trivial``): zero bound and every continuous variable zero (every variable
+    # when the row has none), mode variables not counted
+    entry_col = lp.index
+    counted = ~index.mode_column[entry_col]
+    continuous = counted & ~lp.integer[entry_col]
+    nonzero = np.abs(x[entry_col]) > BINDING_ABS_TOL
+    n_continuous = _per_row(index, n, continuous)
+    moving = np.where(
+        n_continuous > 0,
+        _per_row(index, n, continuous & nonzero),
+        _per_row(index, n, counted & nonzero),
+    )
+    trivial = (np.abs(bound) <= BINDING_ABS_TOL) & (moving == 0)
+    out: dict[int, set[str]] = defaultdict(set)
+    for i in np.flatnonzero((at_upper | at_lower) & ~trivial & (index.step >= 0)):
+        out[int(index.step[i])].add(index.family[i])
+    return out
+
+
 def _all_rows(m: pyo.ConcreteModel):
     for comp in m.component_objects(pyo.Constraint, active=True):
         yield from comp.values()
@@ -97,7 +152,7 @@ def binding_constraints(
 ) -> dict[int, list[str]]:
     """Timestep → sorted names of constraint families binding there.
 
-    ``candidates``: the rows to test (from ``near_bound_rows``); default every active row.
+    ``candidates``: the rows to test; default every active row.
     The start delay, an integer-only family, binds where started units wait
     (``start_delay_waits``).
     """

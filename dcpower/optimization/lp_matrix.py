@@ -53,6 +53,9 @@ class LpArrays:
     offset: float
     maximize: bool
     col_of: dict[int, int] = field(default_factory=dict)  # id(variable) → column
+    #: per row, the constant the walker moved from the body into the bounds: the Pyomo row's
+    #: body = A·x + row_constant and its bounds = row_lower/row_upper + row_constant
+    row_constant: np.ndarray | None = None
 
 
 @dataclass
@@ -108,6 +111,10 @@ class LpCompiler:
     def _row(self, con, col_of: dict[int, int] | None, columns: list | None):
         """(lower, upper, column indices, values) of one constraint; new variables are added
         to ``col_of``/``columns`` (None: a new variable raises ``NewColumnError``)."""
+        return self._row_with_constant(con, col_of, columns)[:4]
+
+    def _row_with_constant(self, con, col_of: dict[int, int] | None, columns: list | None):
+        """``_row`` and the body's constant (moved into the bounds)."""
         lb, body, ub = con.to_bounded_expression(evaluate_bounds=True)
         repn = self._visitor.walk_expression(body)
         if repn.nonlinear is not None:
@@ -122,7 +129,7 @@ class LpCompiler:
                 val.append(float(coef))
         lo = -INF if lb is None else float(lb) - constant
         hi = INF if ub is None else float(ub) - constant
-        return lo, hi, idx, val
+        return lo, hi, idx, val, constant
 
     def _column(self, vid: int, var_map: dict, col_of: dict, columns: list | None) -> int:
         j = col_of.get(vid)
@@ -155,11 +162,14 @@ class LpCompiler:
         columns: list = []
         lower = np.empty(len(rows))
         upper = np.empty(len(rows))
+        constant = np.empty(len(rows))
         starts = np.zeros(len(rows) + 1, dtype=np.int32)
         index: list[int] = []
         value: list[float] = []
         for i, con in enumerate(rows):
-            lower[i], upper[i], idx, val = self._row(con, col_of, columns)
+            lower[i], upper[i], idx, val, constant[i] = self._row_with_constant(
+                con, col_of, columns
+            )
             index += idx
             value += val
             starts[i + 1] = len(index)
@@ -183,6 +193,7 @@ class LpCompiler:
             offset=offset,
             maximize=maximize,
             col_of=col_of,
+            row_constant=constant,
         )
         return self.lp
 
@@ -220,7 +231,9 @@ class LpCompiler:
         lp.col_upper[bound_cols] = bounds[bound_cols, 1]
         changed_rows, coefficients = [], []
         for i in self._param_rows:
-            lo, hi, idx, val = self._row(lp.rows[i], lp.col_of, None)
+            lo, hi, idx, val, lp.row_constant[i] = self._row_with_constant(
+                lp.rows[i], lp.col_of, None
+            )
             if lo != lp.row_lower[i] or hi != lp.row_upper[i]:
                 lp.row_lower[i], lp.row_upper[i] = lo, hi
                 changed_rows.append(i)

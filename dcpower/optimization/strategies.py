@@ -111,6 +111,7 @@ class WindowSolver:
         if relax:
             relax_integrality(self.model)
         self.session = HighsSession(self.model, **opts)
+        self._row_index: tuple | None = None  # (the LP it describes, explain.RowIndex)
         self._build_seconds: float | None = time.perf_counter() - started
         m = self.model
         self.mode_vars = {
@@ -206,20 +207,27 @@ class WindowSolver:
         return replace(report, solve_seconds=solve_s, handoff_seconds=handoff_s)
 
     def binding(self) -> dict[int, list[str]]:
-        """Binding families per step of the last solution (after the reactive second stage:
-        rows with Q are checked at the final Q, the others picked from HiGHS's activities;
-        polygon facets left out by ``pruning`` are checked at the final P and Q)."""
-        q_families = set(dispatch_milp.REACTIVE_FAMILIES)
-        rows = [
-            r
-            for r in explain.near_bound_rows(*self.session.row_activity())
-            if r.parent_component().local_name not in q_families
+        """Binding families per step of the last solution (after the reactive second stage).
+
+        Every row HiGHS holds is tested in numpy at the model's current values (the final Q
+        and the snapped mode variables included, ``explain.binding_from_arrays``); reactive
+        rows left out of HiGHS by ``pruning`` are tested as Pyomo rows, and polygon facets it
+        did not build at the final P and Q (``pruning.polygon_binding``).
+        """
+        lp = self.session.lp
+        if self._row_index is None or self._row_index[0] is not lp:
+            self._row_index = (lp, explain.row_index(self.model, lp))
+        index = self._row_index[1]
+        x = np.array([np.nan if v.value is None else v.value for v in lp.columns], dtype=float)
+        found = explain.binding_from_arrays(lp, index, x)
+        left_out = [
+            r for r in explain.rows_of(self.model, dispatch_milp.REACTIVE_FAMILIES) if not r.active
         ]
-        rows += list(explain.rows_of(self.model, dispatch_milp.REACTIVE_FAMILIES))
-        binding = explain.binding_constraints(self.model, rows)
+        for t, names in explain.binding_constraints(self.model, left_out).items():
+            found[t].update(names)
         for t, names in pruning.polygon_binding(self.model, self._inputs).items():
-            binding[t] = sorted({*binding.get(t, ()), *names})
-        return dict(sorted(binding.items()))
+            found[t].update(names)
+        return {t: sorted(names) for t, names in sorted(found.items()) if names}
 
     def _set_binary_steps(self, steps: set[int]) -> None:
         on = [v for t in steps for v in self.mode_vars[t]]
