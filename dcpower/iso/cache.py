@@ -58,6 +58,19 @@ def file_key(path: Path) -> tuple[str, int, int]:
     return (str(path.resolve()), st.st_mtime_ns, st.st_size)
 
 
+def _keys(column: pd.Series, key_map: Callable[[str], str | None] | None) -> np.ndarray:
+    """The key column stripped, upper-cased and mapped (``key_map``), as an object array.
+
+    The text work is done once per distinct key (a file holds a few) and spread by code."""
+    raw = column.astype("category")
+    codes = raw.cat.codes.to_numpy()
+    names = [str(c).strip().upper() for c in raw.cat.categories]
+    if key_map is not None:
+        names = [key_map(n) or n for n in names]
+    names.append("NAN")  # code -1: a missing key, as ``astype(str)`` spells it
+    return np.asarray(names, dtype=object)[codes]
+
+
 @functools.lru_cache(maxsize=64)
 def load_tidy_cached(
     path_str: str,
@@ -98,9 +111,7 @@ def load_tidy_cached(
         values = check_values(df[val_col].to_numpy(dtype=float), src, val_col)
     times = parse_utc(df[INDEX_NAME], src, INDEX_NAME)
     minutes = interval_minutes(df, times, src)
-    key = df[key_col].astype(str).str.strip().str.upper()
-    if key_map is not None:
-        key = key.map(lambda s: key_map(s) or s)
+    key = _keys(df[key_col], key_map)
     frame = pd.DataFrame({"key": pd.Categorical(key), "value": values}, index=times)
     pairs = pd.MultiIndex.from_arrays([frame.index, frame["key"]])
     dup = pairs.duplicated(keep=False)
