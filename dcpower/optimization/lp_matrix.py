@@ -11,9 +11,10 @@ in those rows, then in the objective; fixed variables enter as constants. Row-wi
 (``starts``, ``index``, ``value``).
 
 Rolling windows re-use one model whose mutable parameters change: ``LpCompiler.changes``
-recompiles only the rows whose expression holds a mutable parameter (found once, on the first
-update), every column bound (bounds may be parameters) and the objective, and returns what
-differs from what HiGHS holds.
+recompiles only the rows whose expression holds a mutable parameter whose value changed since
+they were compiled (rows and their parameters found once, on the first update; a flat site
+load or SOC floor leaves most rows as they were), every column bound (bounds may be
+parameters) and the objective, and returns what differs from what HiGHS holds.
 """
 
 from __future__ import annotations
@@ -69,6 +70,41 @@ class LpChanges:
     offset: float | None  # new objective constant, when it changed
 
 
+def _mutable_values(m: pyo.ConcreteModel) -> dict[int, float]:
+    """id(parameter) → value of every mutable parameter of ``m``."""
+    return {
+        id(p): p.value
+        for param in m.component_objects(pyo.Param, active=True)
+        if param.mutable
+        for p in param.values()
+    }
+
+
+@dataclass
+class _ParamRows:
+    """The rows that hold a mutable parameter, the parameters they hold (each once) and their
+    values when those rows were last compiled: ``rows[k]`` holds
+    ``params[index[starts[k]:starts[k + 1]]]``."""
+
+    rows: np.ndarray
+    params: list
+    starts: np.ndarray
+    index: np.ndarray
+    values: np.ndarray
+
+    def stale(self) -> np.ndarray:
+        """Rows holding a parameter whose value changed since (then recompiled by the caller:
+        the values are taken as compiled). A row whose parameters all kept their values
+        compiles to the same arrays, so it is skipped."""
+        now = np.array([p.value for p in self.params], dtype=float)
+        changed = ~((now == self.values) | (np.isnan(now) & np.isnan(self.values)))
+        self.values = now
+        if not len(self.rows):
+            return self.rows
+        hits = np.add.reduceat(changed[self.index].astype(np.int64), self.starts[:-1])
+        return self.rows[hits > 0]
+
+
 def to_highs(lp: LpArrays) -> highspy.HighsLp:
     """The arrays as the ``HighsLp`` that ``Highs.passModel`` takes."""
     h = highspy.HighsLp()
@@ -104,7 +140,8 @@ class LpCompiler:
     def __init__(self, m: pyo.ConcreteModel):
         self.model = m
         self._visitor = LinearRepnVisitor({})
-        self._param_rows: np.ndarray | None = None  # rows holding a mutable parameter
+        self._param_rows: _ParamRows | None = None  # rows holding a mutable parameter
+        self._compiled_values: dict[int, float] = {}  # id(parameter) → value when compiled
         self.lp: LpArrays | None = None
         self._structure = None  # the model's ``lp_structure`` when compiled
 
@@ -156,6 +193,7 @@ class LpCompiler:
         """The whole model as arrays (and remembered as what HiGHS holds)."""
         self._structure = getattr(self.model, "lp_structure", 0)
         self._param_rows = None
+        self._compiled_values = _mutable_values(self.model)
         self._visitor = LinearRepnVisitor({})  # its cache holds named expressions' values
         rows = list(self.model.component_data_objects(pyo.Constraint, active=True))
         col_of: dict[int, int] = {}
@@ -197,14 +235,24 @@ class LpCompiler:
         )
         return self.lp
 
-    def _find_param_rows(self) -> np.ndarray:
-        return np.array(
-            [
-                i
-                for i, con in enumerate(self.lp.rows)
-                if next(iter(identify_mutable_parameters(con.expr)), None) is not None
-            ],
-            dtype=np.int64,
+    def _find_param_rows(self) -> _ParamRows:
+        rows, held, index, starts = [], {}, [], [0]
+        for i, con in enumerate(self.lp.rows):
+            params = list(identify_mutable_parameters(con.expr))
+            if not params:
+                continue
+            rows.append(i)
+            for p in params:
+                index.append(held.setdefault(id(p), (len(held), p))[0])
+            starts.append(len(index))
+        params = [p for _, p in sorted(held.values(), key=lambda kp: kp[0])]
+        compiled = self._compiled_values
+        return _ParamRows(
+            rows=np.asarray(rows, dtype=np.int64),
+            params=params,
+            starts=np.asarray(starts, dtype=np.int64),
+            index=np.asarray(index, dtype=np.int64),
+            values=np.array([compiled.get(id(p), np.nan) for p in params], dtype=float),
         )
 
     def changes(self) -> LpChanges:
@@ -230,7 +278,7 @@ class LpCompiler:
         lp.col_lower[bound_cols] = bounds[bound_cols, 0]
         lp.col_upper[bound_cols] = bounds[bound_cols, 1]
         changed_rows, coefficients = [], []
-        for i in self._param_rows:
+        for i in self._param_rows.stale():
             lo, hi, idx, val, lp.row_constant[i] = self._row_with_constant(
                 lp.rows[i], lp.col_of, None
             )
