@@ -4,12 +4,13 @@ hold a size."""
 
 from __future__ import annotations
 
+import numpy as np
 import pyomo.environ as pyo
 import pytest
 from conftest import marginal_case
 
 from dcpower.optimization import dispatch_milp, marginal
-from dcpower.optimization.strategies import solve_rolling
+from dcpower.optimization.strategies import WindowSolver, solve_rolling
 from dcpower.runner import prepare_inputs
 
 OPTS = {"mip_rel_gap": 1e-6, "time_limit_s": 60, "threads": 1}
@@ -141,3 +142,39 @@ def test_unmapped_row_falls_back_to_every_row(tmp_path, monkeypatch):
     assert fast.fallbacks > 0
     for asset in marginal.ASSETS:
         assert fast.usd[asset] == pytest.approx(full.usd[asset], rel=1e-9, abs=1e-9), asset
+
+
+def test_fixed_integer_lp_leaves_the_milp_as_it_was(tmp_path):
+    """The integer columns are fixed in HiGHS only for the LP: afterwards HiGHS and the held
+    arrays have the MILP's bounds and integrality again, and the MILP re-solves to its optimum."""
+    x = prepare_inputs(_case(tmp_path))
+    solver = WindowSolver(x, OPTS, relax=False, selective=False)
+    milp = solver.solve(x, "monolithic_milp")
+    lp = solver.session.lp
+
+    def held():
+        h = solver.session.highs.getLp()
+        kinds = np.array([int(k) for k in h.integrality_]) if len(h.integrality_) else None
+        return (
+            lp.col_lower.copy(),
+            lp.col_upper.copy(),
+            lp.integer.copy(),
+            np.asarray(h.col_lower_),
+            np.asarray(h.col_upper_),
+            kinds,
+        )
+
+    before = held()
+    assert before[2].sum() > 0
+    domains = [(v.domain, v.lb, v.ub) for v in solver.integer_vars]
+    duals = solver.fixed_integer_duals()
+    assert duals  # an optimal LP with binding rows
+    after = held()
+    for a, b in zip(before, after, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert [(v.domain, v.lb, v.ub) for v in solver.integer_vars] == domains
+    # the LP's values are loaded: every integer column sits at an integer
+    assert all(abs(v.value - round(v.value)) < 1e-9 for v in solver.integer_vars)
+    again = solver.session.solve(method="monolithic_milp")
+    assert again.n_integer == milp.n_integer
+    assert again.objective == pytest.approx(milp.objective, rel=1e-6)
