@@ -25,13 +25,15 @@ every row of a full copy (``MarginalValues.fallbacks`` counts them).
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import numpy as np
 import pyomo.environ as pyo
 from pyomo.common.collections import ComponentMap
 from pyomo.common.numeric_types import native_numeric_types
-from pyomo.core.expr.visitor import identify_variables
+from pyomo.core.expr.visitor import identify_mutable_parameters, identify_variables
+from pyomo.repn.linear import LinearRepnVisitor
 
 from dcpower.case import Case
 from dcpower.columns import MARGINAL_VALUE_UNITS
@@ -202,13 +204,16 @@ def same_structure(a, b, params: list) -> bool:
 class _Row:
     """One base row matched to its probe row."""
 
-    __slots__ = ("probe", "baked", "params", "variables")
+    __slots__ = ("probe", "baked", "params", "variables", "linear")
 
     def __init__(self, probe, baked: bool, params: list):
         self.probe = probe
         self.baked = baked  # the trees differ: a number derived from the size is in the row
         self.params = params  # (base, probe) mutable parameters of a same-tree row
         self.variables: list | None = None  # (base, probe) variables, when first evaluated
+        #: (Δ lower, Δ upper, [(base variable, Δ coefficient)]) of probe − base as compiled
+        #: rows, when neither holds a parameter or a fixed variable (False: evaluate in Pyomo)
+        self.linear: tuple | bool | None = None
 
 
 class ProbeRows:
@@ -219,6 +224,7 @@ class ProbeRows:
         self.base = base
         self.probe = probe
         self._rows = ComponentMap()
+        self._visitor = LinearRepnVisitor({})  # only for rows without parameters
 
     def row(self, con) -> _Row:
         """The match of base row ``con`` (compared on first use)."""
@@ -239,13 +245,54 @@ class ProbeRows:
         return row.baked or any(b.value != p.value for b, p in row.params)
 
     def difference(self, con, lower_active: bool) -> float:
-        """(probe slack − base slack) of a row, the probe's variables at the base's values."""
+        """(probe slack − base slack) of a row at the base's variable values.
+
+        A row pair without parameters and fixed variables is compiled once into the difference
+        of its bounds and coefficients (a linear function of the base's values); any other is
+        evaluated in Pyomo with the probe row's variables set to the base's values."""
         row = self.row(con)
         if row.variables is None:
             row.variables = self._variables(row.probe)
+        if row.linear is None:
+            row.linear = self._linear_difference(con, row)
+        if row.linear:
+            lower, upper, terms = row.linear
+            return (lower if lower_active else upper) - sum(c * v.value for v, c in terms)
         for b, p in row.variables:
             p.set_value(b.value, skip_validation=True)
         return slack(row.probe, lower_active) - slack(con, lower_active)
+
+    def _linear_difference(self, con, row: _Row) -> tuple | bool:
+        """``_Row.linear`` of a base row and its match."""
+        for c in (con, row.probe):
+            if next(iter(identify_mutable_parameters(c.expr)), None) is not None:
+                return False
+            if any(v.fixed for v in identify_variables(c.expr, include_fixed=True)):
+                return False
+        lo_b, hi_b, coef_b = self._compiled(con)
+        lo_p, hi_p, coef_p = self._compiled(row.probe)
+        to_base = {id(p): b for b, p in row.variables}
+        delta = ComponentMap((v, -c) for v, c in coef_b)
+        for v, c in coef_p:
+            base = to_base[id(v)]
+            delta[base] = delta.get(base, 0.0) + c
+        lower = 0.0 if lo_p == lo_b else lo_p - lo_b  # (both infinite: no difference)
+        upper = 0.0 if hi_p == hi_b else hi_p - hi_b
+        return lower, upper, [(v, c) for v, c in delta.items() if c != 0.0]
+
+    def _compiled(self, con) -> tuple[float, float, list]:
+        """(lower, upper, [(variable, coefficient)]) of a row without parameters, its body's
+        constant moved into the bounds (``lp_matrix``'s compilation)."""
+        lb, body, ub = con.to_bounded_expression(evaluate_bounds=True)
+        repn = self._visitor.walk_expression(body)
+        if repn.nonlinear is not None:
+            raise ValueError(f"constraint {con.name} is not linear")
+        constant = float(repn.constant)
+        var_map = self._visitor.var_map
+        terms = [(var_map[vid], float(c)) for vid, c in repn.linear.items()]
+        lo = -math.inf if lb is None else float(lb) - constant
+        hi = math.inf if ub is None else float(ub) - constant
+        return lo, hi, terms
 
     def _variables(self, con) -> list[tuple]:
         out = []
