@@ -204,9 +204,10 @@ def same_structure(a, b, params: list) -> bool:
 class _Row:
     """One base row matched to its probe row."""
 
-    __slots__ = ("probe", "baked", "params", "variables", "linear")
+    __slots__ = ("base", "probe", "baked", "params", "variables", "linear")
 
-    def __init__(self, probe, baked: bool, params: list):
+    def __init__(self, base, probe, baked: bool, params: list):
+        self.base = base  # (held: the map is keyed by its id)
         self.probe = probe
         self.baked = baked  # the trees differ: a number derived from the size is in the row
         self.params = params  # (base, probe) mutable parameters of a same-tree row
@@ -223,19 +224,19 @@ class ProbeRows:
     def __init__(self, base: pyo.ConcreteModel, probe: pyo.ConcreteModel):
         self.base = base
         self.probe = probe
-        self._rows = ComponentMap()
+        self._rows: dict[int, _Row] = {}  # id(base row) → its match
         self._visitor = LinearRepnVisitor({})  # only for rows without parameters
 
     def row(self, con) -> _Row:
         """The match of base row ``con`` (compared on first use)."""
-        found = self._rows.get(con)
+        found = self._rows.get(id(con))
         if found is None:
             other = probe_row(self.probe, con)
             if other is None:
                 raise UnmappedRowError(con.name)
             params: list = []
             same = same_structure(con.expr, other.expr, params)
-            found = self._rows[con] = _Row(other, not same, params if same else [])
+            found = self._rows[id(con)] = _Row(con, other, not same, params if same else [])
         return found
 
     def differs(self, con) -> bool:
@@ -326,7 +327,9 @@ class MarginalValues:
         self._maps: dict[tuple[str, int], ProbeRows] = {}
         #: windows × assets evaluated on every row (a row of the fast path was not mapped)
         self.fallbacks = 0
-        #: rows evaluated by the fast path (the others provably differ by 0)
+        #: rows (× assets) with a non-zero dual the fast path looked at, and those it evaluated
+        #: (the others provably differ by 0)
+        self.rows_seen = 0
         self.rows_evaluated = 0
 
     def window_inputs(self, asset: str, start: int, stop: int, last: bool, state: dict):
@@ -377,6 +380,7 @@ class MarginalValues:
         """Σ dual × (probe slack − base slack) over the rows that can differ (None: a row
         could not be mapped; the window is evaluated as a whole, counted in ``fallbacks``)."""
         total = 0.0
+        self.rows_seen += len(rows)
         try:
             for con, dual, lower_active in rows:
                 if maps.differs(con):
