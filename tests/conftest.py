@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dcpower.case import case_from_dict, load_case
+from dcpower.case import Case, case_from_dict, load_case
 from dcpower.runner import run_case
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,3 +132,41 @@ def run_snakemake(cwd: Path, *args: str, timeout: int = 900) -> subprocess.Compl
 
 def solve_dict(case: dict) -> dict:
     return run_case(case_from_dict(case))
+
+
+def marginal_case(tmp_path: Path, days: int = 2, **gas) -> Case:
+    """The marginal-value case: ``days`` days, hourly (prices 10 % higher each day), a 60 MW
+    load behind a 50 MW POI import and a 53 MVA transformer (each binds at some hours), a
+    battery whose energy and power both bind, and two gas units that run at the evening peak
+    (``gas``: overrides of the gas section)."""
+    day = [25, 22, 20, 20, 22, 30, 45, 60, 55, 50, 48, 50, 60, 80, 120, 200, 260, 180, 120, 90]
+    day += [70, 55, 40, 30]
+    prices = [float(p) * (1 + 0.1 * d) for d in range(days) for p in day]
+    pf = write_tidy_prices(tmp_path / "p.csv", "2023-07-10 00:00", prices)
+    return case_from_dict(
+        small_site(
+            pf,
+            "2023-07-10",
+            f"2023-07-{10 + days}",
+            load={
+                "profile_mw": 60.0,
+                "critical_fraction": 0.5,
+                "flexible_fraction": 0.2,
+                "flexible_curtailment_usd_per_mwh": 150,
+                "power_factor": 0.95,
+            },
+            bess={"power_mw": 10, "energy_mwh": 30, "pcs_mva": 11},
+            gas_gen={
+                "units": 2,
+                "unit_mw": 12,
+                "ramp_mw_per_min": 1.0,
+                "fuel_cost_usd_per_mwh": 90,
+                "start_cost_usd": 500,
+                "min_stable_fraction": 0.4,
+                **gas,
+            },
+            poi={"import_limit_mw": 50, "export_limit_mw": 30, "min_power_factor": 0.9},
+            transformer={"rating_mva": 53, "polygon_facets": 16},
+        ),
+        "marginal",
+    )

@@ -6,6 +6,7 @@ import math
 
 import pyomo.environ as pyo
 import pytest
+from conftest import marginal_case as _case
 from conftest import small_site, write_tidy_prices
 
 from dcpower.case import case_from_dict
@@ -18,43 +19,6 @@ OPTS = {"mip_rel_gap": 1e-6, "time_limit_s": 60, "threads": 1}
 #: size step of the central differences, in the asset's unit: small enough that V stays on one
 #: linear piece (at 0.05 the transformer and POI steps cross a kink of this LP)
 FD_STEP = 1e-3
-
-
-def _case(tmp_path, **gas):
-    """Two days, hourly: a 60 MW load behind a 50 MW POI import and a 53 MVA transformer (each
-    binds at some hours), a battery whose energy and power both bind, and two gas units that
-    run at the evening peak."""
-    day = [25, 22, 20, 20, 22, 30, 45, 60, 55, 50, 48, 50, 60, 80, 120, 200, 260, 180, 120, 90]
-    day += [70, 55, 40, 30]
-    prices = [float(p) for p in day] + [float(p) * 1.1 for p in day]
-    pf = write_tidy_prices(tmp_path / "p.csv", "2023-07-10 00:00", prices)
-    return case_from_dict(
-        small_site(
-            pf,
-            "2023-07-10",
-            "2023-07-12",
-            load={
-                "profile_mw": 60.0,
-                "critical_fraction": 0.5,
-                "flexible_fraction": 0.2,
-                "flexible_curtailment_usd_per_mwh": 150,
-                "power_factor": 0.95,
-            },
-            bess={"power_mw": 10, "energy_mwh": 30, "pcs_mva": 11},
-            gas_gen={
-                "units": 2,
-                "unit_mw": 12,
-                "ramp_mw_per_min": 1.0,
-                "fuel_cost_usd_per_mwh": 90,
-                "start_cost_usd": 500,
-                "min_stable_fraction": 0.4,
-                **gas,
-            },
-            poi={"import_limit_mw": 50, "export_limit_mw": 30, "min_power_factor": 0.9},
-            transformer={"rating_mva": 53, "polygon_facets": 16},
-        ),
-        "marginal",
-    )
 
 
 def _fixed_integer_lp(x, ints: dict[str, float], per_unit: bool) -> float:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import IO
@@ -194,19 +196,9 @@ class HighsSession:
         t0 = time.perf_counter()
         cols, held = self._columns(variables)
         if len(cols):
-            lp = self.lp
             bounds = np.array([lp_matrix.column_bounds(v) for v in held]).reshape(-1, 2)
             integer = np.array([v.is_integer() for v in held], dtype=bool)
-            lp.col_lower[cols], lp.col_upper[cols], lp.integer[cols] = (
-                bounds[:, 0],
-                bounds[:, 1],
-                integer,
-            )
-            self.highs.changeColsBounds(len(cols), cols, bounds[:, 0].copy(), bounds[:, 1].copy())
-            kinds = np.where(
-                integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
-            )
-            self.highs.changeColsIntegrality(len(cols), cols, kinds)
+            self._send_bounds(cols, bounds[:, 0].copy(), bounds[:, 1].copy(), integer)
         self._pending += time.perf_counter() - t0
 
     def set_domain(self, variables: list, domain) -> None:
@@ -226,9 +218,41 @@ class HighsSession:
                 changed.append(v)
         self._send_columns(changed)
 
-    def send_variables(self, variables: list) -> None:
-        """Send the current domains and bounds of ``variables`` (changed directly on them)."""
-        self._send_columns(variables)
+    @contextmanager
+    def columns_fixed(self, variables: list, values: list[float]) -> Iterator[None]:
+        """Inside the block HiGHS holds ``variables`` (those that are columns) as continuous
+        columns fixed at ``values``; their bounds and integrality as held before are restored
+        on exit. The Pyomo variables are not touched (no bound is read from them)."""
+        if not self._started:
+            yield
+            return
+        t0 = time.perf_counter()
+        lp = self.lp
+        col_of = lp.col_of
+        pairs = [(col_of.get(id(v)), x) for v, x in zip(variables, values, strict=True)]
+        cols = np.array([j for j, _ in pairs if j is not None], dtype=np.int32)
+        fixed = np.array([x for j, x in pairs if j is not None], dtype=float)
+        held = lp.col_lower[cols].copy(), lp.col_upper[cols].copy(), lp.integer[cols].copy()
+        self._send_bounds(cols, fixed, fixed, np.zeros(len(cols), dtype=bool))
+        self._pending += time.perf_counter() - t0
+        try:
+            yield
+        finally:
+            t0 = time.perf_counter()
+            self._send_bounds(cols, *held)
+            self._pending += time.perf_counter() - t0
+
+    def _send_bounds(
+        self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray, integer: np.ndarray
+    ) -> None:
+        """Columns' bounds and integrality into the held arrays and HiGHS."""
+        if not len(cols):
+            return
+        lp = self.lp
+        lp.col_lower[cols], lp.col_upper[cols], lp.integer[cols] = lower, upper, integer
+        self.highs.changeColsBounds(len(cols), cols, lower.copy(), upper.copy())
+        kinds = np.where(integer, highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous)
+        self.highs.changeColsIntegrality(len(cols), cols, kinds)
 
     def size(self) -> tuple[int, int, int]:
         """(rows, columns, integer columns) as HiGHS holds the model; fixed variables excluded."""

@@ -132,28 +132,16 @@ class WindowSolver:
     def fixed_integer_duals(self) -> list[tuple] | None:
         """Row duals of the LP with every integer column fixed at its rounded current value:
         (Pyomo row, dual, lower bound active) for rows with a non-zero dual; None when that LP
-        has no optimal solution. Domains and bounds are restored afterwards; the model's
-        variable values are the LP's (extract everything kept first)."""
+        has no optimal solution. The columns are fixed in HiGHS only (``columns_fixed``: the
+        Pyomo domains and bounds are never changed); the model's variable values are the LP's
+        (extract everything kept first)."""
         ints = [v for v in self.integer_vars if not v.fixed]
-        saved = [(v, v.domain, v.lower, v.upper) for v in ints]
-        values = [round(pyo.value(v)) for v in ints]
-        for v, value in zip(ints, values, strict=True):
-            v.domain = pyo.Reals
-            v.setlb(value)
-            v.setub(value)
-        self.session.send_variables(ints)
-        try:
+        with self.session.columns_fixed(ints, [round(pyo.value(v)) for v in ints]):
             report = self.session.solve(method="fixed_integer_lp")
             if report.status != SolveStatus.OPTIMAL:
                 return None
             duals = self.session.row_duals()
             activity, lower, upper, rows = self.session.row_activity()
-        finally:
-            for v, domain, lo, hi in saved:
-                v.domain = domain
-                v.setlb(lo)
-                v.setub(hi)
-            self.session.send_variables(ints)
         out = []
         for i in np.flatnonzero(np.abs(duals) > marginal.DUAL_TOL):
             lower_active = abs(activity[i] - lower[i]) <= abs(activity[i] - upper[i])
