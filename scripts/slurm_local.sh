@@ -6,6 +6,7 @@
 #                                       write /etc/slurm/slurm.conf, start munged, slurmctld and
 #                                       slurmd in the background, wait until the node is idle
 #   bash scripts/slurm_local.sh down    stop the daemons this script started (by recorded PID)
+#                                       and remove the slurm.conf it wrote
 #   bash scripts/slurm_local.sh status  PIDs and `sinfo`
 #
 # No accounting (no slurmdbd): job status comes from `squeue`, which keeps finished jobs for
@@ -190,6 +191,13 @@ cmd_down() {
     fi
     rm -f "$STATE/$name.pid" "$STATE/$name.daemon.pid"
   done
+  # the config this script wrote points SLURM's clients at the controller just stopped: each
+  # client call (Snakemake's SLURM plugin runs `scontrol show config` at every start) would
+  # wait ~9 s for it; without the config they fail at once. `up` writes it again.
+  if [ -f "$CONF" ] && grep -qF "$MARKER" "$CONF"; then
+    rm -f "$CONF"
+    log "removed $CONF (written by this script)"
+  fi
 }
 
 cmd_status() {
