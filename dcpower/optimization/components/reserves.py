@@ -89,9 +89,14 @@ class Reserves(Component):
         m.n_plus_1_min_units = pyo.Param(m.T, **MUTABLE)  # units
 
     def load_window(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:
-        for p, prices in x.reserve_price_usd_per_mw_h.items():
-            for t, v in enumerate(prices):
-                m.reserve_price[p, t] = float(v)
+        m.reserve_price.store_values(
+            {
+                (p, t): v
+                for p, prices in x.reserve_price_usd_per_mw_h.items()
+                for t, v in enumerate(np.asarray(prices, dtype=float).tolist())
+            },
+            check=False,
+        )
         set_indexed(m.n_plus_1_min_units, n_plus_1_min_units(x))
 
     def add(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:
