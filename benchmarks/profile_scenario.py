@@ -105,7 +105,9 @@ def main() -> None:
     total = time.perf_counter() - started
     print(f"scenario {sizes}: {row['solver_status']}, net value {row.get('net_value_usd')}")
     print(f"{'phase':40s} {'wall s':>8s} {'share':>6s} {'calls':>6s}")
-    for label in [label for _, _, label in PHASES] + sorted(k for k in SECONDS if "solves" in k):
+    for label in [label for _, _, label in PHASES] + sorted(
+        k for k in SECONDS if k.startswith("  HiGHS solves") or k == "  HiGHS LP solves"
+    ):
         print(f"{label:40s} {SECONDS[label]:8.2f} {SECONDS[label] / total:6.1%} {CALLS[label]:6d}")
     print(f"{'total (solve_scenario)':40s} {total:8.2f}")
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
