@@ -57,11 +57,32 @@ def _clean(x: Any) -> Any:
 
 
 def frame_to_records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """DataFrame → list of JSON-ready dicts; a DatetimeIndex becomes ISO 8601 UTC ``timestamp``."""
+    """DataFrame → list of JSON-ready dicts; a DatetimeIndex becomes ISO 8601 UTC ``timestamp``.
+
+    Column by column: numpy float, integer and bool columns become Python values in one call
+    (NaN/inf → None); any other column goes through ``_clean`` value by value. The same
+    records as ``_clean(df.to_dict(orient="records"))``, several times faster on a year."""
     out = df.copy()
     if isinstance(out.index, pd.DatetimeIndex):
         out.insert(0, "timestamp", out.index.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return _clean(out.reset_index(drop=True).to_dict(orient="records"))
+    out = out.reset_index(drop=True)
+    if len(out.columns) == 0:
+        return [{} for _ in range(len(out))]
+    columns = {str(name): _column_values(out.iloc[:, i]) for i, name in enumerate(out.columns)}
+    keys = list(columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _column_values(column: pd.Series) -> list[Any]:
+    """One column as JSON-ready Python values (``_clean``'s rules)."""
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiub":
+        values = column.to_numpy()
+        py = values.tolist()
+        if dtype.kind == "f" and not np.isfinite(values).all():
+            py = [v if math.isfinite(v) else None for v in py]
+        return py
+    return [_clean(v) for v in column.tolist()]
 
 
 def records_to_frame(records: list[dict[str, Any]]) -> pd.DataFrame:

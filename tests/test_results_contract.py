@@ -312,3 +312,42 @@ def test_no_result_column_parsing_outside_the_registry():
     assert not left, f"result columns parsed outside dcpower/columns.py: {left}"
     done = PENDING - set(offenders)
     assert not done, f"{done} no longer parse columns: remove them from PENDING"
+
+
+def test_frame_to_records_equals_the_value_by_value_conversion(example_results):
+    """The column-wise conversion gives the records the value-by-value ``_clean`` of pandas'
+    own records gave: on a solved week's tables and on a frame with every kind of value."""
+    import math
+
+    import numpy as np
+    import pandas as pd
+
+    from dcpower.results import _clean, frame_to_records, records_to_frame
+
+    def reference(df: pd.DataFrame) -> list[dict]:
+        out = df.copy()
+        if isinstance(out.index, pd.DatetimeIndex):
+            out.insert(0, "timestamp", out.index.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        return _clean(out.reset_index(drop=True).to_dict(orient="records"))
+
+    index = pd.date_range("2024-01-01", periods=4, freq="h", tz="UTC", name="timestamp")
+    odd = pd.DataFrame(
+        {
+            "f": [1.5, np.nan, np.inf, -0.0],
+            "i": np.array([1, 2, 3, 4], dtype=np.int64),
+            "b": [True, False, True, False],
+            "s": ["a", None, "c", "d"],
+            "o": [np.float64(2.0), np.int32(3), None, float("nan")],
+            "t": pd.date_range("2024-01-01", periods=4, freq="D"),
+        },
+        index=index,
+    )
+    frames = [odd, odd.reset_index(drop=True), odd.iloc[:0], pd.DataFrame(index=range(2))]
+    frames += [records_to_frame(example_results[k]) for k in ("dispatch", "electrical")]
+    for df in frames:
+        got, want = frame_to_records(df), reference(df)
+        assert got == want
+        for row_got, row_want in zip(got, want, strict=True):  # same Python types, NaN → None
+            for key, value in row_want.items():
+                assert type(row_got[key]) is type(value), key
+                assert not (isinstance(row_got[key], float) and not math.isfinite(row_got[key]))
