@@ -128,6 +128,24 @@ def column_rows(lp: LpArrays, j: int) -> tuple[np.ndarray, np.ndarray]:
     return np.searchsorted(lp.starts, at, side="right") - 1, lp.value[at]
 
 
+def linear_row(visitor: LinearRepnVisitor, con) -> tuple[float, float, float, dict]:
+    """(lower, upper, body constant, {id(variable): coefficient}) of a linear constraint, the
+    body's constant moved into the bounds; ``visitor.var_map`` maps the ids to variables."""
+    lb, body, ub = con.to_bounded_expression(evaluate_bounds=True)
+    repn = visitor.walk_expression(body)
+    if repn.nonlinear is not None:
+        raise ValueError(f"constraint {con.name} is not linear")
+    constant = float(repn.constant)
+    lo = -INF if lb is None else float(lb) - constant
+    hi = INF if ub is None else float(ub) - constant
+    return lo, hi, constant, repn.linear
+
+
+def entry_rows(lp: LpArrays) -> np.ndarray:
+    """The row of each matrix entry (row-wise layout)."""
+    return np.repeat(np.arange(len(lp.rows)), np.diff(lp.starts))
+
+
 def column_bounds(v) -> tuple[float, float]:
     """(lower, upper) of a variable as HiGHS takes them (±inf when unbounded)."""
     lo, hi = v.lb, v.ub
@@ -146,26 +164,17 @@ class LpCompiler:
         self._structure = None  # the model's ``lp_structure`` when compiled
 
     def _row(self, con, col_of: dict[int, int] | None, columns: list | None):
-        """(lower, upper, column indices, values) of one constraint; new variables are added
-        to ``col_of``/``columns`` (None: a new variable raises ``NewColumnError``)."""
-        return self._row_with_constant(con, col_of, columns)[:4]
-
-    def _row_with_constant(self, con, col_of: dict[int, int] | None, columns: list | None):
-        """``_row`` and the body's constant (moved into the bounds)."""
-        lb, body, ub = con.to_bounded_expression(evaluate_bounds=True)
-        repn = self._visitor.walk_expression(body)
-        if repn.nonlinear is not None:
-            raise ValueError(f"constraint {con.name} is not linear")
-        constant = float(repn.constant)
+        """(lower, upper, column indices, values, body constant) of one constraint; new
+        variables are added to ``col_of``/``columns`` (None: a new variable raises
+        ``NewColumnError``)."""
+        lo, hi, constant, linear = linear_row(self._visitor, con)
         idx, val = [], []
         var_map = self._visitor.var_map
-        for vid, coef in repn.linear.items():
+        for vid, coef in linear.items():
             j = self._column(vid, var_map, col_of, columns)
             if coef:  # a zero coefficient (a parameter at 0) is no entry
                 idx.append(j)
                 val.append(float(coef))
-        lo = -INF if lb is None else float(lb) - constant
-        hi = INF if ub is None else float(ub) - constant
         return lo, hi, idx, val, constant
 
     def _column(self, vid: int, var_map: dict, col_of: dict, columns: list | None) -> int:
@@ -205,9 +214,7 @@ class LpCompiler:
         index: list[int] = []
         value: list[float] = []
         for i, con in enumerate(rows):
-            lower[i], upper[i], idx, val, constant[i] = self._row_with_constant(
-                con, col_of, columns
-            )
+            lower[i], upper[i], idx, val, constant[i] = self._row(con, col_of, columns)
             index += idx
             value += val
             starts[i + 1] = len(index)
@@ -279,9 +286,7 @@ class LpCompiler:
         lp.col_upper[bound_cols] = bounds[bound_cols, 1]
         changed_rows, coefficients = [], []
         for i in self._param_rows.stale():
-            lo, hi, idx, val, lp.row_constant[i] = self._row_with_constant(
-                lp.rows[i], lp.col_of, None
-            )
+            lo, hi, idx, val, lp.row_constant[i] = self._row(lp.rows[i], lp.col_of, None)
             if lo != lp.row_lower[i] or hi != lp.row_upper[i]:
                 lp.row_lower[i], lp.row_upper[i] = lo, hi
                 changed_rows.append(i)

@@ -25,7 +25,6 @@ every row of a full copy (``MarginalValues.fallbacks`` counts them).
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
 import numpy as np
@@ -37,7 +36,7 @@ from pyomo.repn.linear import LinearRepnVisitor
 
 from dcpower.case import Case
 from dcpower.columns import MARGINAL_VALUE_UNITS
-from dcpower.optimization import dispatch_milp
+from dcpower.optimization import dispatch_milp, lp_matrix
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.resources import bess as bess_model
 
@@ -284,16 +283,9 @@ class ProbeRows:
     def _compiled(self, con) -> tuple[float, float, list]:
         """(lower, upper, [(variable, coefficient)]) of a row without parameters, its body's
         constant moved into the bounds (``lp_matrix``'s compilation)."""
-        lb, body, ub = con.to_bounded_expression(evaluate_bounds=True)
-        repn = self._visitor.walk_expression(body)
-        if repn.nonlinear is not None:
-            raise ValueError(f"constraint {con.name} is not linear")
-        constant = float(repn.constant)
+        lo, hi, _, linear = lp_matrix.linear_row(self._visitor, con)
         var_map = self._visitor.var_map
-        terms = [(var_map[vid], float(c)) for vid, c in repn.linear.items()]
-        lo = -math.inf if lb is None else float(lb) - constant
-        hi = math.inf if ub is None else float(ub) - constant
-        return lo, hi, terms
+        return lo, hi, [(var_map[vid], float(c)) for vid, c in linear.items()]
 
     def _variables(self, con) -> list[tuple]:
         out = []
