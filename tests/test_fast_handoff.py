@@ -73,6 +73,31 @@ def test_arrays_solve_like_pyomos_persistent_interface():
         np.testing.assert_array_equal(getattr(held, name), getattr(new, name), err_msg=name)
 
 
+def test_binding_from_arrays_after_a_coefficient_leaves_the_matrix():
+    """A parameter that multiplies a column and goes to 0 removes a matrix entry: the binding
+    report kept for the compiled rows must read the re-laid matrix, not the first layout."""
+    m = pyo.ConcreteModel()
+    m.T = pyo.Set(initialize=[0])
+    m.p = pyo.Param(mutable=True, initialize=2.0)
+    m.x = pyo.Var(bounds=(0, 10))
+    m.y = pyo.Var(bounds=(0, 10))
+    m.cap = pyo.Constraint(m.T, rule=lambda m, t: m.p * m.x + m.y <= 6)
+    m.obj = pyo.Objective(expr=m.x + m.y, sense=pyo.maximize)
+    session = HighsSession(m, **OPTS)
+    session.solve()
+    index = explain.row_index(m, session.lp)  # kept across parameter changes, as the solver does
+    m.p = 0.0  # x leaves the row: 0·x + y ≤ 6
+    session.push_parameters()
+    session.solve()
+    lp = session.lp
+    assert len(lp.value) == 1  # the entry of x is gone
+    values = np.array([v.value for v in lp.columns])
+    found = explain.binding_from_arrays(lp, index, values)
+    assert {t: sorted(names) for t, names in found.items()} == {0: ["cap"]}
+    assert explain.binding_constraints(m) == {0: ["cap"]}
+    assert m.y.value == pytest.approx(6.0) and m.x.value == pytest.approx(10.0)
+
+
 def test_pruning_keeps_the_optimum_and_the_explanations():
     """Two days of the example site (N+1, five AS products): the LP with the reactive rows left
     out has the optimum of the full model, no active row holds a Q variable, and at the MILP

@@ -23,6 +23,8 @@ import numpy as np
 import pyomo.environ as pyo
 from pyomo.core.expr.visitor import identify_variables
 
+from dcpower.optimization import lp_matrix
+
 BINDING_ABS_TOL = 1e-6
 BINDING_REL_TOL = 1e-6
 ELASTIC_REPORT_TOL = 1e-6
@@ -58,12 +60,12 @@ def _is_mode(v) -> bool:
 
 @dataclass(frozen=True)
 class RowIndex:
-    """What the binding report needs of each row of one compiled LP: its family and step,
-    and which of its columns are mode variables. Structural: built once per compilation."""
+    """What the binding report needs of each row and column of one compiled LP: the rows'
+    family and step, which columns are mode variables. Structural (rows and columns only, not
+    the matrix, which a coefficient update may re-lay): built once per compilation."""
 
     family: list[str]  # per row, the constraint family
     step: np.ndarray  # per row, its timestep (-1: none)
-    row_of_entry: np.ndarray  # per matrix entry, its row
     mode_column: np.ndarray  # per column, a battery-mode / grid-direction variable
 
 
@@ -78,22 +80,21 @@ def row_index(m: pyo.ConcreteModel, lp) -> RowIndex:
     return RowIndex(
         family=family,
         step=step,
-        row_of_entry=np.repeat(np.arange(len(lp.rows)), np.diff(lp.starts)),
         mode_column=np.array([_is_mode(v) for v in lp.columns], dtype=bool),
     )
-
-
-def _per_row(index: RowIndex, n_rows: int, flags: np.ndarray) -> np.ndarray:
-    """Number of entries per row where ``flags`` (per entry) holds."""
-    return np.bincount(index.row_of_entry, weights=flags, minlength=n_rows)
 
 
 def binding_from_arrays(lp, index: RowIndex, x: np.ndarray) -> dict[int, set[str]]:
     """``binding_constraints`` over every row of ``lp`` at column values ``x``: the same test,
     bounds and tolerances (Pyomo's bound = the array bound + the row's constant)."""
     n = len(lp.rows)
+    entry_row = lp_matrix.entry_rows(lp)
+
+    def per_row(weights: np.ndarray) -> np.ndarray:  # Σ over each row's entries
+        return np.bincount(entry_row, weights=weights, minlength=n)
+
     constant = lp.row_constant
-    body = np.bincount(index.row_of_entry, weights=lp.value * x[lp.index], minlength=n)
+    body = per_row(lp.value * x[lp.index])
     body += constant
     upper, lower = lp.row_upper + constant, lp.row_lower + constant
     finite_up, finite_lo = np.isfinite(upper), np.isfinite(lower)
@@ -113,11 +114,8 @@ def binding_from_arrays(lp, index: RowIndex, x: np.ndarray) -> dict[int, set[str
     counted = ~index.mode_column[entry_col]
     continuous = counted & ~lp.integer[entry_col]
     nonzero = np.abs(x[entry_col]) > BINDING_ABS_TOL
-    n_continuous = _per_row(index, n, continuous)
     moving = np.where(
-        n_continuous > 0,
-        _per_row(index, n, continuous & nonzero),
-        _per_row(index, n, counted & nonzero),
+        per_row(continuous) > 0, per_row(continuous & nonzero), per_row(counted & nonzero)
     )
     trivial = (np.abs(bound) <= BINDING_ABS_TOL) & (moving == 0)
     out: dict[int, set[str]] = defaultdict(set)
