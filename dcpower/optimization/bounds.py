@@ -86,12 +86,13 @@ def _link_rows(
     """(b, linking state) → (rows of steps ≥ b in which the state's variable appears, its
     coefficients there); no rows when the variable is not in the LP."""
     out = {}
+    entries = lp_matrix.column_entries(lp)
     for key, var in columns.items():
         j = lp.col_of.get(id(var))
         if j is None:
             out[key] = (np.zeros(0, dtype=int), np.zeros(0))
             continue
-        rows, coefs = lp_matrix.column_rows(lp, j)
+        rows, coefs = entries(j)
         later = np.array([_row_step(lp.rows[i], last) >= key[0] for i in rows], dtype=bool)
         out[key] = (rows[later], coefs[later])
     return out
