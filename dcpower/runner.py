@@ -20,6 +20,7 @@ import pandas as pd
 
 from dcpower.case import Case, CaseError, with_solver_overrides
 from dcpower.errors import InfeasibleError, NoSolutionError
+from dcpower.gc_pacing import fewer_collections
 from dcpower.iso.base import (
     MarketData,
     MarketDataError,
@@ -213,6 +214,7 @@ def input_problems(case: Case, data_dir: Path | None = None) -> list[tuple[str, 
     return problems
 
 
+@fewer_collections()
 def run_case(
     case: Case,
     *,

@@ -16,6 +16,7 @@ from conftest import EXAMPLE_CASE, small_site, solve_dict, write_tidy_prices
 from dcpower.case import case_from_dict
 from dcpower.invariants import check_invariants
 from dcpower.optimization import dispatch_milp, explain, pruning
+from dcpower.optimization.solve import HIGHS_OPTIONS, quiet_highs
 from dcpower.optimization.strategies import WindowSolver
 from dcpower.results import records_to_frame
 from dcpower.runner import prepare_inputs, run_case
@@ -202,3 +203,50 @@ def test_binding_from_arrays_equals_a_pyomo_walk_in_every_window(sections):
         assert got == dict(sorted(expected.items())), start
         assert got, "a real day has binding limits"
         state_from = solver
+
+
+def test_fixed_integer_lp_duals_do_not_depend_on_the_mip_options():
+    """The MIP runs use their own HiGHS options (``solve.MIP_OPTIONS``); the fixed-integer LP
+    whose duals give the marginal values must run with HiGHS's defaults: its duals equal those
+    of a fresh HiGHS instance solving the same LP."""
+    x = prepare_inputs(case_from_dict(_example(1)))
+    solver = WindowSolver(x, OPTS, relax=False, selective=True)
+    solver.solve(x, "rolling_window")
+    session = solver.session
+    ints = [v for v in solver.integer_vars if not v.fixed]
+    values = [round(pyo.value(v)) for v in ints]
+    with session.columns_fixed(ints, values):
+        fixed_lp = session.highs.getLp()
+    got = solver.fixed_integer_duals()
+    assert got
+    assert session.highs.getOptionValue("presolve_mode")[1] == 0
+    fresh = quiet_highs()
+    for key, value in {**HIGHS_OPTIONS, "threads": 1}.items():
+        fresh.setOptionValue(key, value)
+    fresh.passModel(fixed_lp)
+    fresh.run()
+    expected = np.asarray(fresh.getSolution().row_dual)
+    row_of = {id(con): i for i, con in enumerate(session.lp.rows)}
+    for con, dual, _ in got:
+        assert dual == pytest.approx(expected[row_of[id(con)]], rel=1e-9, abs=1e-9)
+    assert np.count_nonzero(np.abs(expected) > 1e-9) == len(got)
+
+
+def test_fewer_collections_restores_the_callers_thresholds():
+    """``run_case`` raises the garbage collector's thresholds while it builds and solves and
+    gives the caller's back afterwards, also when it raises."""
+    import gc
+
+    from dcpower.gc_pacing import THRESHOLDS, fewer_collections
+
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(1000, 5, 5)
+        with fewer_collections():
+            assert gc.get_threshold() == THRESHOLDS
+        assert gc.get_threshold() == (1000, 5, 5)
+        with pytest.raises(RuntimeError), fewer_collections():
+            raise RuntimeError("inside")
+        assert gc.get_threshold() == (1000, 5, 5)
+    finally:
+        gc.set_threshold(*before)

@@ -224,6 +224,9 @@ class ProbeRows:
         self.base = base
         self.probe = probe
         self._rows: dict[int, _Row] = {}  # id(base row) → its match
+        #: id of every base row compared so far whose probe row is the same tree without
+        #: parameters: the two never differ (``_fast_total`` skips them before ``differs``)
+        self.never_differ: set[int] = set()
         self._visitor = LinearRepnVisitor({})  # only for rows without parameters
 
     def row(self, con) -> _Row:
@@ -236,6 +239,8 @@ class ProbeRows:
             params: list = []
             same = same_structure(con.expr, other.expr, params)
             found = self._rows[id(con)] = _Row(con, other, not same, params if same else [])
+            if same and not params:
+                self.never_differ.add(id(con))
         return found
 
     def differs(self, con) -> bool:
@@ -373,9 +378,10 @@ class MarginalValues:
         could not be mapped; the window is evaluated as a whole, counted in ``fallbacks``)."""
         total = 0.0
         self.rows_seen += len(rows)
+        never = maps.never_differ
         try:
             for con, dual, lower_active in rows:
-                if maps.differs(con):
+                if id(con) not in never and maps.differs(con):
                     total += dual * maps.difference(con, lower_active)
                     self.rows_evaluated += 1
         except UnmappedRowError:

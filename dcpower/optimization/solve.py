@@ -114,6 +114,20 @@ HIGHS_OPTIONS = {
     "mip_heuristic_run_feasibility_jump": False,
 }
 
+#: HiGHS options of runs with integer columns only (LP runs keep HiGHS's defaults, so an LP's
+#: duals, and the marginal values read from them, do not depend on these).
+#: Presolve mode 1 (HiGHS's "initial sweep" presolve instead of its full one): on an 8-day
+#: window of the 2024 default study it removes 562 of 16,321 rows instead of 4,371, and the
+#: window still solves sooner. Measured on every fourth window (HiGHS 1.16, one thread, each
+#: window's own gaps, two repeats): 200 MWh / 4 units / 160 MVA 2.1-2.3 s -> 1.6 s;
+#: 400 MWh / 4 units / 120 MVA 8.6-8.9 s -> 5.4-5.6 s; the 2016 benchmark site (N+1, four AS
+#: products) 4.3 s -> 3.7 s. Every window stayed within its gap; the incumbents differ inside
+#: it (sums over those windows within 0.12 %, both ways). Light presolve (mode 2) was slower on
+#: the 2016 site.
+MIP_OPTIONS = {"presolve_mode": 1}
+#: HiGHS's own values of ``MIP_OPTIONS``, restored for LP runs
+_HIGHS_DEFAULTS = {"presolve_mode": 0}
+
 #: HiGHS model status → termination name in results (the names Pyomo's solver interface used)
 _TERMINATION = {
     "kOptimal": "convergenceCriteriaSatisfied",
@@ -340,6 +354,8 @@ class HighsSession:
         h = self.highs
         for key, value in self.solver_options.items():
             h.setOptionValue(key, value)
+        for key, value in MIP_OPTIONS.items():
+            h.setOptionValue(key, value if size[2] else _HIGHS_DEFAULTS[key])
         h.setOptionValue(
             "time_limit", self._time_limit_option(time_limit_s or self.time_limit_s, size[2])
         )
