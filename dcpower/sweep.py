@@ -430,7 +430,7 @@ def event_costs(summary: pd.DataFrame) -> pd.Series:
 
 def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
     """True for scenarios no other beats on both annual total cost (lower) and ``metric``."""
-    from dcpower.plots import pareto_mask
+    from dcpower.pareto import pareto_mask
 
     return pareto_mask(
         summary["annual_total_cost_usd"].to_numpy(float), summary[metric].to_numpy(float)

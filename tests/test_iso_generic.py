@@ -226,3 +226,23 @@ def test_load_market_applies_case_overrides(case):
     data["market"]["reserve_catalogue_overrides"] = {"SPIN": {"duration_h": 2.0}}
     md = load_market(case_from_dict(data))
     assert md.reserve_products["SPIN"].duration_h == 2.0
+
+
+def test_repeated_z_stamps_parse_as_each_row_would():
+    """``parse_utc`` parses each distinct ``...Z`` stamp once and spreads it over the rows that
+    repeat it (one per key); the instants equal a row-by-row parse, and stamps with an offset
+    or without a zone still take the row-by-row path (its errors name file lines; header = 1)."""
+    import pandas as pd
+
+    from dcpower.iso.base import MarketDataError
+    from dcpower.iso.tidy import parse_utc
+
+    stamps = [f"2024-03-10T{h:02d}:00:00Z" for h in range(6)]
+    repeated = pd.Series([s for s in stamps for _ in range(5)][::-1] + [" " + stamps[0]])
+    got = parse_utc(repeated, "f.csv", "interval_start_utc")
+    want = pd.to_datetime(repeated.str.strip(), format="%Y-%m-%dT%H:%M:%SZ", utc=True)
+    assert (got == pd.DatetimeIndex(want)).all() and str(got.dtype) == "datetime64[ns, UTC]"
+    mixed = pd.Series([stamps[0], "2024-03-10T01:00:00-06:00", stamps[0]])
+    assert list(parse_utc(mixed, "f.csv", "c").hour) == [0, 7, 0]
+    with pytest.raises(MarketDataError, match="line\\(s\\) 4"):
+        parse_utc(pd.Series([stamps[0], stamps[1], "2024-03-10T02:00:00"]), "f.csv", "c")

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dcpower.pareto import pareto_mask
 from dcpower.plots import (
-    pareto_mask,
     plot_cost_stack,
     plot_frontier,
     plot_net_value_vs_bess,

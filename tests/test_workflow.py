@@ -15,7 +15,7 @@ import yaml
 from conftest import ROOT, copy_workflow
 
 from dcpower import columns
-from dcpower.plots import pareto_mask
+from dcpower.pareto import pareto_mask
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 

@@ -14,7 +14,8 @@ import xarray as xr
 import yaml
 from conftest import ROOT, copy_workflow, run_snakemake
 
-from dcpower.plots import pareto_mask, plot_frontier_years
+from dcpower.pareto import pareto_mask
+from dcpower.plots import plot_frontier_years
 from dcpower.sweep import across_years, aggregate, study_summary_markdown
 
 METRIC = "survival_prob_8h"

@@ -205,6 +205,22 @@ def uniform_minutes(durations: pd.TimedeltaIndex | pd.Series, src: str) -> int:
 _HAS_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
 
 
+def _parse_z_stamps(values: pd.Series) -> pd.DatetimeIndex | None:
+    """``values`` when every one is text of the form 2024-01-01T06:00:00Z (None otherwise).
+
+    Each distinct text is parsed once: a tidy file repeats every stamp once per key (five
+    reserve products, fifteen settlement points)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if (codes < 0).any() or not all(isinstance(u, str) for u in uniques):
+        return None
+    parsed = pd.to_datetime(
+        pd.Index(uniques).str.strip(), format="%Y-%m-%dT%H:%M:%SZ", utc=True, errors="coerce"
+    )
+    if parsed.isna().any():
+        return None
+    return parsed[codes]
+
+
 def parse_utc(values: pd.Series, src: str, column: str) -> pd.DatetimeIndex:
     """Tz-aware UTC instants from ISO-8601 text with ``Z``/offset (or tz-aware datetimes).
 
@@ -220,6 +236,9 @@ def parse_utc(values: pd.Series, src: str, column: str) -> pd.DatetimeIndex:
             )
         t = pd.to_datetime(values, utc=True)
     else:
+        t = _parse_z_stamps(values)
+        if t is not None:
+            return pd.DatetimeIndex(t, name=INDEX_NAME).as_unit(TIME_UNIT)
         s = values.astype(str).str.strip()
         t = pd.to_datetime(s, format="%Y-%m-%dT%H:%M:%SZ", utc=True, errors="coerce")
         if t.isna().any():

@@ -14,6 +14,13 @@ from dcpower.topology.screening import power_factor, screen_element
 
 
 def _values(var_or_expr, index) -> np.ndarray:
+    """Values of ``var_or_expr[t]`` for ``t`` in ``index`` (a variable's held values read
+    directly; expressions, and a variable without a value, through ``pyo.value``, which raises
+    on a missing value)."""
+    if isinstance(var_or_expr, pyo.Var):
+        held = [var_or_expr[t].value for t in index]
+        if None not in held:
+            return np.array(held, dtype=float)
     return np.array([pyo.value(var_or_expr[t]) for t in index], dtype=float)
 
 
@@ -50,9 +57,9 @@ def dispatch_frame(m: pyo.ConcreteModel, x: DispatchInputs) -> pd.DataFrame:
     df["bess_soc_mwh"] = _values(m.bess_soc, T)
     df["bess_soc_floor_mwh"] = x.soc_floor_mwh
     for p, res in m.RESERVE_PAIRS:
-        df[columns.award_column(p, res)] = [pyo.value(m.reserve[p, res, t]) for t in T]
+        df[columns.award_column(p, res)] = _values(m.reserve, [(p, res, t) for t in T])
     for p in getattr(m, "OFFLINE_PRODUCTS", ()):
-        df[columns.offline_column(p)] = [pyo.value(m.reserve_offline[p, t]) for t in T]
+        df[columns.offline_column(p)] = _values(m.reserve_offline, [(p, t) for t in T])
     if hasattr(m, "poi_q_excess"):
         df["poi_q_excess_mvar"] = _values(m.poi_q_excess, T)
     for p in x.reserve_products:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from dcpower import columns
 from dcpower.case import Case, CaseError, case_from_dict, parse_json_text
-from dcpower.plots import pareto_mask
+from dcpower.pareto import pareto_mask
 from dcpower.results import (
     ResultsFileError,
     load_results,
