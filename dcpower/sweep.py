@@ -99,6 +99,19 @@ def scenario_name(sizes: dict[str, Any], dims: list[str]) -> str:
     return "/".join(f"{d}~{sizes[d]}" for d in dims)
 
 
+def solve_priority(sizes: Mapping[str, Any]) -> float:
+    """Scheduling hint for the workflow's scenario jobs (never part of a result): the jobs
+    expected to take longest start first, so that a study's last jobs end together instead of
+    one running alone on an otherwise idle machine (longest-processing-time-first).
+
+    The proxy is the BESS's MWh per transformer MVA: a small transformer binds the battery's
+    grid charging and export in more hours, and those windows need cuts and sub-MIP searches to
+    close. On the 2024 default study (2 cores, two jobs at a time) the 400 MWh / 120 MVA
+    scenarios took 28-35 s and the other six 19-22 s; started last, one of them ran alone for
+    up to 26 s."""
+    return float(sizes["bess_mwh"]) / max(float(sizes["transformer_mva"]), 1e-9)
+
+
 def parse_scenario_name(name: str) -> dict[str, Any]:
     """Inverse of :func:`scenario_name` (numbers as numbers, other values as strings)."""
     out: dict[str, Any] = {}

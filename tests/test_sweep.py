@@ -116,3 +116,21 @@ def test_bad_scenario_case_is_recorded_as_bad_input_not_infeasible(config, tmp_p
     )
     assert row["solver_status"] == "bad_input" and "missing_load.csv" in row["failure_reason"]
     assert dispatch is None and sweep.solved(__import__("pandas").DataFrame([row])).empty
+
+
+def test_solve_priority_starts_large_batteries_behind_small_transformers_first(config):
+    """The workflow's scheduling hint (longest expected job first): more BESS MWh per
+    transformer MVA ranks higher; every scenario of a grid gets a finite number."""
+    grid = sweep.scenario_grid(config)
+    ranks = {
+        (r.bess_mwh, r.transformer_mva): sweep.solve_priority(r._asdict())
+        for r in grid.itertuples(index=False)
+    }
+    assert all(math.isfinite(v) for v in ranks.values())
+    assert sweep.solve_priority({"bess_mwh": 400, "transformer_mva": 120}) > sweep.solve_priority(
+        {"bess_mwh": 400, "transformer_mva": 160}
+    )
+    assert sweep.solve_priority({"bess_mwh": 400, "transformer_mva": 160}) > sweep.solve_priority(
+        {"bess_mwh": 200, "transformer_mva": 160}
+    )
+    assert sweep.solve_priority({"bess_mwh": 0, "transformer_mva": 0}) == 0.0

@@ -49,6 +49,11 @@ def scenario_sizes(wildcards):
     return _sweep.parse_scenario_name(_sweep.scenario_name(dict(wildcards), DIMS))
 
 
+def scenario_priority(wildcards):
+    """Scenario jobs expected to take longest run first (``dcpower.sweep.solve_priority``)."""
+    return _sweep.solve_priority(scenario_sizes(wildcards))
+
+
 def scenario_prices(wildcards):
     """The retrieved prices of the scenario's market year."""
     year = _sweep.study_year(STUDY.market, scenario_sizes(wildcards))

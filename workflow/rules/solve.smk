@@ -21,6 +21,7 @@ rule solve_scenario:
     benchmark:
         f"{RESULTS}/benchmarks/solve_scenario/{SCENARIOS.wildcard_pattern}.tsv"
     threads: STUDY.solve.threads or 1
+    priority: scenario_priority
     resources:
         mem_mb=lambda wc, attempt: STUDY.resources.solve_mem_mb * attempt,
         runtime=lambda wc, attempt: STUDY.resources.solve_runtime_min * attempt,
