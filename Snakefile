@@ -1,7 +1,7 @@
 # dcpower sizing sweep: config grid -> per-scenario dispatch MILP -> summary, xarray, frontier, report.
 from snakemake.utils import min_version
 
-min_version("9.0")
+min_version("9.27")  # the pinned release; solve.smk's priority function needs a recent 9.x
 
 
 # The default study, unless the command line gives --configfile (then only that file counts,

@@ -12,6 +12,7 @@ counting (almost all of it) is unaffected.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -20,13 +21,30 @@ from contextlib import contextmanager
 THRESHOLDS = (50_000, 20, 100)
 
 
+_lock = threading.Lock()
+_active = 0  # blocks inside ``fewer_collections``, all threads (the thresholds are global)
+_restore: tuple[int, ...] = ()  # the thresholds before the first of them entered
+
+
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """Raise the collector's thresholds to ``THRESHOLDS`` inside the block (also usable as a
-    decorator, ``@fewer_collections()``); the previous thresholds are restored on exit."""
-    previous = gc.get_threshold()
-    gc.set_threshold(*(max(a, b) for a, b in zip(THRESHOLDS, previous, strict=True)))
+    """Raise the collector's thresholds to at least ``THRESHOLDS`` inside the block (also usable
+    as a decorator, ``@fewer_collections()``).
+
+    The thresholds are global to the process: blocks that overlap (nested, or in several
+    threads, e.g. two UI sessions solving at once) share one raise, and the thresholds held
+    before the first of them entered are restored when the last one leaves."""
+    global _active, _restore
+    with _lock:
+        if _active == 0:
+            _restore = gc.get_threshold()
+            if _restore[0]:  # (a first threshold of 0 switches collection off: left so)
+                gc.set_threshold(*(max(a, b) for a, b in zip(THRESHOLDS, _restore, strict=True)))
+        _active += 1
     try:
         yield
     finally:
-        gc.set_threshold(*previous)
+        with _lock:
+            _active -= 1
+            if _active == 0:
+                gc.set_threshold(*_restore)

@@ -244,5 +244,7 @@ def test_repeated_z_stamps_parse_as_each_row_would():
     assert (got == pd.DatetimeIndex(want)).all() and str(got.dtype) == "datetime64[ns, UTC]"
     mixed = pd.Series([stamps[0], "2024-03-10T01:00:00-06:00", stamps[0]])
     assert list(parse_utc(mixed, "f.csv", "c").hour) == [0, 7, 0]
+    empty = parse_utc(pd.Series([], dtype=float), "f.csv", "c")  # no rows: no stamps, no error
+    assert len(empty) == 0
     with pytest.raises(MarketDataError, match="line\\(s\\) 4"):
         parse_utc(pd.Series([stamps[0], stamps[1], "2024-03-10T02:00:00"]), "f.csv", "c")

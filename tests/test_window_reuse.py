@@ -234,8 +234,10 @@ def test_fixed_integer_lp_duals_do_not_depend_on_the_mip_options():
 
 def test_fewer_collections_restores_the_callers_thresholds():
     """``run_case`` raises the garbage collector's thresholds while it builds and solves and
-    gives the caller's back afterwards, also when it raises."""
+    gives the caller's back afterwards, also when it raises, and when two calls overlap in two
+    threads (the thresholds are global: the last one out restores them)."""
     import gc
+    import threading
 
     from dcpower.gc_pacing import THRESHOLDS, fewer_collections
 
@@ -248,5 +250,44 @@ def test_fewer_collections_restores_the_callers_thresholds():
         with pytest.raises(RuntimeError), fewer_collections():
             raise RuntimeError("inside")
         assert gc.get_threshold() == (1000, 5, 5)
+
+        a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+        seen = {}
+
+        def a():
+            with fewer_collections():
+                a_in.set()
+                b_in.wait(5)
+            a_out.set()
+
+        def b():
+            a_in.wait(5)
+            with fewer_collections():
+                b_in.set()
+                a_out.wait(5)
+                seen["b after a left"] = gc.get_threshold()
+            seen["after both"] = gc.get_threshold()
+
+        threads = [threading.Thread(target=a), threading.Thread(target=b)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+        assert seen == {"b after a left": THRESHOLDS, "after both": (1000, 5, 5)}
+
+        gc.set_threshold(0)  # collection switched off by the caller: left off
+        with fewer_collections():
+            assert gc.get_threshold()[0] == 0
     finally:
         gc.set_threshold(*before)
+
+
+def test_mip_only_options_name_highs_own_defaults():
+    """Every MIP-only HiGHS option has the value HiGHS itself starts with recorded, so an LP run
+    gets HiGHS's own setting back."""
+    from dcpower.optimization.solve import _HIGHS_DEFAULTS, MIP_OPTIONS
+
+    fresh = quiet_highs()
+    assert set(MIP_OPTIONS) == set(_HIGHS_DEFAULTS)
+    for key, value in _HIGHS_DEFAULTS.items():
+        assert fresh.getOptionValue(key)[1] == value

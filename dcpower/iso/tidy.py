@@ -211,8 +211,8 @@ def _parse_z_stamps(values: pd.Series) -> pd.DatetimeIndex | None:
     Each distinct text is parsed once: a tidy file repeats every stamp once per key (five
     reserve products, fifteen settlement points)."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if (codes < 0).any() or not all(isinstance(u, str) for u in uniques):
-        return None
+    if not len(uniques) or (codes < 0).any() or not all(isinstance(u, str) for u in uniques):
+        return None  # (an empty column: the row-by-row path gives its own error)
     parsed = pd.to_datetime(
         pd.Index(uniques).str.strip(), format="%Y-%m-%dT%H:%M:%SZ", utc=True, errors="coerce"
     )
