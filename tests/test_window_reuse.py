@@ -283,11 +283,11 @@ def test_fewer_collections_restores_the_callers_thresholds():
 
 
 def test_mip_only_options_name_highs_own_defaults():
-    """Every MIP-only HiGHS option has the value HiGHS itself starts with recorded, so an LP run
-    gets HiGHS's own setting back."""
-    from dcpower.optimization.solve import _HIGHS_DEFAULTS, MIP_OPTIONS
+    """Every MIP-only HiGHS option records, as its LP-run value, the value HiGHS itself starts
+    with, so an LP run gets HiGHS's own setting back."""
+    from dcpower.optimization.solve import MIP_OPTIONS
 
     fresh = quiet_highs()
-    assert set(MIP_OPTIONS) == set(_HIGHS_DEFAULTS)
-    for key, value in _HIGHS_DEFAULTS.items():
-        assert fresh.getOptionValue(key)[1] == value
+    assert MIP_OPTIONS
+    for key, (_, lp_value) in MIP_OPTIONS.items():
+        assert fresh.getOptionValue(key)[1] == lp_value

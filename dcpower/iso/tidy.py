@@ -201,6 +201,9 @@ def uniform_minutes(durations: pd.TimedeltaIndex | pd.Series, src: str) -> int:
     return int(values[0])
 
 
+#: the stamps this project writes (ISO 8601, whole seconds, UTC as ``Z``)
+_Z_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
 #: a time of day followed by ``Z`` or a UTC offset (what makes an ISO-8601 stamp unambiguous)
 _HAS_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
 
@@ -214,7 +217,7 @@ def _parse_z_stamps(values: pd.Series) -> pd.DatetimeIndex | None:
     if not len(uniques) or (codes < 0).any() or not all(isinstance(u, str) for u in uniques):
         return None  # (an empty column: the row-by-row path gives its own error)
     parsed = pd.to_datetime(
-        pd.Index(uniques).str.strip(), format="%Y-%m-%dT%H:%M:%SZ", utc=True, errors="coerce"
+        pd.Index(uniques).str.strip(), format=_Z_FORMAT, utc=True, errors="coerce"
     )
     if parsed.isna().any():
         return None
@@ -240,7 +243,7 @@ def parse_utc(values: pd.Series, src: str, column: str) -> pd.DatetimeIndex:
         if t is not None:
             return pd.DatetimeIndex(t, name=INDEX_NAME).as_unit(TIME_UNIT)
         s = values.astype(str).str.strip()
-        t = pd.to_datetime(s, format="%Y-%m-%dT%H:%M:%SZ", utc=True, errors="coerce")
+        t = pd.to_datetime(s, format=_Z_FORMAT, utc=True, errors="coerce")
         if t.isna().any():
             rest = t.isna()
             naive = rest & ~s.str.contains(_HAS_OFFSET, case=False, regex=True)
