@@ -34,10 +34,17 @@ from dcpower import columns
 
 #: deficit tolerance, MW.
 TOLERANCE_MW = 1e-9
-#: SOC bins when units can fail while running (paths split; REopt uses 20 per hour of duration).
-DEFAULT_SOC_BINS = 100
-#: state-array elements per chunk of outage starts (bounds memory).
-_CHUNK_ELEMENTS = 2_000_000
+#: SOC bins where paths split by failures while running merge (REopt: 20 per hour of duration).
+DEFAULT_SOC_BINS = 200
+#: entries less likely than this merge in bins COARSE_FACTOR times wider (their total probability
+#: bounds the error this adds).
+COARSE_BELOW = 1e-4
+COARSE_FACTOR = 10
+#: entries less likely than this are dropped (counted as not surviving: conservative, by at most
+#: this times the number of entries, far below any reported digit).
+PRUNE_PROBABILITY = 1e-12
+#: state entries per chunk of outage starts (bounds memory).
+_CHUNK_ELEMENTS = 200_000
 #: start selection: outage-start unit state.
 START_MODES = ("dispatched", "cold")
 
@@ -192,7 +199,7 @@ def simulate(
     if n == 0 or not steps or max(steps) == 0:
         return OutageResult(surv, unserved)
     # S[s, i]: survival after i steps; kept per chunk of starts.
-    chunk_rows = max(1, _CHUNK_ELEMENTS // ((N + 1) ** 2 * max(site.soc_bins, 1)))
+    chunk_rows = max(1, _CHUNK_ELEMENTS // (N + 1) ** 2)
     idx = np.asarray(steps)
     for lo in range(0, n, chunk_rows):
         sl = slice(lo, min(n, lo + chunk_rows))
@@ -222,12 +229,14 @@ def survival_by_start(
     ).survival
 
 
-def _unit_states(N: int, joint: bool) -> tuple[np.ndarray, np.ndarray]:
-    """(running working, started working) units of each state; joint: all (r, j) pairs."""
-    if joint:
-        r, j = np.divmod(np.arange((N + 1) ** 2), N + 1)
-        return r, j
-    return np.zeros(N + 1, dtype=int), np.arange(N + 1)
+def _expand(units: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every entry with ``units`` working → one entry per k' = 0..units: (entry index, k',
+    transition probability)."""
+    reps = units + 1
+    idx = np.repeat(np.arange(units.size), reps)
+    offsets = np.cumsum(reps) - reps
+    kp = np.arange(idx.size) - np.repeat(offsets, reps)
+    return idx, kp, trans[units[idx], kp]
 
 
 def _survival_curve(
@@ -239,7 +248,10 @@ def _survival_curve(
     dt: float,
     n_steps: int,
 ) -> np.ndarray:
-    """Survival after 0..n_steps steps for each start of a chunk, shape (S, n_steps + 1)."""
+    """Survival after 0..n_steps steps for each start of a chunk, shape (S, n_steps + 1).
+
+    Sparse state: one entry per (start, running units working, started units working, SOC bin)
+    that carries probability, and mean SOC and fuel used among its paths."""
     N, U = site.gen_units, site.unit_mw
     S, n = starts.size, load.size
     delay_h = max(0.0, site.start_delay_minutes) / 60.0
@@ -247,79 +259,88 @@ def _survival_curve(
     p_run = min(p_run, 1.0)
     lo_soc, hi_soc = site.bess_soc_min_mwh, site.bess_soc_max_mwh
     has_bess = site.bess_power_mw > 0 and hi_soc > lo_soc
-    M = site.soc_bins if (p_run > 0 and has_bess) else 1
-    width = (hi_soc - lo_soc) / M if has_bess else 1.0
-    fuel = site.fuel_limit_mwh
-    # Joint (running, started) states while running units and started units differ (delay).
-    joint = delay_h > 0 and bool(np.any(run > 0))
-    r_of, j_of = _unit_states(N, joint)
-    K = r_of.size
+    width = (hi_soc - lo_soc) / site.soc_bins if has_bess else 1.0
+    fuel = math.inf if site.fuel_limit_mwh is None else site.fuel_limit_mwh
     q_start = site.operational_availability * (1.0 - site.failure_to_start_probability)
-
-    mass = np.zeros((S, K, M))
-    soc_sum = np.zeros((S, K, M))
-    fuel_sum = np.zeros((S, K, M))
-    b0 = np.clip(((soc0 - lo_soc) / width).astype(int), 0, M - 1) if has_bess else np.zeros(S, int)
-    for s in range(S):
-        pmf = _binom_pmf(N - run[s], q_start)  # started units that work
-        state = run[s] * (N + 1) + np.arange(pmf.size) if joint else run[s] + np.arange(pmf.size)
-        mass[s, state, b0[s]] = pmf
-        soc_sum[s, state, b0[s]] = pmf * soc0[s]
-    t1 = failure_transition(N, p_run)
-    trans = np.kron(t1, t1) if joint else t1
-    after = np.ones((S, n_steps + 1))
     eta_c, eta_d, p_max = site.charge_efficiency, site.discharge_efficiency, site.bess_power_mw
+
+    # Entries at the outage start: running units all work (no start), started units binomial.
+    pmfs = [_binom_pmf(N - r, q_start) for r in range(N + 1)]
+    reps = N - run + 1
+    st = np.repeat(np.arange(S), reps)
+    r = np.repeat(run, reps)
+    j = np.arange(st.size) - np.repeat(np.cumsum(reps) - reps, reps)
+    prob = np.array([pmfs[rr][jj] for rr, jj in zip(r, j, strict=True)])
+    soc = soc0[st].astype(float)
+    used = np.zeros(st.size)
+    trans = failure_transition(N, p_run)
+    after = np.ones((S, n_steps + 1))
     for i in range(n_steps):
+        h_a = min(max(delay_h - i * dt, 0.0), dt)  # part of the step with running units only
+        if h_a <= 1e-12 and r.any():
+            j, r = j + r, np.zeros_like(r)  # delay over: only the total of working units matters
         if p_run > 0:
-            mass = np.einsum("skb,kl->slb", mass, trans)
-            soc_sum = np.einsum("skb,kl->slb", soc_sum, trans)
-            if fuel is not None:
-                fuel_sum = np.einsum("skb,kl->slb", fuel_sum, trans)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            soc = np.where(mass > 0, soc_sum / mass, lo_soc)
-            used = np.where(mass > 0, fuel_sum / mass, 0.0)
-        demand = load[(starts + i) % n][:, None, None]
-        h_a = min(max(delay_h - i * dt, 0.0), dt)  # phase with running units only
-        alive = mass > 0
-        for h, units in ((h_a, r_of), (dt - h_a, r_of + j_of)):
+            idx, r_new, w = _expand(r, trans)
+            st, j, soc, used, prob, r = st[idx], j[idx], soc[idx], used[idx], prob[idx] * w, r_new
+            idx, j_new, w = _expand(j, trans)
+            st, r, soc, used, prob, j = st[idx], r[idx], soc[idx], used[idx], prob[idx] * w, j_new
+            st, r, j, soc, used, prob = _merge(st, r, j, soc, used, prob, N, lo_soc, width)
+        demand = load[(starts[st] + i) % n]
+        alive = prob > 0
+        for h, units in ((h_a, r), (dt - h_a, r + j)):
             if h <= 1e-12:
                 continue
-            cap = (units * U)[None, :, None]
-            if fuel is not None:
-                cap = np.minimum(cap, np.maximum(fuel - used, 0.0) / h)
+            cap = np.minimum(units * U, np.maximum(fuel - used, 0.0) / h)
             served = np.minimum(cap, demand)
             deficit = demand - served
             if has_bess:
                 can_dis = np.clip((soc - lo_soc) * eta_d / h, 0.0, p_max)
                 charge = np.minimum(cap - served, np.clip((hi_soc - soc) / (eta_c * h), 0, p_max))
             else:
-                can_dis, charge = np.zeros_like(soc), np.zeros_like(soc)
+                can_dis = charge = np.zeros_like(soc)
             alive &= deficit <= can_dis + TOLERANCE_MW
             soc = soc + charge * eta_c * h - np.minimum(deficit, can_dis) * h / eta_d
             used = used + (served + charge) * h
-        mass = np.where(alive, mass, 0.0)
-        after[:, i + 1] = mass.sum(axis=(1, 2))
-        if M > 1:
-            mass, soc_sum, fuel_sum = _rebin(mass, soc, used, lo_soc, width, M)
-        else:
-            soc_sum, fuel_sum = mass * soc, mass * used
-        if not after[:, i + 1].any():
+        st, r, j, soc, used, prob = (
+            st[alive],
+            r[alive],
+            j[alive],
+            soc[alive],
+            used[alive],
+            prob[alive],
+        )
+        after[:, i + 1] = np.bincount(st, prob, S)
+        if st.size == 0:
             after[:, i + 2 :] = 0.0
             break
     return after
 
 
-def _rebin(mass, soc, used, lo_soc, width, M):
-    """Move each bin's mass, SOC and fuel moments to the bin of its new mean SOC."""
-    S, K, _ = mass.shape
-    b = np.clip(np.floor((soc - lo_soc) / width + 1e-9).astype(int), 0, M - 1)
-    flat = (np.arange(S * K).reshape(S, K, 1) * M + b).ravel()
-    size = S * K * M
-    m = mass.ravel()
-    new_mass = np.bincount(flat, m, size).reshape(S, K, M)
-    new_soc = np.bincount(flat, m * soc.ravel(), size).reshape(S, K, M)
-    new_fuel = np.bincount(flat, m * used.ravel(), size).reshape(S, K, M)
-    return new_mass, new_soc, new_fuel
+def _merge(st, r, j, soc, used, prob, N, lo_soc, width):
+    """Merge entries in the same (start, r, j, SOC bin): probabilities add, SOC and fuel used
+    become probability-weighted means."""
+    # Unlikely entries (tail paths with several failures) merge in bins COARSE_FACTOR wider.
+    coarse = prob < COARSE_BELOW
+    b = np.floor((soc - lo_soc) / np.where(coarse, width * COARSE_FACTOR, width) + 1e-9)
+    b = 2 * b.astype(np.int64) + coarse
+    key = ((st.astype(np.int64) * (N + 1) + r) * (N + 1) + j) * (b.max() + 1 - min(b.min(), 0))
+    key += b - min(b.min(), 0)
+    uniq, inv = np.unique(key, return_inverse=True)
+    m = np.bincount(inv, prob, uniq.size)
+    first = np.zeros(uniq.size, dtype=np.int64)
+    first[inv[::-1]] = np.arange(inv.size)[::-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s_mean = np.bincount(inv, prob * soc, uniq.size) / m
+        u_mean = np.bincount(inv, prob * used, uniq.size) / m
+    keep = m > PRUNE_PROBABILITY
+    return (
+        st[first][keep],
+        r[first][keep],
+        j[first][keep],
+        s_mean[keep],
+        u_mean[keep],
+        m[keep],
+    )
 
 
 def survival_summary(probabilities: np.ndarray, durations_h: Sequence[float]) -> dict[str, float]:
