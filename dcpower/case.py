@@ -539,6 +539,30 @@ class GasGen(_Strict):
         description="Nameplate PF of one unit: unit MVA = unit_mw / rated_power_factor, -. "
         "Default 0.8 (NEMA MG 1 / IEEE C50.13 synchronous generators).",
     )
+    # Outage reliability (dcpower.outage; defaults: REopt.jl's backup-reliability defaults).
+    operational_availability: float = Field(
+        0.995,
+        ge=0,
+        le=1,
+        description="Probability a unit is not down for maintenance when an outage starts, -.",
+    )
+    failure_to_start_probability: float = Field(
+        0.0094, ge=0, le=1, description="Probability a unit fails to start in an outage, -."
+    )
+    mean_time_to_failure_h: float | None = Field(
+        1100.0,
+        gt=0,
+        le=1e9,
+        description="Mean running hours between failures in an outage, h (per-step failure "
+        "probability step h / MTTF); null: never fails while running.",
+    )
+    fuel_limit_mwh: float | None = Field(
+        None,
+        ge=0,
+        le=1e9,
+        description="Output MWh the units can produce in one outage (on-site fuel), MWh; "
+        "null: unlimited.",
+    )
 
     @property
     def installed(self) -> bool:
@@ -581,6 +605,10 @@ class Transformer(_Strict):
     )
 
 
+#: the outage simulation's default durations, h (REopt reports up to its maximum duration)
+DEFAULT_OUTAGE_DURATIONS_H = (0, 1, 2, 4, 8, 12, 24, 48, 72)
+
+
 class Reliability(_Strict):
     """Value of lost load, ride-through and N+1."""
 
@@ -600,6 +628,17 @@ class Reliability(_Strict):
         description="Minutes the BESS must carry critical load alone, minutes.",
     )
     n_plus_1: bool = Field(True, description="Enforce islanded N+1 for the critical load.")
+    outage_durations_h: list[Annotated[float, Field(ge=0, le=8760)]] = Field(
+        default_factory=lambda: list(DEFAULT_OUTAGE_DURATIONS_H),
+        min_length=1,
+        max_length=50,
+        description="Outage durations the outage simulation reports, h (rounded up to steps).",
+    )
+    outage_start_units: Literal["dispatched", "cold"] = Field(
+        "dispatched",
+        description="Units at an outage start: 'dispatched' (units the dispatch has running "
+        "need no start and produce through the start delay) or 'cold' (every unit starts).",
+    )
 
 
 class Solver(_Strict):

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from dcpower import __version__, columns
 from dcpower.errors import InputError
+from dcpower.reliability import outage_section
 from dcpower.results_model import RESULTS_SCHEMA_VERSION, Results
 
 if TYPE_CHECKING:  # the assembly's inputs; imported lazily so that reading results needs no solver
@@ -686,6 +687,7 @@ def assemble_results(
     if case.events:
         results["events"] = events_section(case, dispatch)
     results["sb6"] = sb6_section(case, dispatch)
+    results["outage"] = outage_section(case, dispatch)
     results["solver"]["wall_seconds"] = wall_s
     _gap_to_lp_bound(results)
     results["verification"] = {"violations": check_invariants(results)}

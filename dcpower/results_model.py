@@ -374,6 +374,43 @@ class MarginalValue(_Section):
     note: str
 
 
+Probability = Annotated[float, Field(ge=0, le=1)]
+ByDuration = dict[str, float]
+
+
+class OutageStarts(_Section):
+    """Per outage start (one per dispatch step): survival and expected unserved MWh by
+    duration (keys: hours as text)."""
+
+    start_utc: list[UtcText]
+    survival_prob: dict[str, list[Probability]]
+    expected_unserved_critical_mwh: dict[str, list[float]]
+
+
+class OutageInfo(_Section):
+    """Outage survival from every step (``dcpower.reliability``; REopt's failure modes)."""
+
+    assumptions: str
+    durations_h: list[float]
+    survival_prob_by_duration_h: dict[str, Probability] = Field(
+        description="duration (h, as text) → survival probability averaged over outage starts"
+    )
+    survival_min_by_duration_h: dict[str, Probability]
+    survival_percentiles_by_duration_h: dict[str, dict[str, Probability]] = Field(
+        description="percentile (%) → duration → survival probability over starts"
+    )
+    expected_unserved_critical_mwh_by_duration_h: ByDuration = Field(
+        description="mean over starts of the expected unserved critical MWh per outage"
+    )
+    expected_outage_cost_usd_by_duration_h: ByDuration = Field(
+        description="expected unserved critical MWh × critical VoLL, $ per outage"
+    )
+    limited_by_by_duration_h: dict[str, str] = Field(
+        description="why survival is below 1, in words (empty when every start survives)"
+    )
+    by_start: OutageStarts
+
+
 class Results(_Section):
     """The results document of one solved case."""
 
@@ -408,6 +445,9 @@ class Results(_Section):
         None, description="grid emergency events; present when the case has events"
     )
     sb6: Sb6Screen | None = Field(None, description="Texas SB 6 backup-generation screen")
+    outage: OutageInfo | None = Field(
+        None, description="outage survival from every step (REopt's failure modes)"
+    )
     outputs: Outputs | None = None
 
     @field_validator("dispatch")
