@@ -155,7 +155,7 @@ def limited_by(case: Case, dispatch: pd.DataFrame, surv: pd.DataFrame, hours: fl
     cause = shortfall(case, soc, crit, running, t, hours)
     return (
         f"{(failing.size / len(surv)):.1%} of starts below 1; first at {stamp} "
-        f"(P = {p:.4f} for {hours:g} h): {cause}"
+        f"(P = {p:.6g} for {hours:g} h): {cause}"
     )
 
 
@@ -177,12 +177,12 @@ def shortfall(
     full = _path(case, soc[t], crit, t, r0, g.units - r0, steps)
     if full is not None:
         return full
-    for k in range(g.units - 1, -1, -1):  # fewest units that still ride through
+    for k in range(g.units - 1, -1, -1):  # the most units that still fall short
         lost = _path(case, soc[t], crit, t, min(r0, k), k - min(r0, k), steps)
         if lost is not None:
             return (
-                f"unit count: with all {g.units} units working it survives; with {k} of "
-                f"{g.units} ({g.unit_mw:g} MW each) {lost}"
+                f"unit count: {k + 1} of {g.units} units ({g.unit_mw:g} MW each) ride through; "
+                f"with {k} (lost to availability, failure to start or while running): {lost}"
             )
     return "unit count"
 

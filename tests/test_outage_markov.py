@@ -9,7 +9,10 @@ import dataclasses
 import numpy as np
 import pytest
 
+from dcpower import reliability
+from dcpower.case import Case
 from dcpower.outage import OutageSite, simulate, survival_by_start
+from dcpower.results import records_to_frame
 
 
 def site(**kw) -> OutageSite:
@@ -153,19 +156,22 @@ def test_expected_unserved_energy_by_hand():
     np.testing.assert_allclose(r.unserved_mwh, np.tile([0.0, 30.0], (3, 1)))
 
 
-def monte_carlo(soc0, crit, start, s: OutageSite, steps: int, draws: int, rng) -> np.ndarray:
+def monte_carlo(
+    soc0, crit, start, s: OutageSite, steps: int, draws: int, rng, running: int = 0
+) -> np.ndarray:
     """Independent simulation of the outage process: per draw, units that start (availability
-    and start draws), the step at whose start each fails (geometric), then a step-by-step dispatch
-    of units, fuel and battery with the start delay inside the first step. Survival after
-    1..steps steps, shape (steps,)."""
+    and start draws; the first ``running`` units are running and need neither), the step at whose
+    start each fails (geometric), then a step-by-step dispatch of units, fuel and battery with the
+    start delay inside the first step. Survival after 1..steps steps, shape (steps,)."""
     dt, n = 1.0, len(crit)
     works = rng.random((draws, s.gen_units)) < s.operational_availability * (
         1 - s.failure_to_start_probability
     )
+    works[:, :running] = True
     p = dt / s.mean_time_to_failure_h
     fails_at = rng.geometric(p, size=(draws, s.gen_units))  # step whose start kills the unit
     soc = np.full(draws, soc0)
-    fuel = np.full(draws, s.fuel_limit_mwh)
+    fuel = np.full(draws, np.inf if s.fuel_limit_mwh is None else s.fuel_limit_mwh)
     alive = np.ones(draws, dtype=bool)
     out = np.empty(steps)
     delay = s.start_delay_minutes / 60.0
@@ -177,7 +183,10 @@ def monte_carlo(soc0, crit, start, s: OutageSite, steps: int, draws: int, rng) -
                 h = dt - min(delay, dt)
             if h <= 0:
                 continue
-            cap = np.zeros(draws) if producing == 0 else units * s.unit_mw
+            if producing == 0:  # the delay: running units only
+                cap = (works[:, :running] & (fails_at[:, :running] > i + 1)).sum(1) * s.unit_mw
+            else:
+                cap = units * s.unit_mw
             cap = np.minimum(cap, np.maximum(fuel, 0) / h)
             served = np.minimum(cap, load)
             need = load - served
@@ -233,3 +242,79 @@ def test_markov_matches_independent_monte_carlo_multi_unit_fuel_limited():
         assert 0.3 < m[4] < 0.9  # 12 h: every failure mode matters, not a trivial 0 or 1
         assert m[-1] == 0.0  # 20 h: the fuel has run out whatever worked
     assert worst < 0.005
+
+
+def test_case_outage_section_matches_monte_carlo_on_the_solved_week(example_results):
+    """End to end on a solved dispatch: the section's inputs (SOC at each start, critical load,
+    units running, battery limits) and its Markov result against the Monte Carlo above, with
+    harsh failure modes so that every one matters."""
+    case = Case.model_validate(example_results["case"])
+    data = case.model_dump(mode="json")
+    data["gas_gen"].update(mean_time_to_failure_h=30.0, fuel_limit_mwh=1200.0)
+    data["gas_gen"].update(operational_availability=0.95, failure_to_start_probability=0.1)
+    data["reliability"].update(outage_durations_h=[4.0, 12.0, 24.0])
+    case = Case.model_validate(data)
+    dispatch = records_to_frame(example_results["dispatch"])
+    section = reliability.outage_section(case, dispatch)
+    by = section["by_start"]["survival_prob"]
+    assert section["survival_prob_by_duration_h"]["24"] == pytest.approx(np.mean(by["24"]))
+    cost = section["expected_outage_cost_usd_by_duration_h"]["24"]
+    assert cost == pytest.approx(
+        section["expected_unserved_critical_mwh_by_duration_h"]["24"] * 1e4
+    )
+    # inputs read straight from the dispatch records, not through dcpower.reliability
+    soc_end = [r["bess_soc_mwh"] for r in example_results["dispatch"]]
+    producing = [r["gen_units_producing"] for r in example_results["dispatch"]]
+    crit = np.array([r["load_critical_mw"] for r in example_results["dispatch"]])
+    site = reliability.outage_site(case)
+    rng = np.random.default_rng(11)
+    draws = 100_000
+    tested_running = set()
+    for t in (5, 30, 77, 120, 160):
+        soc0 = soc_end[t - 1]
+        running = int(round(producing[t - 1]))
+        tested_running.add(running)
+        mc = monte_carlo(soc0, crit, t, site, 24, draws, rng, running)[[3, 11, 23]]
+        m = np.array([by[k][t] for k in ("4", "12", "24")])
+        half_width = 4.0 * np.sqrt(np.maximum(mc * (1 - mc), 1e-12) / draws)
+        assert np.all(np.abs(m - mc) <= half_width + 2e-4), (t, running, m, mc)
+    assert len(tested_running) > 1  # starts with different units running were checked
+    by_duration = section["survival_prob_by_duration_h"]
+    assert 0.05 < by_duration["12"] < 0.95  # every failure mode matters
+    assert by_duration["24"] == 0.0  # 1200 MWh of fuel is 15 h of 80 MW, the battery < 5 h more
+
+
+def test_limited_by_names_what_ran_short(example_results):
+    case = Case.model_validate(example_results["case"])
+    dispatch = records_to_frame(example_results["dispatch"])
+
+    def reason(**fields) -> str:
+        data = case.model_dump(mode="json")
+        for key, value in fields.items():
+            section, name = key.split("__")
+            data[section][name] = value
+        c = Case.model_validate(data)
+        return reliability.outage_section(c, dispatch)["limited_by_by_duration_h"]["8"]
+
+    base = dict(
+        reliability__outage_durations_h=[8.0],
+        reliability__outage_start_units="cold",
+        gas_gen__mean_time_to_failure_h=None,
+    )
+    # 80 MW critical through the 10-min start delay on a 50 MW battery, every unit cold
+    text = reason(**base, bess__power_mw=50.0)
+    assert "battery MW during the 10-min start delay" in text and "80.0 MW critical" in text
+    # fuel for 2 h of 80 MW
+    text = reason(**base, gas_gen__fuel_limit_mwh=160.0)
+    assert text.startswith("100.0% of starts below 1") and "fuel: the 160 MWh ran out" in text
+    # all six units ride through; with 2 of 6 (40 MW) the battery runs out within 8 h
+    text = reason(**base)
+    assert "unit count: 3 of 6 units (20 MW each) ride through; with 2" in text
+    assert "battery energy in hour" in text
+    # perfect units: nothing is short
+    assert (
+        reason(
+            **base, gas_gen__failure_to_start_probability=0.0, gas_gen__operational_availability=1.0
+        )
+        == ""
+    )
