@@ -357,6 +357,7 @@ def scenario_summary(
     durations = [columns.survival_duration_h(c) for c in survival]
     row.update(survival_summary(probs, durations))
     reasons = results.get("outage", {}).get("limited_by_by_duration_h", {})
+    row[OUTAGE_ASSUMPTIONS] = results.get("outage", {}).get("assumptions", "")
     for h in durations:
         row[limited_by_column(h)] = reasons.get(reliability.duration_key(h), "")
     s = results["solver"]
@@ -421,6 +422,8 @@ def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
     )
 
 
+#: summary column: the outage model's assumptions in words (failure modes, start units)
+OUTAGE_ASSUMPTIONS = "outage_assumptions"
 #: summary column: why the frontier metric is below 1, in words (``""`` where it is 1)
 LIMITED_BY = "reliability_limited_by"
 
@@ -738,6 +741,20 @@ def _events_and_sb6_markdown(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _reliability_markdown(feasible: pd.DataFrame, metric: str) -> list[str]:
+    """The outage model's assumptions and, per size, why its frontier metric is below 1."""
+    lines = ["", "## Reliability: the outage model and what limits each size", ""]
+    if OUTAGE_ASSUMPTIONS in feasible:
+        for text in sorted(set(feasible[OUTAGE_ASSUMPTIONS].dropna().astype(str)) - {""}):
+            lines.append(f"Outage model: {text}.")
+            lines.append("")
+    if LIMITED_BY in feasible:
+        for _, r in feasible.iterrows():
+            if r[LIMITED_BY]:
+                lines.append(f"- {r['scenario']} ({metric} = {r[metric]:.6g}): {r[LIMITED_BY]}")
+    return lines
+
+
 def study_summary_markdown(
     summary: pd.DataFrame, study_name: str, market_label: str, metric: str, levels: list[float]
 ) -> str:
@@ -785,6 +802,7 @@ def study_summary_markdown(
             f"- {r['scenario']}: {r['annual_total_cost_usd'] / 1e6:.3f} $M/yr, "
             f"{metric} = {r[metric]:.4f}"
         )
+    lines += _reliability_markdown(feasible, metric)
     lines += _events_and_sb6_markdown(summary)
     lines += ["", "## Solver", ""]
     if len(feasible):
