@@ -563,6 +563,19 @@ class GasGen(_Strict):
         description="Output MWh the units can produce in one outage (on-site fuel), MWh; "
         "null: unlimited.",
     )
+    fuel_supply: Literal["pipeline", "dual_fuel", "on_site"] = Field(
+        "pipeline",
+        description="'pipeline': gas that a grid event's pipeline_gas_fraction curtails; "
+        "'dual_fuel': pipeline gas plus backup_fuel_hours of on-site fuel at full output; "
+        "'on_site': stored fuel (fuel_limit_mwh), unaffected by pipeline curtailment.",
+    )
+    backup_fuel_hours: float = Field(
+        0.0,
+        ge=0,
+        le=8760,
+        description="dual_fuel: hours of full fleet output on the on-site backup fuel from an "
+        "event's start, after which the pipeline fraction applies, h.",
+    )
 
     @property
     def installed(self) -> bool:
@@ -820,6 +833,16 @@ class GridEvent(_Strict):
     source: str = Field(
         min_length=1, max_length=2_000, description="Where the event comes from (a citation)."
     )
+    pipeline_gas_fraction: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Fraction of pipeline gas delivered during the event (gas units on "
+        "gas_gen.fuel_supply 'pipeline' produce at most this share of their MW), -.",
+    )
+    pipeline_gas_source: str | None = Field(
+        None, max_length=2_000, description="Where the pipeline gas fraction comes from."
+    )
 
     @field_validator("start", "end", mode="before")
     @classmethod
@@ -842,6 +865,10 @@ class GridEvent(_Strict):
     def _order(self) -> GridEvent:
         if self.end <= self.start:
             raise ValueError("end must be after start (end is exclusive)")
+        if self.pipeline_gas_fraction < 1 and not self.pipeline_gas_source:
+            raise ValueError(
+                "pipeline_gas_fraction < 1 needs pipeline_gas_source (where the figure comes from)"
+            )
         return self
 
 

@@ -166,6 +166,7 @@ def simulate(
     durations_h: Sequence[float],
     timestep_minutes: int,
     running_units: np.ndarray | None = None,
+    gas_fraction: np.ndarray | None = None,
 ) -> OutageResult:
     """Survival probability and expected unserved energy by outage start step and duration.
 
@@ -184,6 +185,9 @@ def simulate(
     running_units : np.ndarray | None
         Units running at each outage start (need no start, produce through the delay), shape
         (n,); None: every unit starts cold.
+    gas_fraction : np.ndarray | None
+        Share of each unit's MW its fuel allows at each step (pipeline curtailment in a grid
+        event), shape (n,), read cyclically like the load; None: 1.
     """
     soc0 = np.asarray(soc_at_start_mwh, dtype=float)
     load = np.asarray(critical_mw, dtype=float)
@@ -192,6 +196,9 @@ def simulate(
     run = np.zeros(n, dtype=int) if running_units is None else np.asarray(running_units, int)
     if run.shape != load.shape or (run.size and (run.min() < 0 or run.max() > N)):
         raise ValueError(f"running_units must have shape {load.shape} with values in 0..{N}")
+    frac = np.ones(n) if gas_fraction is None else np.asarray(gas_fraction, dtype=float)
+    if frac.shape != load.shape or np.any((frac < 0) | (frac > 1)):
+        raise ValueError(f"gas_fraction must have shape {load.shape} with values in [0, 1]")
     dt = timestep_minutes / 60.0
     steps = [_steps(float(d), dt) for d in durations_h]
     surv = np.ones((n, len(steps)))
@@ -204,7 +211,7 @@ def simulate(
     for lo in range(0, n, chunk_rows):
         sl = slice(lo, min(n, lo + chunk_rows))
         starts = np.arange(sl.start, sl.stop)
-        after = _survival_curve(soc0[sl], load, starts, run[sl], site, dt, max(steps))
+        after = _survival_curve(soc0[sl], load, starts, run[sl], site, dt, max(steps), frac)
         surv[sl] = after[:, idx]
         # Lost load: from the failing step on, the whole step's critical MWh.
         step_load = load[(starts[:, None] + np.arange(max(steps))[None, :]) % n] * dt
@@ -221,11 +228,18 @@ def survival_by_start(
     durations_h: Sequence[float],
     timestep_minutes: int,
     running_units: np.ndarray | None = None,
+    gas_fraction: np.ndarray | None = None,
 ) -> np.ndarray:
     """Shape (n, len(durations_h)): probability (0..1) that the outage starting at the beginning
     of each step is ridden through fully for each duration (see :func:`simulate`)."""
     return simulate(
-        soc_at_start_mwh, critical_mw, site, durations_h, timestep_minutes, running_units
+        soc_at_start_mwh,
+        critical_mw,
+        site,
+        durations_h,
+        timestep_minutes,
+        running_units,
+        gas_fraction,
     ).survival
 
 
@@ -247,6 +261,7 @@ def _survival_curve(
     site: OutageSite,
     dt: float,
     n_steps: int,
+    frac: np.ndarray,
 ) -> np.ndarray:
     """Survival after 0..n_steps steps for each start of a chunk, shape (S, n_steps + 1).
 
@@ -286,11 +301,12 @@ def _survival_curve(
             st, r, soc, used, prob, j = st[idx], r[idx], soc[idx], used[idx], prob[idx] * w, j_new
             st, r, j, soc, used, prob = _merge(st, r, j, soc, used, prob, N, lo_soc, width)
         demand = load[(starts[st] + i) % n]
+        unit_mw = U * frac[(starts[st] + i) % n]  # MW per working unit its fuel allows
         alive = prob > 0
         for h, units in ((h_a, r), (dt - h_a, r + j)):
             if h <= 1e-12:
                 continue
-            cap = np.minimum(units * U, np.maximum(fuel - used, 0.0) / h)
+            cap = np.minimum(units * unit_mw, np.maximum(fuel - used, 0.0) / h)
             served = np.minimum(cap, demand)
             deficit = demand - served
             if has_bess:

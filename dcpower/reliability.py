@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dcpower import columns
+from dcpower import columns, events
 from dcpower.case import Case
 from dcpower.outage import TOLERANCE_MW, OutageSite, simulate
 from dcpower.resources import bess as bess_model
@@ -39,6 +39,19 @@ def outage_site(case: Case) -> OutageSite:
         operational_availability=g.operational_availability,
         mean_time_to_failure_h=g.mean_time_to_failure_h,
         fuel_limit_mwh=g.fuel_limit_mwh,
+    )
+
+
+def gas_fraction(case: Case, dispatch: pd.DataFrame) -> np.ndarray:
+    """Share of the units' MW their fuel allows at each step (grid events that curtail pipeline
+    gas; ``dcpower.events.gas_available_fraction``), -."""
+    g = case.gas_gen
+    return events.gas_available_fraction(
+        events.resolve(case.events),
+        dispatch.index,
+        case.horizon.timestep_minutes,
+        g.fuel_supply,
+        g.backup_fuel_hours,
     )
 
 
@@ -72,6 +85,7 @@ def survival_table(case: Case, dispatch: pd.DataFrame) -> tuple[pd.DataFrame, pd
         durations,
         case.horizon.timestep_minutes,
         running_units=running,
+        gas_fraction=gas_fraction(case, dispatch),
     )
     names = [columns.survival_column(h) for h in durations]
     surv = pd.DataFrame(r.survival, index=dispatch.index, columns=names)
@@ -152,7 +166,7 @@ def limited_by(case: Case, dispatch: pd.DataFrame, surv: pd.DataFrame, hours: fl
     soc, crit, running = outage_starts(case, dispatch)
     stamp = surv.index[t].strftime("%Y-%m-%dT%H:%MZ")
     p = float(surv[col].iloc[t])
-    cause = shortfall(case, soc, crit, running, t, hours)
+    cause = shortfall(case, soc, crit, running, gas_fraction(case, dispatch), t, hours)
     return (
         f"{(failing.size / len(surv)):.1%} of starts below 1; first at {stamp} "
         f"(P = {p:.6g} for {hours:g} h): {cause}"
@@ -164,6 +178,7 @@ def shortfall(
     soc: np.ndarray,
     crit: np.ndarray,
     running: np.ndarray,
+    frac: np.ndarray,
     t: int,
     hours: float,
 ) -> str:
@@ -174,11 +189,11 @@ def shortfall(
     dt = case.horizon.timestep_minutes / 60.0
     steps = max(0, int(np.ceil(hours / dt - 1e-9)))
     r0 = int(running[t])
-    full = _path(case, soc[t], crit, t, r0, g.units - r0, steps)
+    full = _path(case, soc[t], crit, frac, t, r0, g.units - r0, steps)
     if full is not None:
         return full
     for k in range(g.units - 1, -1, -1):  # the most units that still fall short
-        lost = _path(case, soc[t], crit, t, min(r0, k), k - min(r0, k), steps)
+        lost = _path(case, soc[t], crit, frac, t, min(r0, k), k - min(r0, k), steps)
         if lost is not None:
             return (
                 f"unit count: {k + 1} of {g.units} units ({g.unit_mw:g} MW each) ride through; "
@@ -188,7 +203,14 @@ def shortfall(
 
 
 def _path(
-    case: Case, soc0: float, crit: np.ndarray, t: int, running: int, started: int, steps: int
+    case: Case,
+    soc0: float,
+    crit: np.ndarray,
+    frac: np.ndarray,
+    t: int,
+    running: int,
+    started: int,
+    steps: int,
 ) -> str | None:
     """Deterministic outage from step ``t`` with ``running`` + ``started`` units that never fail:
     None if it rides through, else what ran short and when."""
@@ -201,18 +223,25 @@ def _path(
     lo, hi = site.bess_soc_min_mwh, site.bess_soc_max_mwh
     for i in range(steps):
         load = float(crit[(t + i) % crit.size])
+        unit_mw = U * float(frac[(t + i) % crit.size])
         h_a = min(max(delay - i * dt, 0.0), dt)
         for in_delay, h, units in ((True, h_a, running), (False, dt - h_a, running + started)):
             if h <= 1e-12:
                 continue
-            cap = min(units * U, max(fuel - used, 0.0) / h)
+            cap = min(units * unit_mw, max(fuel - used, 0.0) / h)
             served = min(cap, load)
             deficit = load - served
             can = min(site.bess_power_mw, max(soc - lo, 0.0) * site.discharge_efficiency / h)
             if deficit > can + TOLERANCE_MW:
                 above = f"{max(soc - lo, 0.0):.1f} MWh above its floor"
-                if cap < units * U - TOLERANCE_MW:
+                if cap < units * unit_mw - TOLERANCE_MW:
                     return f"fuel: the {site.fuel_limit_mwh:g} MWh ran out in hour {i + 1}"
+                if unit_mw < U - 1e-9:
+                    return (
+                        f"fuel: pipeline gas curtailed to {unit_mw / U:.0%} in a grid event "
+                        f"(hour {i + 1}: {load:.1f} MW critical > {units} × {unit_mw:.1f} MW "
+                        f"+ battery, {above})"
+                    )
                 what = (
                     "battery MW"
                     if deficit > site.bess_power_mw + TOLERANCE_MW

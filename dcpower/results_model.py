@@ -270,6 +270,14 @@ class EventInfo(_Section):
         description="fuel (with starts), flexible_curtailment, voll, energy_net (import cost − "
         "export revenue) and net_value_in_window of the event's steps, $"
     )
+    fuel_supply: str | None = Field(None, description="the gas units' fuel: gas_gen.fuel_supply")
+    pipeline_gas_fraction: float | None = Field(
+        None, ge=0, le=1, description="share of pipeline gas delivered in the event, -"
+    )
+    pipeline_gas_source: str | None = None
+    gas_available_mw_min: float | None = Field(
+        None, description="least gas output the units' fuel allowed in the event's steps, MW"
+    )
 
 
 class Sb6Test(_Section):
