@@ -35,7 +35,7 @@ from dcpower import columns
 #: deficit tolerance, MW.
 TOLERANCE_MW = 1e-9
 #: SOC bins where paths split by failures while running merge (REopt: 20 per hour of duration).
-DEFAULT_SOC_BINS = 200
+DEFAULT_SOC_BINS = 100
 #: entries less likely than this merge in bins COARSE_FACTOR times wider (their total probability
 #: bounds the error this adds).
 COARSE_BELOW = 1e-4
