@@ -217,7 +217,21 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
         )
     obj = econ.get("objective_usd")
     tariff = results.get("tariff")
-    if obj is not None and tariff is not None and not tariff["charge_in_objective"]:
+    settled = econ.get("settled_after_solve_usd", {})
+    expected = (
+        {"transmission_cp_charge_usd"}
+        if tariff is not None and not tariff["charge_in_objective"]
+        else set()
+    )
+    if set(settled) != expected:
+        out.append(
+            f"economics: settled_after_solve_usd names {sorted(settled)}, the case settles "
+            f"{sorted(expected)} after the solve"
+        )
+    for name, usd in settled.items():
+        if abs(econ["costs_usd"].get(name, math.nan) - usd) > ECONOMICS_TOL_USD:
+            out.append(f"economics: settled {name} {usd:.2f} $ differs from its cost line")
+    if obj is not None and expected:
         # a CP charge settled after the solve is not in the solver's objective
         obj = obj - econ["costs_usd"].get("transmission_cp_charge_usd", 0.0)
     if obj is not None and abs(econ["net_value_usd"] - obj) > max(
