@@ -139,11 +139,14 @@ def _polygon_p_max(q_mvar: float, s_mva: float, facets: int = 16) -> float:
     return out
 
 
-def test_gas_unit_at_rated_pf_with_rrs(tmp_path):
+@pytest.mark.parametrize("ramp", [2.0, 0.1], ids=["clustered", "per_unit"])
+def test_gas_unit_at_rated_pf_with_rrs(tmp_path, ramp):
     """One 20 MW unit (rated PF 0.8: 25 MVA, allowed down to PF 0.8) alone serves a 19 MW load
     at PF 0.8 (no import): it runs at 19 MW and 14.25 MVAr, at its rated PF. Its RRS would take
     it to 20 MW at 14.25 MVAr: √(20² + 14.25²) = 24.56 MVA fits the circle, but the model's
-    16-facet polygon admits only P ≤ 19.97 MW at that Q, so RRS stays below the 1 MW headroom."""
+    16-facet polygon admits only P ≤ 19.97 MW at that Q, so RRS stays below the 1 MW headroom.
+    At 0.1 MW/min (6 MW per hour < 20 MW) the unit has its own variables (per-unit model); RRS
+    (10 min) can still reach the 1 MW headroom."""
     case = _hourly_site(
         tmp_path,
         ["RRS"],
@@ -152,7 +155,7 @@ def test_gas_unit_at_rated_pf_with_rrs(tmp_path):
             "units": 1,
             "unit_mw": 20,
             "min_stable_fraction": 0.4,
-            "ramp_mw_per_min": 2.0,
+            "ramp_mw_per_min": ramp,
             "fuel_cost_usd_per_mwh": 60,
             "min_power_factor": 0.8,
             "initial_units_online": 1,
