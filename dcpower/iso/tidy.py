@@ -17,6 +17,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from dcpower import tables
 from dcpower.iso.base import MarketDataError
 from dcpower.iso.timegrid import INDEX_NAME, TIME_UNIT
 
@@ -54,13 +55,9 @@ def norm_header(col: str) -> str:
 
 def read_raw_csv(path_or_buffer: str | Path | IO[Any]) -> pd.DataFrame:
     """Read a CSV (optionally gzip) with every column as string and stripped headers."""
-    src = source_name(path_or_buffer)
-    try:
-        df = pd.read_csv(path_or_buffer, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise MarketDataError(f"{src}: cannot read as CSV ({exc}).") from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
+    if isinstance(path_or_buffer, str | Path):
+        return tables.read_table(path_or_buffer, "market data file", MarketDataError)
+    return tables.read_table_buffer(path_or_buffer, source_name(path_or_buffer), MarketDataError)
 
 
 def line_list(lines: Sequence[int] | np.ndarray, limit: int = 5) -> str:
@@ -285,12 +282,5 @@ def interval_minutes(
 
 
 def read_table(path: str | Path | IO[Any]) -> pd.DataFrame:
-    src = source_name(path)
-    if isinstance(path, str | Path) and str(path).lower().endswith((".parquet", ".pq")):
-        try:
-            df = pd.read_parquet(path)
-        except (OSError, ValueError, ImportError) as exc:
-            raise MarketDataError(f"{src}: cannot read as Parquet ({exc}).") from exc
-        df.columns = [str(c).strip() for c in df.columns]
-        return df
+    """A tidy CSV (optionally gzip) or Parquet file (the shared reader, :mod:`dcpower.tables`)."""
     return read_raw_csv(path)
