@@ -17,7 +17,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from dcpower.case import Case, CaseError, case_json_schema, load_case, with_solver_overrides
+from dcpower.case import (
+    Case,
+    CaseError,
+    case_json_schema,
+    input_files,
+    load_case,
+    with_solver_overrides,
+)
 from dcpower.errors import (
     DcpowerError,
     InfeasibleError,
@@ -40,8 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="solve one case and write its results JSON")
     run.add_argument("case", type=Path, help="case JSON file")
-    run.add_argument("--out", type=Path, required=True, help="results JSON to write")
-    run.add_argument("--parquet", type=Path, help="folder for dispatch/electrical/binding Parquet")
+    run.add_argument("--out", required=True, help="results JSON to write")
+    run.add_argument("--parquet", help="folder for dispatch/electrical/binding Parquet")
     run.add_argument(
         "--relax-integrality",
         action="store_true",
@@ -68,14 +75,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--mip-gap", type=float, help="override solver.mip_rel_gap")
     run.add_argument("--time-limit", type=float, help="override solver.time_limit_s, s")
     run.add_argument("--threads", type=int, help="override solver.threads")
-    run.add_argument("--data-dir", type=Path, help="ISO data folder (default: shipped data)")
+    run.add_argument("--data-dir", help="ISO data folder (default: shipped data)")
     run.add_argument("-v", "--verbose", action="store_true")
     val = sub.add_parser(
         "validate",
         help="check a case file and its data (market prices, load file) and list every problem",
     )
     val.add_argument("case", type=Path)
-    val.add_argument("--data-dir", type=Path, help="ISO data folder (default: shipped data)")
+    val.add_argument("--data-dir", help="ISO data folder (default: shipped data)")
     schema = sub.add_parser(
         "schema", help="print the JSON Schema of a case (default) or of a results document"
     )
@@ -130,11 +137,49 @@ def _ui(args: argparse.Namespace) -> int:
             return proc.wait()
 
 
-def _inputs_of(case: Case, case_path: Path) -> list[Path]:
-    """Files a run reads: outputs must never be one of them."""
-    files = [case_path, case.market.price_file, case.market.reserve_price_file]
-    files.append(case.load.profile_file)
-    return [Path(f) for f in files if f is not None]
+def _inputs_of(case: Case, case_path: Path) -> list[tuple[str, Path]]:
+    """Files a run reads, as (field, path): the case and every file field of the case
+    (:func:`dcpower.case.input_files`); outputs must never be one of them."""
+    return [("case", case_path), *input_files(case)]
+
+
+#: options that need the integer model: with --relax-integrality (or solver.relax_integrality)
+#: they would be dropped, so they are refused instead
+_NEEDS_INTEGERS = (
+    ("proven_bound", "--proven-bound"),
+    ("marginal_values", "--marginal-values"),
+    ("lp_bound", "--lp-bound"),
+)
+
+
+def _option_conflicts(args: argparse.Namespace, case: Case) -> None:
+    """Refuse options that cannot combine (nothing is silently dropped)."""
+    if not (args.relax_integrality or case.solver.relax_integrality):
+        return
+    given = [opt for attr, opt in _NEEDS_INTEGERS if getattr(args, attr)]
+    if given:
+        why = (
+            "--relax-integrality"
+            if args.relax_integrality
+            else "the case's solver.relax_integrality true"
+        )
+        raise InputError(
+            f"{', '.join(given)} cannot be combined with {why}: they are computed from the "
+            "integer model (the relaxation is already its own LP bound and has no integer "
+            f"solution to price); fix: drop {' / '.join(given)} or the relaxation"
+        )
+
+
+def _data_dir_arg(value: str | None) -> Path | None:
+    """``--data-dir`` as a Path: not empty, an existing folder when given."""
+    if value is None:
+        return None
+    if value.strip() == "":
+        raise InputError("--data-dir: empty path; fix: give the ISO data folder or leave it out")
+    p = Path(value)
+    if p.exists() and not p.is_dir():
+        raise InputError(f"--data-dir: {p} is a file, not a folder; fix: give the data folder")
+    return p
 
 
 def _print_problems(source: str, problems: list[tuple[str, str]]) -> None:
@@ -172,7 +217,9 @@ def _run(args: argparse.Namespace) -> int:
 
     with _Interrupt() as interrupt:
         try:
+            data_dir = _data_dir_arg(args.data_dir)
             case = load_case(args.case)
+            _option_conflicts(args, case)
             case = with_solver_overrides(
                 case,
                 str(args.case),
@@ -184,12 +231,12 @@ def _run(args: argparse.Namespace) -> int:
                 args.out,
                 args.parquet,
                 _inputs_of(case, args.case),
-                protected_dirs=[_market_data_dir(args.data_dir)],
+                protected_dirs=[_market_data_dir(data_dir)],
             )
             results = run_case(
                 case,
                 relax=True if args.relax_integrality else None,
-                data_dir=args.data_dir,
+                data_dir=data_dir,
                 lp_bound=args.lp_bound,
                 proven_bound=args.proven_bound,
                 marginal_values=args.marginal_values,
@@ -239,13 +286,14 @@ def _validate(args: argparse.Namespace) -> int:
     """The checks of `run` without the solve: schema, overrides, market data, load, precheck."""
     with _Interrupt():
         try:
+            data_dir = _data_dir_arg(args.data_dir)
             case = load_case(args.case)
-            problems = input_problems(case, args.data_dir)
+            problems = input_problems(case, data_dir)
         except KeyboardInterrupt:
             return _interrupted(str(args.case))
-        except CaseError as exc:
+        except DcpowerError as exc:
             print(f"error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+            return exc.exit_code
     if problems:
         _print_problems(str(args.case), problems)
         return EXIT_BAD_INPUT

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 import zlib
 from collections.abc import Sequence
 from pathlib import Path
@@ -106,14 +107,23 @@ def _read_csv(
     src: Path | IO[Any], where: str, compression: str | None, error: type[InputError]
 ) -> pd.DataFrame:
     try:
-        return pd.read_csv(
-            src,
-            dtype=str,
-            keep_default_na=False,
-            skipinitialspace=True,
-            encoding="utf-8-sig",
-            compression=compression if isinstance(src, Path) else None,
-        )
+        with warnings.catch_warnings():
+            # a line with more fields than the header: an error, never a shifted index column
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                src,
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                index_col=False,
+                encoding="utf-8-sig",
+                compression=compression if isinstance(src, Path) else None,
+            )
+    except pd.errors.ParserWarning:
+        raise error(
+            f"{where}: cannot parse as CSV: a line has more fields than the header; fix: give "
+            "the same number of fields on every line"
+        ) from None
     except UnicodeDecodeError:
         raise error(f"{where}: not UTF-8 text; fix: save the file as UTF-8 CSV") from None
     except (EOFError, zlib.error, io.UnsupportedOperation):

@@ -171,7 +171,8 @@ def cp_intervals(
             rows = table[(table["year"] == year) & (table["month"] == month)]
             if len(rows) != k:
                 raise MarketDataError(
-                    f"{Path(path).name} has {len(rows)} CP interval(s) for {year}-{month:02d}, the "
+                    f"tariff.intervals_file: {path} has {len(rows)} CP interval(s) for "
+                    f"{year}-{month:02d}, the "
                     f"rule needs {k}; fix: give tariff.intervals_file with them, or "
                     "tariff.intervals_source 'system_load_peaks' (hourly ERCOT load peaks)"
                 )
@@ -219,7 +220,8 @@ def _check_interval_length(table: pd.DataFrame, minutes: int, path: Path, tariff
             "tariff.interval_minutes" if tariff.interval_minutes else f"tariff.rule {tariff.rule!r}"
         )
         raise MarketDataError(
-            f"{path}: CP interval(s) of {length.iloc[wrong[0]]:g} min, but {field} says "
+            f"tariff.intervals_file: {path}: CP interval(s) of {length.iloc[wrong[0]]:g} min, "
+            f"but {field} says "
             f"{minutes} min (first at {table['start_utc'].iloc[wrong[0]].isoformat()}); fix: "
             "set tariff.interval_minutes to the file's interval length, or correct the file"
         )

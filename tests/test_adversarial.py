@@ -855,3 +855,356 @@ def test_ui_binds_to_localhost_by_default():
     assert args.address == "127.0.0.1"
     config = (ROOT / ".streamlit" / "config.toml").read_text()
     assert 'address = "127.0.0.1"' in config
+
+
+# --------------------------------------------------------------------------- 10. one guarded path
+# Every file a run reads goes through one reader (dcpower.tables) and every output through one
+# writer (dcpower.filecheck.check_output_target): the same rules for CP intervals, load, prices.
+
+CP_START = "2023-07-10T21:45:00Z"
+CP_END = "2023-07-10T22:00:00Z"
+
+
+def _tariff_case(site: dict, intervals: Path, **tariff) -> dict:
+    case = json.loads(json.dumps(site["case"]))
+    case["tariff"] = {"intervals_file": str(intervals), "rate_usd_per_kw_yr": 50.0, **tariff}
+    return case
+
+
+def _intervals(path: Path, header: str, *rows: str) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+IV_HEAD = "interval_start_utc,interval_end_utc"
+INTERVAL_FILES = [
+    ("unparseable date", (IV_HEAD, f"yesterday,{CP_END}"), "not an ISO 8601 time"),
+    ("naive times", (IV_HEAD, "2023-07-10T21:45:00,2023-07-10T22:00:00"), "without a UTC offset"),
+    ("empty year", (IV_HEAD + ",year", f"{CP_START},{CP_END},"), "column 'year'"),
+    ("text year", (IV_HEAD + ",year", f"{CP_START},{CP_END},twenty"), "column 'year'"),
+    ("fractional month", (IV_HEAD + ",month", f"{CP_START},{CP_END},7.5"), "column 'month'"),
+    ("year contradicts time", (IV_HEAD + ",year", f"{CP_START},{CP_END},2022"), "contradicts"),
+    ("month contradicts time", (IV_HEAD + ",month", f"{CP_START},{CP_END},8"), "contradicts"),
+    ("text load", (IV_HEAD + ",ercot_load_mw", f"{CP_START},{CP_END},high"), "ercot_load_mw"),
+    ("NaN load", (IV_HEAD + ",ercot_load_mw", f"{CP_START},{CP_END},nan"), "non-finite"),
+    ("inf load", (IV_HEAD + ",ercot_load_mw", f"{CP_START},{CP_END},inf"), "non-finite"),
+    ("ends before start", (IV_HEAD, f"{CP_END},{CP_START}"), "ends before it starts"),
+    ("ragged line", (IV_HEAD, f"{CP_START},{CP_END},extra,fields"), "cannot parse as CSV"),
+    ("30-min interval, 15-min rule", (IV_HEAD, f"{CP_START},2023-07-10T22:15:00Z"), "15 min"),
+    ("header only", (IV_HEAD,), "has 0 CP interval(s)"),
+]
+
+
+@pytest.mark.parametrize("label, lines, named", INTERVAL_FILES, ids=[c[0] for c in INTERVAL_FILES])
+def test_bad_cp_intervals_file(site, outdir, tmp_path, capsys, label, lines, named):
+    iv = _intervals(tmp_path / "cp.csv", *lines)
+    res = _run_and_validate(capsys, _write_case(tmp_path, _tariff_case(site, iv)), outdir)
+    _assert_bad(res, str(iv), named)
+
+
+def test_cp_intervals_file_honours_interval_minutes(site, outdir, tmp_path, capsys):
+    """A 15-min file with tariff.interval_minutes 30 is refused naming the field, not ignored."""
+    iv = _intervals(tmp_path / "cp.csv", IV_HEAD, f"{CP_START},{CP_END}")
+    case = _tariff_case(site, iv, interval_minutes=30)
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "tariff.interval_minutes", "15 min")
+
+
+def test_cp_intervals_file_with_matching_columns_is_read(site, tmp_path):
+    from dcpower.tariff import read_intervals
+
+    iv = _intervals(
+        tmp_path / "cp.csv",
+        IV_HEAD + ",year,month,ercot_load_mw",
+        f"{CP_START},{CP_END},2023,7,80000",
+        "2023-08-10T16:45:00-05:00,2023-08-10T17:00:00-05:00,2023,8,",
+    )
+    t = read_intervals(iv)
+    assert t["start_utc"].tolist() == [
+        pd.Timestamp(CP_START),
+        pd.Timestamp("2023-08-10T21:45:00Z"),
+    ]
+    assert t["system_load_mw"].iloc[0] == 80000.0 and np.isnan(t["system_load_mw"].iloc[1])
+
+
+def _gz_truncated(path: Path, text: bytes) -> Path:
+    import gzip
+
+    blob = gzip.compress(text * 50)
+    path.write_bytes(blob[: len(blob) // 2])
+    return path
+
+
+@pytest.mark.parametrize("field", ["tariff.intervals_file", "market.price_file", "load"])
+def test_truncated_gzip_is_refused(site, outdir, tmp_path, capsys, field):
+    if field == "tariff.intervals_file":
+        bad = _gz_truncated(tmp_path / "cp.csv.gz", f"{IV_HEAD}\n{CP_START},{CP_END}\n".encode())
+        case = _tariff_case(site, bad)
+    elif field == "market.price_file":
+        bad = _gz_truncated(tmp_path / "p.csv.gz", Path(site["prices"]).read_bytes())
+        case = _mutated(site["case"], "market.price_file", str(bad))
+    else:
+        csv = tmp_path / "l.csv"
+        _load_csv(csv, _utc_day(), [10.0] * 24)
+        bad = _gz_truncated(tmp_path / "l.csv.gz", csv.read_bytes())
+        case = _mutated(site["case"], "load", {"profile_file": str(bad), "critical_fraction": 0.5})
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, str(bad), "truncated or corrupt")
+
+
+@pytest.mark.parametrize(
+    "field", ["market.price_file", "load.profile_file", "tariff.intervals_file"]
+)
+@pytest.mark.parametrize("kind", ["folder", "fifo", "too long", "latin-1", "empty"])
+def test_every_data_file_field_has_the_same_rules(site, outdir, tmp_path, capsys, field, kind):
+    """The same refusal, message and exit code, whichever field names the file."""
+    if kind == "folder":
+        bad, named = tmp_path / "data.csv", "is a folder"
+        bad.mkdir()
+    elif kind == "fifo":
+        bad, named = tmp_path / "data.csv", "FIFO"
+        os.mkfifo(bad)  # reading it would hang: refused before any read
+    elif kind == "too long":
+        bad, named = tmp_path / ("x" * 300 + ".csv"), "too long"
+    elif kind == "latin-1":
+        bad, named = _written(tmp_path / "data.csv", "caf\xe9,x\n1,2\n".encode("latin-1")), "UTF-8"
+    else:
+        bad, named = _written(tmp_path / "data.csv", b""), "is empty"
+    if field == "tariff.intervals_file":
+        case = _tariff_case(site, bad)
+    elif field == "load.profile_file":
+        case = _mutated(site["case"], "load", {"profile_file": str(bad), "critical_fraction": 0.5})
+    else:
+        case = _mutated(site["case"], "market.price_file", str(bad))
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, field, named)
+    assert "not found" not in res["err"]
+
+
+def test_load_step_partly_covered_is_refused(site, outdir, tmp_path, capsys):
+    """15-min samples with one missing in one hour: that hour is not averaged over 3 samples."""
+    stamps = pd.date_range("2023-07-10T05:00Z", periods=96, freq="15min")
+    keep = [i for i in range(96) if i != 41]  # sample 41 = 15:15Z: the 15:00Z hour loses one
+    load = _load_csv(
+        tmp_path / "load.csv",
+        [stamps[i].strftime("%Y-%m-%dT%H:%M:%SZ") for i in keep],
+        [10.0 + (i == 40) * 40.0 for i in keep],
+    )
+    case = _mutated(site["case"], "load", {"profile_file": str(load), "critical_fraction": 0.5})
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "load.profile_file", "3 of 4 samples", "2023-07-10T15:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    "minutes, named", [(90, "do not align"), (25, "do not divide")], ids=["90 min", "25 min"]
+)
+def test_load_spacing_that_does_not_fit_the_step_is_refused(
+    site, outdir, tmp_path, capsys, minutes, named
+):
+    stamps = pd.date_range("2023-07-10T05:00Z", "2023-07-11T05:00Z", freq=f"{minutes}min")
+    load = _load_csv(
+        tmp_path / "load.csv",
+        [t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in stamps],
+        [10.0] * len(stamps),
+    )
+    case = _mutated(site["case"], "load", {"profile_file": str(load), "critical_fraction": 0.5})
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "load.profile_file", named)
+
+
+def test_sub_step_load_is_averaged_and_upper_case_parquet_is_parquet(site, tmp_path):
+    """15-min samples average to the hour by hand; ``LOAD.PARQUET`` is read as Parquet."""
+    from dcpower.case import case_from_dict
+    from dcpower.resources.load import build_load_segments
+
+    stamps = pd.date_range("2023-07-10T05:00Z", periods=96, freq="15min")
+    mw = np.tile([8.0, 12.0, 10.0, 30.0], 24)  # each hour: (8 + 12 + 10 + 30) / 4 = 15 MW
+    path = tmp_path / "LOAD.PARQUET"
+    pd.DataFrame({"timestamp": stamps, "load_mw": mw}).to_parquet(path)
+    case = case_from_dict(
+        _mutated(site["case"], "load", {"profile_file": str(path), "critical_fraction": 0.5})
+    )
+    hours = pd.date_range("2023-07-10T05:00Z", periods=24, freq="h")
+    seg = build_load_segments(case.load, hours)
+    assert seg.total_mw.tolist() == [15.0] * 24
+    assert seg.critical_mw.tolist() == [7.5] * 24
+
+
+def test_huge_json_number_and_control_characters(site, outdir, tmp_path, capsys):
+    text = json.dumps(site["case"]).replace('"profile_mw": 10.0', '"profile_mw": ' + "9" * 5000)
+    res = _run_and_validate(capsys, _write_case(tmp_path, text), outdir)
+    _assert_bad(res, "number")
+    res = _run_and_validate(
+        capsys, _write_case(tmp_path, _mutated(site["case"], "name", "ok\x1b[2J\rgone")), outdir
+    )
+    _assert_bad(res, "$.name", "control")
+    assert "\x1b" not in res["err"] + res["verr"]
+
+
+def test_ride_through_needs_battery_power(site, outdir, tmp_path, capsys):
+    case = _mutated(site["case"], "bess", {"power_mw": 0, "energy_mwh": 20, "pcs_mva": 0})
+    case["reliability"]["ride_through_minutes"] = 15
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "bess.power_mw", "ride_through_minutes")
+
+
+def test_over_long_case_path(capsys, tmp_path):
+    long = tmp_path / ("c" * 300 + ".json")
+    for argv in (["validate", str(long)], ["run", str(long), "--out", str(tmp_path / "r.json")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "too long" in err and "--out" not in err and "Traceback" not in err
+    assert not (tmp_path / "r.json").exists()
+
+
+# data loss: no output may be an input (any file field), shipped data or a non-regular file
+
+
+def _loss_cases(site: dict, tmp_path: Path) -> dict:
+    iv = _intervals(tmp_path / "cp.csv", IV_HEAD, f"{CP_START},{CP_END}")
+    load = _load_csv(tmp_path / "load.csv", _utc_day(), [10.0] * 24)
+    case = _tariff_case(site, iv)
+    case["load"] = {"profile_file": str(load), "critical_fraction": 0.5}
+    shipped = ROOT / "resources_data"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    return {
+        "case": _write_case(tmp_path, case),
+        "targets": {
+            "intervals file": (["--out", str(iv)], "tariff.intervals_file"),
+            "load file": (["--out", str(load)], "load.profile_file"),
+            "load file via symlink": (["--out", str(_symlink(tmp_path, load))], "is an input"),
+            "shipped events, other data dir": (
+                [
+                    "--out",
+                    str(shipped / "ercot" / "events" / "grid_emergencies.csv"),
+                    "--data-dir",
+                    str(other),
+                ],
+                "market data folder",
+            ),
+            "shipped site load": (
+                ["--out", str(next((shipped / "sites").glob("*.csv.gz")))],
+                "market data folder",
+            ),
+            "new file in shipped sites": (
+                ["--out", str(shipped / "sites" / "new.json")],
+                "market data folder",
+            ),
+            "parquet into shipped data": (
+                ["--out", str(tmp_path / "r.json"), "--parquet", str(shipped / "generic_example")],
+                "--parquet",
+            ),
+            "device": (["--out", "/dev/null"], "is a device"),
+            "fifo": (["--out", str(fifo)], "FIFO"),
+            "empty parquet": (["--out", str(tmp_path / "r.json"), "--parquet", ""], "--parquet"),
+            "empty out": (["--out", ""], "--out"),
+            "empty data dir": (["--out", str(tmp_path / "r.json"), "--data-dir", ""], "--data-dir"),
+        },
+    }
+
+
+def _symlink(tmp_path: Path, target: Path) -> Path:
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    return link
+
+
+LOSS_IDS = [
+    "intervals file",
+    "load file",
+    "load file via symlink",
+    "shipped events, other data dir",
+    "shipped site load",
+    "new file in shipped sites",
+    "parquet into shipped data",
+    "device",
+    "fifo",
+    "empty parquet",
+    "empty out",
+    "empty data dir",
+]
+
+
+@pytest.mark.parametrize("label", LOSS_IDS)
+def test_no_output_overwrites_an_input_or_shipped_data(site, tmp_path, capsys, monkeypatch, label):
+    monkeypatch.chdir(tmp_path)  # an empty path must not mean "the working folder"
+    cases = _loss_cases(site, tmp_path)
+    args, named = cases["targets"][label]
+    shipped = _snapshot(ROOT / "resources_data")
+    inputs = {p: p.read_bytes() for p in tmp_path.glob("*.csv") if p.is_file()}
+    before = sorted(p.name for p in tmp_path.iterdir())
+    monkeypatch.setattr("dcpower.cli.run_case", lambda *a, **k: pytest.fail("solved"))
+    code = main(["run", str(cases["case"]), *args])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert named in err and "Traceback" not in err
+    assert _snapshot(ROOT / "resources_data") == shipped
+    assert all(p.read_bytes() == b for p, b in inputs.items())
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert stat_is_fifo(tmp_path / "fifo")
+
+
+def stat_is_fifo(path: Path) -> bool:
+    import stat
+
+    return stat.S_ISFIFO(os.lstat(path).st_mode)
+
+
+@pytest.mark.parametrize(
+    "writer", ["write_json_atomic", "write_text_atomic", "write_parquet_atomic", "save_figure"]
+)
+def test_every_writer_refuses_shipped_data_and_devices(tmp_path, writer):
+    """The one writer behind results, tables, summaries and plots has the same guard."""
+    from dcpower import plots, results
+    from dcpower.errors import InputError
+
+    target = ROOT / "resources_data" / "sites" / "probe.png"
+    calls = {
+        "write_json_atomic": lambda p: results.write_json_atomic({"a": 1}, p),
+        "write_text_atomic": lambda p: results.write_text_atomic("x", p),
+        "write_parquet_atomic": lambda p: results.write_parquet_atomic(pd.DataFrame({"a": [1]}), p),
+        "save_figure": lambda p: plots.save_figure(_figure(), p),
+    }
+    for bad in (target, Path("/dev/null")) if writer != "save_figure" else (target,):
+        with pytest.raises(InputError, match="market data folder|is a device"):
+            calls[writer](bad)
+    assert not target.exists()
+    calls[writer](tmp_path / "ok.png")  # an ordinary target still works
+    assert list(tmp_path.iterdir())
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    return fig
+
+
+@pytest.mark.parametrize(
+    "flags, case_relax",
+    [
+        (["--relax-integrality", "--proven-bound"], False),
+        (["--relax-integrality", "--marginal-values"], False),
+        (["--relax-integrality", "--lp-bound"], False),
+        (["--marginal-values"], True),
+        (["--proven-bound"], True),
+    ],
+    ids=["relax+proven", "relax+marginal", "relax+lp", "case relax+marginal", "case relax+proven"],
+)
+def test_options_that_cannot_combine_are_refused(site, outdir, tmp_path, capsys, flags, case_relax):
+    case = json.loads(json.dumps(site["case"]))
+    if case_relax:
+        case.setdefault("solver", {})["relax_integrality"] = True
+    before = _snapshot(outdir)
+    code = main(["run", str(_write_case(tmp_path, case)), "--out", str(outdir / "r.json"), *flags])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot be combined" in err and flags[-1] in err
+    assert ("solver.relax_integrality" in err) == case_relax
+    assert _snapshot(outdir) == before
