@@ -1208,3 +1208,65 @@ def test_options_that_cannot_combine_are_refused(site, outdir, tmp_path, capsys,
     assert code == 2 and "cannot be combined" in err and flags[-1] in err
     assert ("solver.relax_integrality" in err) == case_relax
     assert _snapshot(outdir) == before
+
+
+# study config: duplicate keys, names escaping results/, every message naming its key
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("study:\n  name: a\n  name: b\n", "study.name: duplicate key on line 3"),
+        ("grid:\n  bess_mwh: [0]\ngrid:\n  bess_mwh: [400]\n", "grid: duplicate key on line 3"),
+        ("market:\n  reserve_products:\n    '2016': []\n    '2016': [REGUP]\n", "'2016'"),
+    ],
+    ids=["study.name", "section", "nested key"],
+)
+def test_study_yaml_duplicate_keys_are_refused(tmp_path, text, key):
+    from dcpower.study import config_file_problems
+
+    path = _written(tmp_path / "c.yaml", text)
+    problems = config_file_problems([path])
+    assert len(problems) == 1 and str(path) in problems[0]
+    assert key.replace("'2016'", "market.reserve_products.2016") in problems[0]
+
+
+@pytest.mark.parametrize("name", ["..", ".", ".hidden", "../x", "a/b", "x" * 101])
+def test_study_name_cannot_escape_results(name):
+    cfg = _test_config()
+    cfg["study"]["name"] = name
+    problems = check_config(cfg, ROOT / "resources_data" / "ercot")
+    assert problems and all(p.startswith("config: study.name") for p in problems[:1]), problems
+
+
+def test_workflow_refuses_duplicate_keys_before_any_job(tmp_path):
+    work = copy_workflow(tmp_path)
+    text = (work / "config/test/config.yaml").read_text()
+    (work / "config/test/dup.yaml").write_text(text + "\nstudy:\n  name: other\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1"]
+        + ["--configfile", "config/test/dup.yaml"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "study: duplicate key" in output and "dup.yaml" in output
+    assert not (work / "results").exists()
+
+
+def test_base_case_problems_name_the_config_key_and_the_case_field(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    cfg = _test_config()
+    base = json.loads((ROOT / cfg["study"]["base_case"]).read_text())
+    base["poi"]["import_limit_mw"] = float("nan")
+    bad = tmp_path / "base.json"
+    bad.write_text(json.dumps(base, allow_nan=True))
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    for path, named in ((bad, "$.poi.import_limit_mw"), (folder, "is a folder")):
+        cfg["study"]["base_case"] = str(path)
+        problems = check_config(cfg, ROOT / "resources_data" / "ercot")
+        assert problems and all("study.base_case" in p for p in problems)
+        assert any(named in p for p in problems), problems
