@@ -699,6 +699,22 @@ def assemble_results(
 SHED_TOLERANCE_MWH = 1e-6
 
 
+def _binding_at(results: dict[str, Any], steps: pd.DatetimeIndex, limit: int = 6) -> str:
+    """The constraint families binding at ``steps`` (most frequent first, with their step
+    counts and statements): what caps the supply where load is shed."""
+    from dcpower.optimization.dispatch_milp import CONSTRAINT_FAMILIES
+
+    rows = (results.get("explainability") or {}).get("binding_constraints") or []
+    wanted = {t.strftime("%Y-%m-%dT%H:%M") for t in steps}
+    counts: dict[str, int] = {}
+    for row in rows:
+        if str(row.get("timestamp", ""))[:16] in wanted:
+            for fam in row.get("families", []):
+                counts[fam] = counts.get(fam, 0) + 1
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return ", ".join(f"{fam} ({CONSTRAINT_FAMILIES.get(fam, fam)}; {n} step(s))" for fam, n in top)
+
+
 def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str]:
     """What a user must not miss in a solved case: critical load shed, a gap above the one
     asked for, a time limit that stopped a solve (the status alone may read "optimal")."""
@@ -708,10 +724,15 @@ def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str
     if shed > SHED_TOLERANCE_MWH:
         steps = dispatch.index[dispatch["critical_unserved_mw"].to_numpy() > 1e-6]
         first = steps[0].strftime("%Y-%m-%dT%H:%MZ") if len(steps) else "?"
+        causes = _binding_at(results, steps)
+        why = (
+            f"; binding at those steps: {causes}"
+            if causes
+            else "; check the POI import limit, gas units, BESS and reliability settings"
+        )
         out.append(
             f"critical load shed: {shed:,.3f} MWh unserved in {len(steps)} step(s), first at "
-            f"{first}; the dispatch pays VoLL for it; check the POI import limit, gas units, "
-            "BESS and reliability settings"
+            f"{first}; the dispatch pays VoLL for it{why}"
         )
     case = results.get("case") or {}
     if case.get("events"):

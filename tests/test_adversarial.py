@@ -1270,3 +1270,60 @@ def test_base_case_problems_name_the_config_key_and_the_case_field(tmp_path, mon
         problems = check_config(cfg, ROOT / "resources_data" / "ercot")
         assert problems and all("study.base_case" in p for p in problems)
         assert any(named in p for p in problems), problems
+
+
+# infeasibility diagnosis covers every capped-withdrawal family and names the conflict
+
+FLEX_LOAD = {
+    "profile_mw": 10.0,
+    "critical_fraction": 0.2,
+    "flexible_fraction": 0.5,
+    "reserves": {"weekly_curtailment_limit_mwh": 1.0},
+}
+
+
+@pytest.mark.parametrize("cap", ["event", "alert"])
+def test_withdrawal_cap_conflicts_are_named(site, tmp_path, capsys, cap):
+    """A zero withdrawal cap with no gas or battery needs the flexible load curtailed beyond
+    its 1 MWh weekly limit: exit 3 naming the cap family and the weekly limit, not "could not
+    localise"."""
+    case = _mutated(site["case"], "load", FLEX_LOAD)
+    if cap == "event":
+        case["events"] = [
+            {
+                "name": "probe",
+                "start": "2023-07-10T12:00:00-05:00",
+                "end": "2023-07-10T16:00:00-05:00",
+                "cap_mw": 0.0,
+                "source": "test",
+            }
+        ]
+        family = "event_cap"
+    else:
+        case["tariff"] = {
+            "response": "alert",
+            "rate_usd_per_kw_yr": 50.0,
+            "alert": {"max_withdrawal_mw": 0.0, "threshold_fraction": 0.5},
+        }
+        family = "cp_alert_cap"
+    out = tmp_path / "r.json"
+    code = main(["run", str(_write_case(tmp_path, case)), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert family in err and "load_week_limit" in err and "in conflict with" in err
+    assert "could not localise" not in err and not out.exists()
+
+
+def test_load_shed_warning_names_the_binding_families(site, tmp_path, capsys):
+    """A 0.8 PF load behind a 0.99 PF rule and a 4 MVA transformer: the shed is caused by the
+    PF rule and the transformer, and the warning says so."""
+    case = _mutated(
+        site["case"], "load", {"profile_mw": 10.0, "critical_fraction": 0.5, "power_factor": 0.8}
+    )
+    case["poi"]["min_power_factor"] = 0.99
+    case["transformer"]["rating_mva"] = 4
+    out = tmp_path / "r.json"
+    assert main(["run", str(_write_case(tmp_path, case)), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    shed = [line for line in err.splitlines() if "critical load shed" in line]
+    assert shed and "poi_pf_upper" in shed[0] and "transformer_mva" in shed[0]
