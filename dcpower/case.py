@@ -136,6 +136,19 @@ class Horizon(_Strict):
             raise ValueError(
                 f"the horizon must be at most {MAX_HORIZON_DAYS} days; fix: shorten it"
             )
+        tz = ZoneInfo(self.timezone)
+        for label, day in (("start", self.start), ("end", self.end)):
+            offset = datetime(day.year, day.month, day.day, tzinfo=tz).utcoffset()
+            minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+            if minutes % self.timestep_minutes:
+                raise ValueError(
+                    f"horizon.timezone {self.timezone!r} is UTC{'-' if minutes < 0 else '+'}"
+                    f"{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d} at the {label} ({day}), "
+                    "not a whole number of "
+                    f"{self.timestep_minutes}-min steps from UTC, so local midnight is not a "
+                    "model step boundary; fix: choose horizon.timestep_minutes dividing the "
+                    "offset (e.g. 15 or 30) or another horizon.timezone"
+                )
         return self
 
 

@@ -1327,3 +1327,21 @@ def test_load_shed_warning_names_the_binding_families(site, tmp_path, capsys):
     err = capsys.readouterr().err
     shed = [line for line in err.splitlines() if "critical load shed" in line]
     assert shed and "poi_pf_upper" in shed[0] and "transformer_mva" in shed[0]
+
+
+@pytest.mark.parametrize(
+    "tz, minutes, offset",
+    [
+        ("Asia/Kolkata", 60, "UTC+05:30"),
+        ("America/St_Johns", 60, "UTC-02:30"),
+        ("Asia/Kathmandu", 30, "UTC+05:45"),
+    ],
+)
+def test_time_zone_offset_off_the_step_names_the_zone(
+    site, outdir, tmp_path, capsys, tz, minutes, offset
+):
+    case = _mutated(site["case"], "horizon.timezone", tz)
+    case["horizon"]["timestep_minutes"] = minutes
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "horizon.timezone", offset, "horizon.timestep_minutes")
+    assert "does not exist" not in res["err"]
