@@ -1345,3 +1345,91 @@ def test_time_zone_offset_off_the_step_names_the_zone(
     res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
     _assert_bad(res, "horizon.timezone", offset, "horizon.timestep_minutes")
     assert "does not exist" not in res["err"]
+
+
+# UI: every file a case or study names is checked against the roots after resolving links
+
+
+def test_ui_every_case_file_field_is_checked_against_the_roots(monkeypatch, tmp_path):
+    from dcpower.ui import state
+
+    monkeypatch.setenv(state.ENV_ROOTS, str(tmp_path / "allowed"))
+    outside = _intervals(tmp_path / "cp.csv", IV_HEAD, f"{SECRET},{CP_END}")
+    case = json.loads(EXAMPLE_CASE.read_text())
+    case["tariff"] = {"intervals_file": str(outside)}
+    got, problems = state.validate(case, "c.json", None)
+    assert got is None
+    assert [p for p, _ in problems] == ["$.tariff.intervals_file"]
+    assert SECRET not in str(problems)
+    (tmp_path / "allowed").mkdir()
+    link = tmp_path / "allowed" / "cp.csv"
+    link.symlink_to(outside)  # a link inside the roots that leads outside them
+    case["tariff"] = {"intervals_file": str(link)}
+    assert [p for p, _ in state.validate(case, "c.json", None)[1]] == ["$.tariff.intervals_file"]
+
+
+def test_ui_symlinked_sweep_files_are_not_followed_outside(monkeypatch, tmp_path):
+    from dcpower.ui import state
+
+    secret = tmp_path / "secret"
+    (secret / "scenarios" / "s1").mkdir(parents=True)
+    pd.DataFrame({"scenario": ["s1"], "annual_total_cost_usd": [1.0]}).to_parquet(
+        secret / "summary.parquet"
+    )
+    pd.DataFrame({"load_mw": [1.0]}).to_parquet(secret / "scenarios" / "s1" / "dispatch.parquet")
+    study = tmp_path / "allowed" / "study"
+    (study / "scenarios").mkdir(parents=True)
+    (study / "summary.parquet").symlink_to(secret / "summary.parquet")
+    (study / "scenarios" / "s1").symlink_to(secret / "scenarios" / "s1")
+    monkeypatch.setenv(state.ENV_ROOTS, str(tmp_path / "allowed"))
+    with pytest.raises(state.SweepError, match="outside the folders"):
+        state.load_sweep(study)
+    with pytest.raises(state.SweepError, match="outside the folders|not a scenario path"):
+        state.load_scenario_dispatch(study, "s1")
+
+
+def _listening(port: int) -> list[str]:
+    """Local addresses (hex, as /proc/net/tcp* write them) listening on ``port``."""
+    out = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(name) as fh:
+            for line in fh.readlines()[1:]:
+                parts = line.split()
+                addr, hexport = parts[1].split(":")
+                if int(hexport, 16) == port and parts[3] == "0A":
+                    out.append(addr)
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp")
+def test_ui_listens_on_localhost_from_any_folder(tmp_path):
+    """`streamlit run <abs path>/app.py` from a folder without the project's settings binds
+    to 127.0.0.1 only: the app's own settings travel with it."""
+    import socket
+    import time
+
+    from dcpower.ui import APP_PATH
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    env["HOME"] = str(tmp_path)  # no user-level ~/.streamlit either
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.port", str(port)]
+        + ["--server.headless", "true"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _listening(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        addrs = _listening(port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert addrs, "streamlit did not start"
+    assert set(addrs) == {"0100007F"}, addrs  # 127.0.0.1, not 0.0.0.0 or ::
