@@ -11,11 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from dcpower.case import (
     Case,
@@ -182,8 +183,18 @@ def _data_dir_arg(value: str | None) -> Path | None:
     return p
 
 
+#: control characters (C0, DEL, C1) and invisible direction/width marks: escaped, never sent
+#: raw to the terminal (a file name or message could otherwise move the cursor or recolour it)
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _say(text: str, file: IO[str] | None = None) -> None:
+    """``print`` with control characters shown as escapes (``\\x1b``)."""
+    print(_UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text), file=file)
+
+
 def _print_problems(source: str, problems: list[tuple[str, str]]) -> None:
-    print(f"error: {CaseError(source, problems)}", file=sys.stderr)
+    _say(f"error: {CaseError(source, problems)}", file=sys.stderr)
 
 
 class _Interrupt:
@@ -209,7 +220,7 @@ class _Interrupt:
 
 
 def _interrupted(what: str) -> int:
-    print(f"interrupted: {what}; no output was written", file=sys.stderr)
+    _say(f"interrupted: {what}; no output was written", file=sys.stderr)
     return EXIT_INTERRUPTED
 
 
@@ -250,27 +261,27 @@ def _run(args: argparse.Namespace) -> int:
             if isinstance(exc, NoSolutionError) and interrupt.seen:
                 return _interrupted(str(args.case))  # the solver swallowed the Ctrl-C
             where = "" if isinstance(exc, InputError) else f"{args.case}: "
-            print(f"error: {where}{exc}", file=sys.stderr)
+            _say(f"error: {where}{exc}", file=sys.stderr)
             return exc.exit_code
         except OSError as exc:
-            print(
+            _say(
                 f"error: cannot write {describe_os_error(exc)}; nothing was changed",
                 file=sys.stderr,
             )
             return EXIT_BAD_INPUT
     for path in plan.removed_orphans:
-        print(f"note: removed {path}, left by an earlier run that was killed", file=sys.stderr)
+        _say(f"note: removed {path}, left by an earlier run that was killed", file=sys.stderr)
     s, econ = results["solver"], results["economics"]
-    print(
+    _say(
         f"{case.name}: {s['status']} net value {econ['net_value_usd']:,.2f} $ "
         f"({_gap_text(s)}; build {s['build_seconds']:.2f} s, "
         f"solve {s['solve_seconds']:.2f} s; {s['n_rows']} rows, {s['n_columns']} columns, "
         f"{s['n_integer']} integer) → {args.out}"
     )
     for w in results.get("warnings", []):
-        print(f"warning: {w}", file=sys.stderr)
+        _say(f"warning: {w}", file=sys.stderr)
     for v in results["verification"]["violations"]:
-        print(f"warning: invariant violated: {v}", file=sys.stderr)
+        _say(f"warning: invariant violated: {v}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -292,12 +303,12 @@ def _validate(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             return _interrupted(str(args.case))
         except DcpowerError as exc:
-            print(f"error: {exc}", file=sys.stderr)
+            _say(f"error: {exc}", file=sys.stderr)
             return exc.exit_code
     if problems:
         _print_problems(str(args.case), problems)
         return EXIT_BAD_INPUT
-    print(f"{args.case}: valid case {case.name!r} (market data and load cover the horizon)")
+    _say(f"{args.case}: valid case {case.name!r} (market data and load cover the horizon)")
     return EXIT_OK
 
 

@@ -155,3 +155,26 @@ def check_output_target(
                 "(e.g. results/)"
             )
     return target
+
+
+def check_cache_target(path: str | Path, label: str = "fetch cache") -> Path:
+    """A file the market-data cache may write: a new file, or a regular file outside the
+    shipped data (the cache adds files to a data folder; it never replaces shipped data, a
+    device or a FIFO)."""
+    target = check_output_name(path, label)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return target
+    except OSError as exc:
+        raise OutputPathError(f"{label}: {target}: {_os_reason(exc)}") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise OutputPathError(
+            f"{label}: {target} is {_kind(st.st_mode)}; the cache replaces only regular files"
+        )
+    if is_within(target, SHIPPED_DATA_DIR):
+        raise OutputPathError(
+            f"{label}: {target} is shipped data and is never replaced; fix: remove the "
+            "downloaded copy elsewhere or point --data-dir at a cache folder"
+        )
+    return target

@@ -1433,3 +1433,64 @@ def test_ui_listens_on_localhost_from_any_folder(tmp_path):
         proc.wait(timeout=20)
     assert addrs, "streamlit did not start"
     assert set(addrs) == {"0100007F"}, addrs  # 127.0.0.1, not 0.0.0.0 or ::
+
+
+@pytest.mark.parametrize("field", ["price_file", "reserve_price_file"])
+@pytest.mark.parametrize("kind", ["truncated gzip", "folder", "naive times"])
+def test_generic_market_files_have_the_same_rules(tmp_path, capsys, field, kind):
+    case = json.loads((ROOT / "config" / "cases" / "example_generic.json").read_text())
+    src = ROOT / "resources_data" / "generic_example" / Path(case["market"][field]).name
+    for key in ("price_file", "reserve_price_file"):
+        case["market"][key] = str(
+            ROOT / "resources_data" / "generic_example" / Path(case["market"][key]).name
+        )
+    if kind == "truncated gzip":
+        bad, named = _gz_truncated(tmp_path / "x.csv.gz", src.read_bytes()), "truncated"
+    elif kind == "folder":
+        bad, named = tmp_path / "x.csv", "is a folder"
+        bad.mkdir()
+    else:
+        text = src.read_text().replace("Z,", ",")  # drop every UTC designator
+        bad, named = _written(tmp_path / "x.csv", text), "interval_start_utc"
+    case["market"][field] = str(bad)
+    path = _write_case(tmp_path, case)
+    for argv in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path / "r.json")]):
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 2 and f"market.{field}" in err and named in err, err
+        assert "Traceback" not in err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_system_load_peaks_refuse_another_interval_length(site, outdir, tmp_path, capsys):
+    case = json.loads(json.dumps(site["case"]))
+    case["tariff"] = {
+        "rule": "12cp",
+        "intervals_source": "system_load_peaks",
+        "interval_minutes": 30,
+        "rate_usd_per_kw_yr": 50.0,
+    }
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "tariff.interval_minutes", "60-min")
+
+
+def test_control_characters_in_a_path_are_escaped(tmp_path, capsys):
+    bad = tmp_path / "c\x1b[31m\x07.json"
+    bad.write_text("{")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err and "\\x1b[31m\\x07" in err
+
+
+def test_fetch_cache_never_replaces_shipped_data_or_a_fifo(tmp_path):
+    from dcpower.errors import InputError
+    from dcpower.filecheck import check_cache_target
+
+    shipped = next((ROOT / "resources_data" / "ercot").glob("*.csv.gz"))
+    fifo = tmp_path / "f.csv.gz"
+    os.mkfifo(fifo)
+    for bad, named in ((shipped, "never replaced"), (fifo, "FIFO")):
+        with pytest.raises(InputError, match=named):
+            check_cache_target(bad)
+    assert check_cache_target(tmp_path / "new.csv.gz") == tmp_path / "new.csv.gz"
+    assert check_cache_target(ROOT / "resources_data" / "ercot" / "absent_2099.csv.gz")
