@@ -150,6 +150,7 @@ _NEEDS_INTEGERS = (
     ("proven_bound", "--proven-bound"),
     ("marginal_values", "--marginal-values"),
     ("lp_bound", "--lp-bound"),
+    ("mip_gap", "--mip-gap"),
 )
 
 
@@ -157,7 +158,11 @@ def _option_conflicts(args: argparse.Namespace, case: Case) -> None:
     """Refuse options that cannot combine (nothing is silently dropped)."""
     if not (args.relax_integrality or case.solver.relax_integrality):
         return
-    given = [opt for attr, opt in _NEEDS_INTEGERS if getattr(args, attr)]
+    given = [
+        opt
+        for attr, opt in _NEEDS_INTEGERS
+        if getattr(args, attr) is not None and getattr(args, attr) is not False
+    ]
     if given:
         why = (
             "--relax-integrality"
@@ -166,8 +171,8 @@ def _option_conflicts(args: argparse.Namespace, case: Case) -> None:
         )
         raise InputError(
             f"{', '.join(given)} cannot be combined with {why}: they are computed from the "
-            "integer model (the relaxation is already its own LP bound and has no integer "
-            f"solution to price); fix: drop {' / '.join(given)} or the relaxation"
+            "integer model (the relaxation is already its own LP bound, has no MIP gap and no "
+            f"integer solution to price); fix: drop {' / '.join(given)} or the relaxation"
         )
 
 
