@@ -183,7 +183,14 @@ def _data_dir_arg(value: str | None) -> Path | None:
     if value.strip() == "":
         raise InputError("--data-dir: empty path; fix: give the ISO data folder or leave it out")
     p = Path(value)
-    if p.exists() and not p.is_dir():
+    try:
+        is_dir = p.is_dir()
+        exists = is_dir or p.exists()
+    except OSError:  # e.g. a name too long for the file system
+        raise InputError(f"--data-dir: {p} cannot be used (name too long?)") from None
+    if not exists:
+        raise InputError(f"--data-dir: {p} not found; fix: give an existing data folder")
+    if not is_dir:
         raise InputError(f"--data-dir: {p} is a file, not a folder; fix: give the data folder")
     return p
 

@@ -1503,3 +1503,27 @@ def test_fetch_cache_never_replaces_shipped_data_or_a_fifo(tmp_path):
             check_cache_target(bad)
     assert check_cache_target(tmp_path / "new.csv.gz") == tmp_path / "new.csv.gz"
     assert check_cache_target(ROOT / "resources_data" / "ercot" / "absent_2099.csv.gz")
+
+
+@pytest.mark.parametrize("kind", ["missing", "a file"])
+def test_data_dir_problems_name_the_option(site, tmp_path, capsys, kind):
+    target = tmp_path / "nowhere" if kind == "missing" else site["prices"]
+    for argv in (
+        ["validate", str(site["dir"] / "case.json"), "--data-dir", str(target)],
+        ["run", str(site["dir"] / "case.json"), "--out", str(tmp_path / "r.json")]
+        + ["--data-dir", str(target)],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "--data-dir" in err and str(target) in err and "--out" not in err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_ui_results_path_that_is_a_fifo_is_not_read(monkeypatch, tmp_path):
+    from dcpower.ui import state
+
+    monkeypatch.setenv(state.ENV_ROOTS, str(tmp_path))
+    fifo = tmp_path / "r.json"
+    os.mkfifo(fifo)  # opening it would block the UI forever
+    with pytest.raises(ValueError, match="FIFO"):
+        state.load_results_file(fifo)

@@ -23,6 +23,8 @@ import pandas as pd
 
 from dcpower import columns
 from dcpower.case import Case, CaseError, case_from_dict, input_files, parse_json_text
+from dcpower.errors import InputError
+from dcpower.filecheck import check_input_file
 from dcpower.pareto import pareto_mask
 from dcpower.results import (
     ResultsFileError,
@@ -460,8 +462,10 @@ def load_results_file(path: str | Path) -> dict[str, Any]:
     (schema version first); ValueError with a clear message otherwise."""
     p = Path(str(path).strip())
     resolved = check_allowed(p)
-    if not resolved.is_file():
-        raise ValueError(f"{p}: file not found; fix: check the path")
+    try:
+        check_input_file(resolved, "results file")
+    except InputError as exc:
+        raise ValueError(str(exc).replace(": not found;", ": file not found;")) from None
     if resolved.stat().st_size > MAX_JSON_BYTES:
         raise ValueError(f"{p}: larger than {MAX_JSON_BYTES} bytes; not a results file")
     try:
