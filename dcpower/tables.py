@@ -214,10 +214,9 @@ def parse_times(
         )
     if naive.any():
         raise error(
-            f"{where}: time(s) without a UTC offset (or Z) on line(s) "
-            f"{_mask_lines(naive.to_numpy())}; times are never guessed to be local or UTC; fix: "
-            "write ISO 8601 times with their offset, e.g. 2023-07-10T14:00:00-05:00 or "
-            "2023-07-10T19:00:00Z"
+            f"{where}: time(s) without a UTC offset on line(s) {_mask_lines(naive.to_numpy())}"
+            "; times are never guessed to be local or UTC; fix: write ISO 8601 times with Z or "
+            "their offset, e.g. 2023-07-10T14:00:00-05:00 or 2023-07-10T19:00:00Z"
         )
     parsed = pd.to_datetime(
         text.str.replace(r"\s*UTC$", "Z", regex=True, case=False),
