@@ -1527,3 +1527,26 @@ def test_ui_results_path_that_is_a_fifo_is_not_read(monkeypatch, tmp_path):
     os.mkfifo(fifo)  # opening it would block the UI forever
     with pytest.raises(ValueError, match="FIFO"):
         state.load_results_file(fifo)
+
+
+@pytest.mark.parametrize("kind", ["truncated", "naive", "text MW"])
+def test_system_load_in_a_data_dir_goes_through_the_shared_reader(tmp_path, kind):
+    """The CP alert policy reads load_hourly_<year>.csv.gz from --data-dir: same rules."""
+    import gzip
+
+    from dcpower.iso.base import MarketDataError
+    from dcpower.iso.ercot.system_load import system_load_mw
+
+    good = "interval_start_utc,total_mw\n2023-07-10T05:00:00Z,70000\n2023-07-10T06:00:00Z,71000\n"
+    text = {
+        "truncated": good * 200,
+        "naive": good.replace(":00Z", ":00"),
+        "text MW": good.replace("71000", "lots"),
+    }[kind]
+    blob = gzip.compress(text.encode())
+    path = tmp_path / "load_hourly_2023.csv.gz"
+    path.write_bytes(blob[: len(blob) // 2] if kind == "truncated" else blob)
+    named = {"truncated": "truncated", "naive": "without a UTC offset", "text MW": "total_mw"}
+    with pytest.raises(MarketDataError, match=named[kind]) as info:
+        system_load_mw([2023], tmp_path)
+    assert str(path) in str(info.value)
