@@ -1550,3 +1550,21 @@ def test_system_load_in_a_data_dir_goes_through_the_shared_reader(tmp_path, kind
     with pytest.raises(MarketDataError, match=named[kind]) as info:
         system_load_mw([2023], tmp_path)
     assert str(path) in str(info.value)
+
+
+def test_truncated_file_in_a_data_dir_is_named(tmp_path, capsys):
+    """Shipped-layout files read from --data-dir have the same compression rule."""
+    shipped = ROOT / "resources_data" / "ercot"
+    dam = shipped / "dam_spp_hourly_2023_07_hb_north.csv.gz"
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / dam.name).write_bytes(dam.read_bytes()[:3000])
+    shutil.copy(shipped / "as_mcpc_hourly_2023_07.csv.gz", data)
+    for argv in (
+        ["validate", str(EXAMPLE_CASE), "--data-dir", str(data)],
+        ["run", str(EXAMPLE_CASE), "--out", str(tmp_path / "r.json"), "--data-dir", str(data)],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert str(data / dam.name) in err and "truncated" in err and "Traceback" not in err
+    assert not (tmp_path / "r.json").exists()
