@@ -86,10 +86,12 @@ def test_study_outage_settings_reach_the_survival(example_results):
         example_results,
         OutageConfig(**base, mean_time_to_failure_h=50.0, outage_start_units="dispatched"),
     )
-    # failures while running can only lower survival; running units needing no start only raise it
-    assert (running.to_numpy() <= plain.to_numpy() + 1e-12).all()
+    # failures while running can only lower survival; running units needing no start only raise
+    # it (to the binned chain's accuracy: SOC bins and pruning move a start by < 1e-4 here)
+    assert (running.to_numpy() <= plain.to_numpy() + 1e-4).all()
     assert running["survival_prob_24h"].mean() < plain["survival_prob_24h"].mean() - 1e-3
-    assert (dispatched.to_numpy() >= running.to_numpy() - 1e-12).all()
+    assert (dispatched.to_numpy() >= running.to_numpy() - 1e-4).all()
+    assert dispatched["survival_prob_24h"].mean() > running["survival_prob_24h"].mean() + 1e-3
 
 
 def test_outage_survival_on_solved_week(example_results):

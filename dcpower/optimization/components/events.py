@@ -12,14 +12,16 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from dcpower.optimization.components.base import MUTABLE, Component, Family, set_indexed
+from dcpower.optimization.components.base import MUTABLE, Component, Family, set_indexed, soft
 from dcpower.optimization.inputs import DispatchInputs
 
 
 class GridEvents(Component):
     name = "events"
     families = {
-        "event_cap": Family("import − export ≤ event cap during a grid emergency event (MW)"),
+        "event_cap": Family(
+            "import − export ≤ event cap during a grid emergency event (MW)", elastic=True
+        ),
         "gas_fuel_cap": Family(
             "gas output ≤ what the units' fuel allows during an event (pipeline curtailment, MW)"
         ),
@@ -44,7 +46,11 @@ class GridEvents(Component):
     def add(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         if hasattr(m, "event_cap_mw"):
             m.event_cap = pyo.Constraint(
-                m.T, rule=lambda m, t: m.grid_import[t] - m.grid_export[t] <= m.event_cap_mw[t]
+                m.T,
+                rule=lambda m, t: (
+                    m.grid_import[t] - m.grid_export[t]
+                    <= m.event_cap_mw[t] + soft(m, "event_cap", t)
+                ),
             )
         if hasattr(m, "gas_available_mw"):
             m.gas_fuel_cap = pyo.Constraint(
