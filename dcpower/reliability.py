@@ -157,20 +157,28 @@ def survival_from_section(section: dict[str, Any], index: pd.Index) -> pd.DataFr
 
 def limited_by(case: Case, dispatch: pd.DataFrame, surv: pd.DataFrame, hours: float) -> str:
     """Why survival of ``hours`` outages is below 1, in words (empty when every start survives
-    surely): the first failing start and what ran short there."""
+    surely): the first failing start and what ran short there, and the worst start's if its
+    reason differs."""
     col = columns.survival_column(hours)
-    failing = np.flatnonzero(surv[col].to_numpy() < 1.0 - 1e-12)
+    p = surv[col].to_numpy()
+    failing = np.flatnonzero(p < 1.0 - 1e-12)
     if failing.size == 0:
         return ""
-    t = int(failing[0])
     soc, crit, running = outage_starts(case, dispatch)
-    stamp = surv.index[t].strftime("%Y-%m-%dT%H:%MZ")
-    p = float(surv[col].iloc[t])
-    cause = shortfall(case, soc, crit, running, gas_fraction(case, dispatch), t, hours)
-    return (
-        f"{(failing.size / len(surv)):.1%} of starts below 1; first at {stamp} "
-        f"(P = {p:.6g} for {hours:g} h): {cause}"
-    )
+    frac = gas_fraction(case, dispatch)
+
+    def at(t: int) -> tuple[str, str]:
+        stamp = surv.index[t].strftime("%Y-%m-%dT%H:%MZ")
+        cause = shortfall(case, soc, crit, running, frac, t, hours)
+        return f"{stamp} (P = {p[t]:.6g} for {hours:g} h)", cause
+
+    first, cause = at(int(failing[0]))
+    text = f"{failing.size / len(p):.1%} of starts below 1; first at {first}: {cause}"
+    worst = int(np.argmin(p))
+    if worst != int(failing[0]):
+        where, why = at(worst)
+        text += f"; worst at {where}: " + ("the same" if why == cause else why)
+    return text
 
 
 def shortfall(

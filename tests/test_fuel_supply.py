@@ -103,8 +103,10 @@ def test_shortfall_names_the_pipeline(prices):
     case = case_from_dict(r["case"])
     assert reliability.gas_fraction(case, records_to_frame(r["dispatch"])).min() == 0.15
     # the first start below 1 is outside the event (a failure to start): its reason is the
-    # unit count; the reason inside the event names the pipeline
-    assert "unit count" in text
+    # unit count; the worst start is in the event (P = 0) and names the pipeline
+    first, worst = text.split("; worst at ")
+    assert "unit count" in first
+    assert "(P = 0 for 1 h): fuel: pipeline gas curtailed to 15% in a grid event" in worst
     soc, crit, running = reliability.outage_starts(case, records_to_frame(r["dispatch"]))
     t = int(np.flatnonzero(_on(r))[0])
     frac = reliability.gas_fraction(case, records_to_frame(r["dispatch"]))
