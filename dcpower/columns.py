@@ -158,6 +158,31 @@ _FIXED += [
     Column("pcs_polygon_loading_pct", "%", "PCS loading on the MVA polygon, % of rating", _E),
     Column("gen_polygon_loading_pct", "%", "gas-unit loading on the MVA polygon, % of rating", _E),
     Column("load_q_mvar", "MVAr", "reactive power drawn by the load", _E),
+    # AC screening (dcpower.topology.ac_screening): null where a step was not screened
+    Column(
+        "ac_point",
+        "1",
+        "operating point the AC columns of the step describe (the one closest to or furthest "
+        "outside the voltage band): 0 dispatched, 1 all up awards deployed, -1 all down awards "
+        "deployed; null: step not screened",
+        _E,
+    ),
+    Column("poi_voltage_pu", "pu", "POI voltage from the AC power flow at ac_point", _E),
+    Column(
+        "mv_bus_voltage_pu",
+        "pu",
+        "site (MV) bus voltage from the AC power flow at ac_point (null with a non-null "
+        "ac_point: no AC solution, voltage collapse)",
+        _E,
+    ),
+    Column(
+        "transformer_ac_loading_pct",
+        "%",
+        "transformer loading from the AC power flow at ac_point (current at the actual voltage, "
+        "losses included), % of rating",
+        _E,
+    ),
+    Column("transformer_losses_mw", "MW", "transformer losses from the AC power flow", _E),
     Column(TIMESTAMP, "UTC", "interval start (ISO 8601 UTC text in JSON)", _E),
     Column(TIMESTAMP, "UTC", "interval start of the binding row", _B),
     Column("family", "", "constraint family binding in the step", _B),

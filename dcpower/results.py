@@ -525,15 +525,20 @@ def describe_os_error(exc: OSError) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def explainability_section(binding: dict[int, list[str]], x: DispatchInputs) -> dict[str, Any]:
-    """Binding families per timestep, counts per family and a plain-language summary."""
+def explainability_section(
+    binding: dict[int, list[str]],
+    x: DispatchInputs,
+    extra_families: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Binding families per timestep, counts per family and a plain-language summary.
+    ``extra_families``: families found after the solve (AC screening), name → meaning."""
     from dcpower.optimization import dispatch_milp, explain
 
+    families = {**dispatch_milp.CONSTRAINT_FAMILIES, **(extra_families or {})}
     counts = explain.binding_counts(binding)
     n = x.n_steps
     summary = [
-        f"{fam} binds in {k} of {n} steps: {dispatch_milp.CONSTRAINT_FAMILIES.get(fam, '')}"
-        for fam, k in counts.items()
+        f"{fam} binds in {k} of {n} steps: {families.get(fam, '')}" for fam, k in counts.items()
     ]
     return {
         "tolerance": {
@@ -550,7 +555,7 @@ def explainability_section(binding: dict[int, list[str]], x: DispatchInputs) -> 
             for t, names in binding.items()
         ],
         "binding_timesteps_per_family": counts,
-        "families": dispatch_milp.CONSTRAINT_FAMILIES,
+        "families": families,
         "summary": summary,
     }
 
@@ -621,8 +626,21 @@ def assemble_results(
     from dcpower.invariants import check_invariants
     from dcpower.optimization import dispatch_milp
     from dcpower.resources import gas_gen
+    from dcpower.topology import ac_screening  # loads pandapower (~2 s): only when solving
 
     dispatch, electrical = solution.dispatch, solution.electrical
+    ac = ac_screening.screen(
+        case,
+        dispatch,
+        electrical,
+        {name: p.direction for name, p in x.reserve_products.items()},
+        x.timestamps,
+    )
+    electrical = electrical.assign(**ac.columns)
+    binding = {t: list(names) for t, names in solution.binding.items()}
+    for t in ac.outside_band:
+        binding[t] = sorted({*binding.get(t, []), ac_screening.BAND_FAMILY})
+    binding = dict(sorted(binding.items()))
     terms, kinds = dict(solution.terms_usd), dispatch_milp.term_kinds(x)
     if case.tariff is not None and case.tariff.response != "perfect_foresight":
         from dcpower.economics import settled_charge_usd
@@ -667,7 +685,10 @@ def assemble_results(
         "dispatch": frame_to_records(dispatch),
         "electrical": frame_to_records(electrical),
         "economics": econ,
-        "explainability": explainability_section(solution.binding, x),
+        "explainability": explainability_section(
+            binding, x, {ac_screening.BAND_FAMILY: ac_screening.BAND_FAMILY_TEXT}
+        ),
+        "ac_screening": ac.summary,
         "model": {
             "gen_start_delay_steps": gas_gen.start_delay_steps(
                 case.gas_gen, case.horizon.timestep_minutes
@@ -689,7 +710,7 @@ def assemble_results(
     results["solver"]["wall_seconds"] = wall_s
     _gap_to_lp_bound(results)
     results["verification"] = {"violations": check_invariants(results)}
-    results["warnings"] = result_warnings(results, dispatch)
+    results["warnings"] = result_warnings(results, dispatch) + ac.warnings
     return results
 
 

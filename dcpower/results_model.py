@@ -216,6 +216,26 @@ class Explainability(_Section):
     summary: list[str]
 
 
+class AcScreeningInfo(_Section):
+    """AC power-flow screening of the dispatch (``dcpower.topology.ac_screening``)."""
+
+    method: str
+    voltage_band_pu: list[float] = Field(min_length=2, max_length=2)
+    steps_screened: int = Field(ge=0, description="steps with AC columns (near a limit or extreme)")
+    steps_near_limit: int = Field(ge=0, description="steps an MVA, PF or Q row brings within 10 %")
+    steps_extreme: int = Field(ge=0, description="steps of the extremes (import, export, |Q|, ...)")
+    points_solved: int = Field(ge=0, description="AC power flows solved (dispatched + deployed)")
+    points_without_solution: int = Field(ge=0, description="points beyond voltage collapse")
+    steps_outside_band: int = Field(ge=0)
+    min_voltage_pu: float | None
+    max_voltage_pu: float | None
+    max_transformer_ac_loading_pct: float | None
+    runpp_cross_check_abs_diff_pu: float | None = Field(
+        description="|batch solve − pandapower runpp| of the voltages at the worst point, pu"
+    )
+    wall_seconds: float = Field(ge=0)
+
+
 class ModelInfo(_Section):
     """Derived model quantities a reader needs (start delay in steps, polygon facets)."""
 
@@ -393,6 +413,9 @@ class Results(_Section):
     )
     economics: Economics
     explainability: Explainability
+    ac_screening: AcScreeningInfo | None = Field(
+        None, description="AC power-flow screening (voltages, AC loading, losses)"
+    )
     model: ModelInfo
     verification: Verification
     warnings: list[str]

@@ -1,0 +1,294 @@
+"""AC screening of a solved dispatch: which steps, which operating points, voltages and the band.
+
+The dispatch model is linear (MW balance, MVA polygons, PF cones): it has no voltage, no
+impedance and no losses. This module re-solves the site one-line (``ac_network``) as an AC power
+flow at
+
+- every step where a reactive-power or MVA row of the dispatch comes within 10 % of its limit
+  (``NEAR_LIMIT_FRACTION``): transformer, PCS and gas-unit MVA polygons, the POI and gas-unit PF
+  cones, and the transformer polygon at the deployed points;
+- the year's extremes: largest import, largest export, largest |Q| and S at the POI, and the
+  highest and lowest voltage the linear estimate ΔV ≈ (R·P + X·Q) / V² predicts;
+
+each at the dispatched point and, where the step carries awards of that direction, at the points
+with all up (or all down) awards deployed. Per step the electrical table reports the point
+closest to (or furthest outside) the voltage band (``ac_point`` names it: 0 dispatched, +1 up
+awards deployed, −1 down awards deployed); steps not screened stay NaN.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dcpower import columns
+from dcpower.case import Case
+from dcpower.resources import gas_gen
+from dcpower.topology.ac_network import (
+    BASE_MVA,
+    AcPoints,
+    SiteNet,
+    SiteParameters,
+    grid_impedance_pu,
+    transformer_impedance_pu,
+)
+from dcpower.topology.polygon import polygon_loading
+
+#: a row is "near its limit" at this fraction of it (the issue's 10 %)
+NEAR_LIMIT_FRACTION = 0.9
+#: Q below this is no flow for the PF tests, MVAr
+Q_TOLERANCE_MVAR = 1e-3
+#: code of each operating point in the ``ac_point`` column
+POINT_CODES = {"dispatched": 0, "deployed_up": 1, "deployed_down": -1}
+#: the binding-report family of steps outside the voltage band
+BAND_FAMILY = "ac_voltage_band"
+BAND_FAMILY_TEXT = (
+    "AC screening (pandapower one-line): POI or site-bus voltage outside poi.voltage_band_pu "
+    "at the dispatched or a deployed point, or no AC solution (voltage collapse)"
+)
+#: largest |batch − pandapower runpp| voltage accepted at the cross-checked point, pu
+CROSS_CHECK_TOLERANCE_PU = 1e-6
+
+
+@dataclass(frozen=True)
+class SitePoint:
+    """One operating point per step: the site bus's net injection (sources − load)."""
+
+    name: str
+    p_mw: np.ndarray
+    q_mvar: np.ndarray
+    active: np.ndarray  # bool: the point exists at this step (e.g. awards to deploy)
+
+
+@dataclass
+class AcScreening:
+    """Columns for the electrical table, steps outside the band and a summary section."""
+
+    columns: dict[str, np.ndarray]
+    outside_band: list[int]
+    summary: dict[str, object] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def site_parameters(case: Case) -> SiteParameters:
+    """The one-line's electrical data from the case."""
+    return SiteParameters(
+        short_circuit_mva=case.poi.short_circuit_mva,
+        grid_x_over_r=case.poi.x_over_r,
+        transformer_rating_mva=case.transformer.rating_mva,
+        transformer_impedance_pct=case.transformer.impedance_pct,
+        transformer_x_over_r=case.transformer.x_over_r,
+    )
+
+
+def dispatched_point(electrical: pd.DataFrame) -> SitePoint:
+    """The dispatched point: the site bus injects −(P, Q) of the POI (lossless model)."""
+    p = -electrical["transformer_p_mw"].to_numpy(float)
+    q = -electrical["transformer_q_mvar"].to_numpy(float)
+    return SitePoint("dispatched", p, q, np.ones(p.size, bool))
+
+
+def deployed_points_from_awards(
+    dispatch: pd.DataFrame, base: SitePoint, directions: Mapping[str, str]
+) -> list[SitePoint]:
+    """Points with every award of one direction deployed: the site injects Σ up awards more
+    (sources up, load curtailed) or Σ down awards less; Q as dispatched."""
+    out = []
+    for direction, name, sign in (("up", "deployed_up", 1.0), ("down", "deployed_down", -1.0)):
+        total = np.zeros(len(dispatch))
+        for c in columns.reserve_award_columns(dispatch, list(directions)):
+            if directions.get(c.product, directions.get(c.product.upper())) == direction:
+                total += dispatch[c.column].to_numpy(float)
+        active = total > 1e-6
+        out.append(SitePoint(name, base.p_mw + sign * total, base.q_mvar, active))
+    return out
+
+
+def _ratio(value: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """|value| / limit with 0 where there is no flow and inf where the limit is 0 with flow."""
+    value, limit = np.abs(value), np.asarray(limit, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(limit > 0, value / np.where(limit > 0, limit, 1.0), np.inf)
+    return np.where(value > Q_TOLERANCE_MVAR, r, 0.0)
+
+
+def near_limit_steps(case: Case, electrical: pd.DataFrame, points: list[SitePoint]) -> np.ndarray:
+    """Steps where an MVA, PF or Q row is within ``1 − NEAR_LIMIT_FRACTION`` of its limit, at
+    the dispatched point or (transformer polygon) at a deployed point."""
+    near = np.zeros(len(electrical), bool)
+    pct = 100.0 * NEAR_LIMIT_FRACTION
+    for c in columns.loading_columns(electrical, polygon=True):
+        near |= electrical[c].to_numpy(float) >= pct
+    p_poi = electrical["poi_p_mw"].to_numpy(float)
+    tan_poi = math.tan(math.acos(case.poi.min_power_factor))
+    near |= _ratio(electrical["poi_q_mvar"].to_numpy(float), tan_poi * np.abs(p_poi)) >= (
+        NEAR_LIMIT_FRACTION
+    )
+    if case.gas_gen.installed:
+        tan_gen = gas_gen.reactive_ratio(case.gas_gen.min_power_factor)
+        p_gen = electrical["gen_p_mw"].to_numpy(float)
+        near |= (p_gen > 1e-6) & (
+            _ratio(electrical["gen_q_mvar"].to_numpy(float), tan_gen * p_gen) >= NEAR_LIMIT_FRACTION
+        )
+    facets, rating = case.transformer.polygon_facets, case.transformer.rating_mva
+    for pt in points:
+        load = polygon_loading(-pt.p_mw, -pt.q_mvar, facets) / rating
+        near |= pt.active & (load >= NEAR_LIMIT_FRACTION)
+    return near
+
+
+def extreme_steps(params: SiteParameters, points: list[SitePoint]) -> set[int]:
+    """Steps of the extremes over all points: import, export, |Q|, S at the POI and the
+    linear voltage estimate's highest and lowest value."""
+    r_g, x_g = grid_impedance_pu(params.short_circuit_mva, params.grid_x_over_r)
+    r_t, x_t = transformer_impedance_pu(
+        params.transformer_rating_mva, params.transformer_impedance_pct, params.transformer_x_over_r
+    )
+    out: set[int] = set()
+    for pt in points:
+        if not pt.active.any():
+            continue
+        idx = np.flatnonzero(pt.active)
+        p_in, q_in = -pt.p_mw[idx], -pt.q_mvar[idx]  # flow into the site
+        drop = ((r_g + r_t) * p_in + (x_g + x_t) * q_in) / BASE_MVA
+        for series in (p_in, -p_in, np.abs(q_in), np.hypot(p_in, q_in), drop, -drop):
+            out.add(int(idx[int(np.argmax(series))]))
+    return out
+
+
+def _margin(ac: AcPoints, band: tuple[float, float]) -> np.ndarray:
+    """Smallest distance to the band edge over both buses, pu (negative outside; −inf where
+    there is no AC solution)."""
+    lo, hi = band
+    v_poi, v_mv = ac.poi_voltage_pu, ac.mv_voltage_pu
+    m = np.minimum.reduce([v_poi - lo, hi - v_poi, v_mv - lo, hi - v_mv])
+    return np.where(ac.converged, m, -np.inf)
+
+
+def screen(
+    case: Case,
+    dispatch: pd.DataFrame,
+    electrical: pd.DataFrame,
+    directions: Mapping[str, str],
+    timestamps: pd.DatetimeIndex,
+) -> AcScreening:
+    """AC screening of one solved case (see the module docstring); ``directions``: product →
+    "up" or "down"."""
+    started = time.perf_counter()
+    n = len(electrical)
+    params = site_parameters(case)
+    band = (case.poi.voltage_band_pu[0], case.poi.voltage_band_pu[1])
+    base = dispatched_point(electrical)
+    points = [base, *deployed_points_from_awards(dispatch, base, directions)]
+    selected = near_limit_steps(case, electrical, points)
+    near_count = int(selected.sum())
+    extremes = extreme_steps(params, points)
+    selected[list(extremes)] = True
+    steps = np.flatnonzero(selected)
+
+    site = SiteNet(params)
+    p_all, q_all, owner = [], [], []
+    for pt in points:
+        on = steps[pt.active[steps]]
+        p_all.append(pt.p_mw[on])
+        q_all.append(pt.q_mvar[on])
+        owner += [(POINT_CODES[pt.name], int(t)) for t in on]
+    p_cat, q_cat = np.concatenate(p_all), np.concatenate(q_all)
+    ac = site.solve_points(p_cat, q_cat)
+    margin = _margin(ac, band)
+
+    cols = {
+        name: np.full(n, np.nan)
+        for name in (
+            "poi_voltage_pu",
+            "mv_bus_voltage_pu",
+            "transformer_ac_loading_pct",
+            "transformer_losses_mw",
+            "ac_point",
+        )
+    }
+    best = np.full(n, np.inf)
+    for k, (code, t) in enumerate(owner):
+        if margin[k] < best[t]:  # dispatched first: it wins ties
+            best[t] = margin[k]
+            cols["poi_voltage_pu"][t] = ac.poi_voltage_pu[k]
+            cols["mv_bus_voltage_pu"][t] = ac.mv_voltage_pu[k]
+            cols["transformer_ac_loading_pct"][t] = ac.transformer_loading_pct[k]
+            cols["transformer_losses_mw"][t] = ac.transformer_losses_mw[k]
+            cols["ac_point"][t] = code
+    outside = [int(t) for t in np.flatnonzero(best < 0)]
+
+    # cross-check the batch solve against pandapower's own runpp at the worst point
+    worst = int(np.argmin(margin)) if len(margin) else None
+    check_diff = None
+    if worst is not None:
+        ref = site.runpp_point(float(p_cat[worst]), float(q_cat[worst]))
+        if ref.converged[0] and ac.converged[worst]:
+            check_diff = float(
+                max(
+                    abs(ref.poi_voltage_pu[0] - ac.poi_voltage_pu[worst]),
+                    abs(ref.mv_voltage_pu[0] - ac.mv_voltage_pu[worst]),
+                )
+            )
+        elif bool(ref.converged[0]) != bool(ac.converged[worst]):
+            check_diff = math.inf
+    warn = []
+    if outside:
+        warn.append(_band_warning(outside, cols, band, timestamps, ac, owner))
+    if check_diff is not None and check_diff > CROSS_CHECK_TOLERANCE_PU:
+        warn.append(
+            f"AC screening: the batch power flow differs from pandapower's runpp by "
+            f"{check_diff:.3g} pu at its worst point; the voltages are not reliable"
+        )
+    with np.errstate(all="ignore"):
+        summary = {
+            "method": "pandapower one-line (grid Thevenin impedance, main transformer, site bus); "
+            "Newton-Raphson on pandapower's admittance matrix, cross-checked with runpp",
+            "voltage_band_pu": list(band),
+            "steps_screened": int(steps.size),
+            "steps_near_limit": near_count,
+            "steps_extreme": len(extremes),
+            "points_solved": int(len(owner)),
+            "points_without_solution": int((~ac.converged).sum()),
+            "steps_outside_band": len(outside),
+            "min_voltage_pu": _finite(np.nanmin, [ac.poi_voltage_pu, ac.mv_voltage_pu]),
+            "max_voltage_pu": _finite(np.nanmax, [ac.poi_voltage_pu, ac.mv_voltage_pu]),
+            "max_transformer_ac_loading_pct": _finite(np.nanmax, [ac.transformer_loading_pct]),
+            "runpp_cross_check_abs_diff_pu": (
+                check_diff if check_diff is not None and math.isfinite(check_diff) else None
+            ),
+            "wall_seconds": time.perf_counter() - started,
+        }
+    return AcScreening(cols, outside, summary, warn)
+
+
+def _finite(fn, arrays: list[np.ndarray]) -> float | None:
+    vals = np.concatenate([a[np.isfinite(a)] for a in arrays])
+    return float(fn(vals)) if vals.size else None
+
+
+def _band_warning(
+    outside: list[int],
+    cols: dict[str, np.ndarray],
+    band: tuple[float, float],
+    timestamps: pd.DatetimeIndex,
+    ac: AcPoints,
+    owner: list[tuple[int, int]],
+) -> str:
+    collapsed = sorted({t for (code, t), ok in zip(owner, ac.converged, strict=True) if not ok})
+    v = np.concatenate([cols["poi_voltage_pu"][outside], cols["mv_bus_voltage_pu"][outside]])
+    v = v[np.isfinite(v)]
+    span = f"; voltages from {v.min():.3f} to {v.max():.3f} pu" if v.size else ""
+    nose = f"; no AC solution (voltage collapse) at {len(collapsed)} step(s)" if collapsed else ""
+    first = timestamps[outside[0]].strftime("%Y-%m-%dT%H:%MZ")
+    return (
+        f"AC screening: {len(outside)} step(s) outside the voltage band "
+        f"[{band[0]:g}, {band[1]:g}] pu at the POI or the site bus, first at {first}{span}{nose}; "
+        "the dispatch is linear and does not see voltage: check poi.short_circuit_mva, "
+        "transformer.impedance_pct and the reactive dispatch, or add voltage support"
+    )
