@@ -629,13 +629,7 @@ def assemble_results(
     from dcpower.topology import ac_screening  # loads pandapower (~2 s): only when solving
 
     dispatch, electrical = solution.dispatch, solution.electrical
-    ac = ac_screening.screen(
-        case,
-        dispatch,
-        electrical,
-        {name: p.direction for name, p in x.reserve_products.items()},
-        x.timestamps,
-    )
+    ac = ac_screening.screen(case, dispatch, electrical, x.reserve_products, x.timestamps)
     electrical = electrical.assign(**ac.columns)
     binding = {t: list(names) for t, names in solution.binding.items()}
     for t in ac.outside_band:

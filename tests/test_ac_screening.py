@@ -152,34 +152,32 @@ def test_weak_grid_and_high_impedance_warn_about_the_band(example_case_dict, mon
     assert low.any() or res["ac_screening"]["points_without_solution"] > 0
 
 
-def test_near_limit_selection_follows_the_rows():
-    """A step at 91 % of the PCS polygon or at the POI PF limit is screened, one at 50 % is
-    not (unless it is an extreme)."""
-    case = case_from_dict(
+def test_near_limit_selection_follows_the_rows(example_case_dict):
+    """A step at 91 % of the PCS polygon or at 95 % of the POI PF limit is screened, one at
+    50 % is not — unless a deployed point brings the transformer to 95 %."""
+    case = case_from_dict(example_case_dict)  # PCS 110 MVA, transformer 160 MVA, POI PF 0.95
+    tan = math.tan(math.acos(0.95))
+    zero = [0.0, 0.0, 0.0]
+    point = pd.DataFrame(
         {
-            **json.loads(EXAMPLE_CASE.read_text()),
-            "market": {
-                "iso": "ercot",
-                "settlement_point": "HB_NORTH",
-                "energy_market": "dam",
-                "reserve_products": [],
-            },
-        }
-    )
-    e = pd.DataFrame(
-        {
-            "transformer_polygon_loading_pct": [50.0, 50.0, 50.0],
-            "pcs_polygon_loading_pct": [91.0, 50.0, 50.0],
             "poi_p_mw": [60.0, 60.0, 60.0],
-            "poi_q_mvar": [0.0, 60 * math.tan(math.acos(0.95)) * 0.95, 1.0],
-            "gen_p_mw": [0.0, 0.0, 0.0],
-            "gen_q_mvar": [0.0, 0.0, 0.0],
-            "transformer_p_mw": [60.0, 60.0, 60.0],
-            "transformer_q_mvar": [0.0, 0.0, 0.0],
+            "poi_q_mvar": [0.0, 0.95 * tan * 60.0, 1.0],
+            "pcs_p_mw": [100.1, 55.0, 55.0],  # on the P axis the polygon is exact: 91 %, 50 %
+            "pcs_q_mvar": zero,
+            "gen_p_mw": zero,
+            "gen_online_p_mw": zero,
+            "gen_offline_p_mw": zero,
+            "gen_q_mvar": zero,
+            "load_p_mw": zero,
+            "load_q_mvar": zero,
         }
     )
-    base = ac_screening.dispatched_point(e)
-    assert ac_screening.near_limit_steps(case, e, [base]).tolist() == [True, True, False]
+    producing = np.zeros(3)
+    near = ac_screening.near_limit_steps(case, {"dispatched": point}, producing)
+    assert near.tolist() == [True, True, False]
+    down = point.assign(poi_p_mw=[60.0, 60.0, 0.95 * 160.0])
+    near = ac_screening.near_limit_steps(case, {"dispatched": point, "down": down}, producing)
+    assert near.tolist() == [True, True, True]
 
 
 @pytest.mark.parametrize(

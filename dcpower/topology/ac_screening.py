@@ -22,13 +22,14 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from dcpower import columns
 from dcpower.case import Case
 from dcpower.resources import gas_gen
+from dcpower.topology import deployment
 from dcpower.topology.ac_network import (
     BASE_MVA,
     AcPoints,
@@ -86,27 +87,21 @@ def site_parameters(case: Case) -> SiteParameters:
     )
 
 
-def dispatched_point(electrical: pd.DataFrame) -> SitePoint:
-    """The dispatched point: the site bus injects −(P, Q) of the POI (lossless model)."""
-    p = -electrical["transformer_p_mw"].to_numpy(float)
-    q = -electrical["transformer_q_mvar"].to_numpy(float)
-    return SitePoint("dispatched", p, q, np.ones(p.size, bool))
-
-
-def deployed_points_from_awards(
-    dispatch: pd.DataFrame, base: SitePoint, directions: Mapping[str, str]
-) -> list[SitePoint]:
-    """Points with every award of one direction deployed: the site injects Σ up awards more
-    (sources up, load curtailed) or Σ down awards less; Q as dispatched."""
-    out = []
-    for direction, name, sign in (("up", "deployed_up", 1.0), ("down", "deployed_down", -1.0)):
-        total = np.zeros(len(dispatch))
-        for c in columns.reserve_award_columns(dispatch, list(directions)):
-            if directions.get(c.product, directions.get(c.product.upper())) == direction:
-                total += dispatch[c.column].to_numpy(float)
-        active = total > 1e-6
-        out.append(SitePoint(name, base.p_mw + sign * total, base.q_mvar, active))
-    return out
+def site_points(
+    dispatch: pd.DataFrame, electrical: pd.DataFrame, products: Mapping[str, Any]
+) -> tuple[list[SitePoint], dict[str, pd.DataFrame]]:
+    """The dispatched point and the two deployed ones (``deployment.deployed_points``) as the
+    site bus's net injection −(P, Q) at the POI (the lossless site balance); a deployed point
+    is active where its direction's awards move the POI."""
+    states = deployment.deployed_points(dispatch, electrical, products)
+    base = states["dispatched"]["poi_p_mw"].to_numpy(float)
+    points = []
+    for state, name in zip(deployment.STATES, POINT_CODES, strict=True):
+        p = states[state]["poi_p_mw"].to_numpy(float)
+        q = states[state]["poi_q_mvar"].to_numpy(float)
+        active = np.ones(p.size, bool) if state == "dispatched" else np.abs(p - base) > 1e-6
+        points.append(SitePoint(name, -p, -q, active))
+    return points, states
 
 
 def _ratio(value: np.ndarray, limit: np.ndarray) -> np.ndarray:
@@ -117,28 +112,48 @@ def _ratio(value: np.ndarray, limit: np.ndarray) -> np.ndarray:
     return np.where(value > Q_TOLERANCE_MVAR, r, 0.0)
 
 
-def near_limit_steps(case: Case, electrical: pd.DataFrame, points: list[SitePoint]) -> np.ndarray:
-    """Steps where an MVA, PF or Q row is within ``1 − NEAR_LIMIT_FRACTION`` of its limit, at
-    the dispatched point or (transformer polygon) at a deployed point."""
-    near = np.zeros(len(electrical), bool)
-    pct = 100.0 * NEAR_LIMIT_FRACTION
-    for c in columns.loading_columns(electrical, polygon=True):
-        near |= electrical[c].to_numpy(float) >= pct
-    p_poi = electrical["poi_p_mw"].to_numpy(float)
-    tan_poi = math.tan(math.acos(case.poi.min_power_factor))
-    near |= _ratio(electrical["poi_q_mvar"].to_numpy(float), tan_poi * np.abs(p_poi)) >= (
-        NEAR_LIMIT_FRACTION
-    )
-    if case.gas_gen.installed:
-        tan_gen = gas_gen.reactive_ratio(case.gas_gen.min_power_factor)
-        p_gen = electrical["gen_p_mw"].to_numpy(float)
-        near |= (p_gen > 1e-6) & (
-            _ratio(electrical["gen_q_mvar"].to_numpy(float), tan_gen * p_gen) >= NEAR_LIMIT_FRACTION
+def limit_ratios(case: Case, point: pd.DataFrame, producing: np.ndarray) -> dict[str, np.ndarray]:
+    """Each MVA, PF and Q row of one operating point (``deployment.POINT_COLUMNS``) as a
+    fraction of its limit: the transformer, PCS and producing gas units on the model's K-facet
+    polygon, |Q| against tan(acos PF min)·|P| at the POI and the gas units."""
+    facets = case.transformer.polygon_facets
+    col = {c: point[c].to_numpy(float) for c in deployment.POINT_COLUMNS}
+    out = {
+        "transformer_mva": _ratio(
+            polygon_loading(col["poi_p_mw"], col["poi_q_mvar"], facets), case.transformer.rating_mva
+        ),
+        "poi_pf": _ratio(
+            col["poi_q_mvar"],
+            math.tan(math.acos(case.poi.min_power_factor)) * np.abs(col["poi_p_mw"]),
+        ),
+    }
+    if case.bess.pcs_mva > 0:
+        out["pcs_mva"] = _ratio(
+            polygon_loading(col["pcs_p_mw"], col["pcs_q_mvar"], facets), case.bess.pcs_mva
         )
-    facets, rating = case.transformer.polygon_facets, case.transformer.rating_mva
-    for pt in points:
-        load = polygon_loading(-pt.p_mw, -pt.q_mvar, facets) / rating
-        near |= pt.active & (load >= NEAR_LIMIT_FRACTION)
+    if case.gas_gen.installed:
+        n = np.maximum(np.asarray(producing, float), 0.0)
+        p_on, q_gen = col["gen_online_p_mw"], col["gen_q_mvar"]
+        out["gen_mva"] = _ratio(
+            polygon_loading(p_on, q_gen, facets), gas_gen.unit_mva(case.gas_gen) * n
+        )
+        out["gen_pf"] = np.where(
+            p_on > 1e-6,
+            _ratio(q_gen, gas_gen.reactive_ratio(case.gas_gen.min_power_factor) * p_on),
+            0.0,
+        )
+    return out
+
+
+def near_limit_steps(
+    case: Case, states: Mapping[str, pd.DataFrame], producing: np.ndarray
+) -> np.ndarray:
+    """Steps where an MVA, PF or Q row is within ``1 − NEAR_LIMIT_FRACTION`` of its limit at
+    the dispatched point or a deployed one."""
+    near = np.zeros(len(producing), bool)
+    for point in states.values():
+        for ratio in limit_ratios(case, point, producing).values():
+            near |= ratio >= NEAR_LIMIT_FRACTION
     return near
 
 
@@ -174,18 +189,18 @@ def screen(
     case: Case,
     dispatch: pd.DataFrame,
     electrical: pd.DataFrame,
-    directions: Mapping[str, str],
+    products: Mapping[str, Any],
     timestamps: pd.DatetimeIndex,
 ) -> AcScreening:
-    """AC screening of one solved case (see the module docstring); ``directions``: product →
-    "up" or "down"."""
+    """AC screening of one solved case (see the module docstring); ``products``: product →
+    spec with its ``direction``."""
     started = time.perf_counter()
     n = len(electrical)
     params = site_parameters(case)
     band = (case.poi.voltage_band_pu[0], case.poi.voltage_band_pu[1])
-    base = dispatched_point(electrical)
-    points = [base, *deployed_points_from_awards(dispatch, base, directions)]
-    selected = near_limit_steps(case, electrical, points)
+    points, states = site_points(dispatch, electrical, products)
+    producing = dispatch["gen_units_producing"].to_numpy(float)
+    selected = near_limit_steps(case, states, producing)
     near_count = int(selected.sum())
     extremes = extreme_steps(params, points)
     selected[list(extremes)] = True
