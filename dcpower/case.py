@@ -58,7 +58,7 @@ DEFAULT_TRANSFORMER_IMPEDANCE_PCT = 12.5
 #: the IEEE C37.010 application guide's curve of X/R against rating).
 DEFAULT_TRANSFORMER_X_OVER_R = 40.0
 #: steady-state voltage band at the POI and the site bus, pu: the normal-condition band of US
-#: transmission planning criteria (0.95–1.05 pu, e.g. ERCOT's planning guide).
+#: transmission planning criteria (0.95–1.05 pu; an assumption: use the utility's requirement).
 DEFAULT_VOLTAGE_BAND_PU = (0.95, 1.05)
 
 # Upper bounds of the inputs, realistic for one data-center site; pydantic names the bound in
@@ -601,7 +601,7 @@ class Poi(_Strict):
         description="X/R of the grid's Thevenin impedance at the POI, - (AC screening only). "
         "Default 10: typical of transmission buses (5–20).",
     )
-    voltage_band_pu: list[float] = Field(
+    voltage_band_pu: list[Annotated[float, Field(ge=0.5, le=1.5)]] = Field(
         list(DEFAULT_VOLTAGE_BAND_PU),
         min_length=2,
         max_length=2,
