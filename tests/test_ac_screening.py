@@ -126,6 +126,20 @@ def test_example_case_shows_the_voltage_columns(example_results):
     assert e.loc[~screened, "poi_voltage_pu"].isna().all()
     v = e.loc[screened, ["poi_voltage_pu", "mv_bus_voltage_pu"]].to_numpy()
     assert ((v > 0.95) & (v < 1.05)).all()  # 2500 MVA grid, 160 MVA at 12.5 %
+    # the row shows the step's worst point: never a wider margin than the dispatched point's
+    case = case_from_dict(example_results["case"])
+    at = e.loc[screened]
+    dispatched = SiteNet(ac_screening.site_parameters(case)).solve_points(
+        -at["transformer_p_mw"].to_numpy(float), -at["transformer_q_mvar"].to_numpy(float)
+    )
+
+    def margin(poi, mv):
+        return np.minimum.reduce([poi - 0.95, 1.05 - poi, mv - 0.95, 1.05 - mv])
+
+    shown = margin(at["poi_voltage_pu"].to_numpy(float), at["mv_bus_voltage_pu"].to_numpy(float))
+    own = margin(dispatched.poi_voltage_pu, dispatched.mv_voltage_pu)
+    assert (shown <= own + 1e-12).all()
+    assert (at["ac_point"] != 0).any()  # the deployed points do show up
     s = example_results["ac_screening"]
     assert s["steps_screened"] == screened.sum() and s["steps_outside_band"] == 0
     assert s["runpp_cross_check_abs_diff_pu"] < 1e-6

@@ -207,13 +207,15 @@ def screen(
     steps = np.flatnonzero(selected)
 
     site = SiteNet(params)
-    p_all, q_all, owner = [], [], []
+    p_all, q_all, codes, owners = [], [], [], []
     for pt in points:
         on = steps[pt.active[steps]]
         p_all.append(pt.p_mw[on])
         q_all.append(pt.q_mvar[on])
-        owner += [(POINT_CODES[pt.name], int(t)) for t in on]
+        codes.append(np.full(on.size, POINT_CODES[pt.name]))
+        owners.append(on)
     p_cat, q_cat = np.concatenate(p_all), np.concatenate(q_all)
+    code, owner = np.concatenate(codes), np.concatenate(owners)
     ac = site.solve_points(p_cat, q_cat)
     margin = _margin(ac, band)
 
@@ -227,16 +229,16 @@ def screen(
             "ac_point",
         )
     }
-    best = np.full(n, np.inf)
-    for k, (code, t) in enumerate(owner):
-        if margin[k] < best[t]:  # dispatched first: it wins ties
-            best[t] = margin[k]
-            cols["poi_voltage_pu"][t] = ac.poi_voltage_pu[k]
-            cols["mv_bus_voltage_pu"][t] = ac.mv_voltage_pu[k]
-            cols["transformer_ac_loading_pct"][t] = ac.transformer_loading_pct[k]
-            cols["transformer_losses_mw"][t] = ac.transformer_losses_mw[k]
-            cols["ac_point"][t] = code
-    outside = [int(t) for t in np.flatnonzero(best < 0)]
+    # per step the point of smallest margin; ties go to the earlier point (dispatched first)
+    order = np.lexsort((np.arange(owner.size), margin, owner))
+    first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]] if owner.size else order
+    t = owner[first]
+    cols["poi_voltage_pu"][t] = ac.poi_voltage_pu[first]
+    cols["mv_bus_voltage_pu"][t] = ac.mv_voltage_pu[first]
+    cols["transformer_ac_loading_pct"][t] = ac.transformer_loading_pct[first]
+    cols["transformer_losses_mw"][t] = ac.transformer_losses_mw[first]
+    cols["ac_point"][t] = code[first]
+    outside = [int(x) for x in t[margin[first] < 0]]
 
     # cross-check the batch solve against pandapower's own runpp at the worst point
     worst = int(np.argmin(margin)) if len(margin) else None
@@ -268,7 +270,7 @@ def screen(
             "steps_screened": int(steps.size),
             "steps_near_limit": near_count,
             "steps_extreme": len(extremes),
-            "points_solved": int(len(owner)),
+            "points_solved": int(owner.size),
             "points_without_solution": int((~ac.converged).sum()),
             "steps_outside_band": len(outside),
             "min_voltage_pu": _finite(np.nanmin, [ac.poi_voltage_pu, ac.mv_voltage_pu]),
@@ -293,13 +295,15 @@ def _band_warning(
     band: tuple[float, float],
     timestamps: pd.DatetimeIndex,
     ac: AcPoints,
-    owner: list[tuple[int, int]],
+    owner: np.ndarray,
 ) -> str:
-    collapsed = sorted({t for (code, t), ok in zip(owner, ac.converged, strict=True) if not ok})
+    collapsed = np.unique(owner[~ac.converged])
     v = np.concatenate([cols["poi_voltage_pu"][outside], cols["mv_bus_voltage_pu"][outside]])
     v = v[np.isfinite(v)]
     span = f"; voltages from {v.min():.3f} to {v.max():.3f} pu" if v.size else ""
-    nose = f"; no AC solution (voltage collapse) at {len(collapsed)} step(s)" if collapsed else ""
+    nose = (
+        f"; no AC solution (voltage collapse) at {collapsed.size} step(s)" if collapsed.size else ""
+    )
     first = timestamps[outside[0]].strftime("%Y-%m-%dT%H:%MZ")
     return (
         f"AC screening: {len(outside)} step(s) outside the voltage band "
