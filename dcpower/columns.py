@@ -646,3 +646,29 @@ HEADROOM_COLUMNS: dict[str, tuple[str, str]] = {
         "import limit of the study",
     ),
 }
+
+
+#: summary columns of the AC screening: name -> (unit, description, key of
+#: ``results["ac_screening"]``)
+AC_SUMMARY_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "ac_min_voltage_pu": (
+        "pu",
+        "lowest POI or site-bus voltage at the AC-screened points",
+        "min_voltage_pu",
+    ),
+    "ac_max_voltage_pu": (
+        "pu",
+        "highest POI or site-bus voltage at the AC-screened points",
+        "max_voltage_pu",
+    ),
+    "ac_steps_outside_band": (
+        "timesteps",
+        "screened steps outside poi.voltage_band_pu (or without an AC solution)",
+        "steps_outside_band",
+    ),
+    "ac_max_transformer_loading_pct": (
+        "%",
+        "highest AC transformer loading (current at the actual voltage)",
+        "max_transformer_ac_loading_pct",
+    ),
+}

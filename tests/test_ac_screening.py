@@ -8,11 +8,14 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import EXAMPLE_CASE
+import yaml
+from conftest import EXAMPLE_CASE, ROOT
 
-from dcpower import columns
+from dcpower import columns, sweep
 from dcpower.case import CaseError, case_from_dict
+from dcpower.results import records_to_frame
 from dcpower.runner import run_case
+from dcpower.study import load_study_config
 from dcpower.topology import ac_screening
 from dcpower.topology.ac_network import SiteNet, SiteParameters
 
@@ -212,3 +215,18 @@ def test_bad_electrical_fields_name_the_field(example_case_dict, section, field,
         case_from_dict(d)
     msg = str(err.value)
     assert f"{section}.{field}" in msg and fix in msg
+
+
+def test_sweep_summary_carries_the_screening(example_results):
+    """A scenario's summary row (summary.parquet, sweep.nc) has the screening's figures."""
+    config = load_study_config(yaml.safe_load((ROOT / "config/test/config.yaml").read_text()))
+    settings = config.scenario_settings()
+    survival = sweep.outage_survival(example_results, settings.outage)
+    dispatch = records_to_frame(example_results["dispatch"])
+    sizes = {"bess_mwh": 400, "gen_units": 6, "transformer_mva": 160}  # the example's
+    row = sweep.scenario_summary(example_results, sizes, settings, survival, dispatch)
+    s = example_results["ac_screening"]
+    assert row["ac_min_voltage_pu"] == s["min_voltage_pu"] < 1.0
+    assert row["ac_steps_outside_band"] == 0
+    assert row["ac_max_transformer_loading_pct"] == s["max_transformer_ac_loading_pct"]
+    assert set(columns.AC_SUMMARY_COLUMNS) <= set(row)
