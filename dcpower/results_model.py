@@ -26,7 +26,7 @@ from dcpower import columns
 from dcpower.case import Case
 
 #: version of the results document; bump when a section gains, loses or renames a field
-RESULTS_SCHEMA_VERSION = 2
+RESULTS_SCHEMA_VERSION = 3
 
 UtcText = Annotated[
     str,
