@@ -14,9 +14,9 @@ so an operating point is the site bus's net injection P + jQ.
 
 Speed: pandapower builds the admittance matrix once (``runpp`` at the first point); the many
 points of a year are then solved together by a vectorised Newton–Raphson on that matrix
-(``solve_points``), ~1000× faster than one ``runpp`` per point (~12 ms each). ``runpp_point``
-runs pandapower's own ``runpp`` at one point; the screening cross-checks the batch against it at
-its worst point, and the tests at many.
+(``solve_points``): 25,000 points in under a second, against ~12 ms for one ``runpp``.
+``runpp_point`` runs pandapower's own ``runpp`` at one point; the screening cross-checks the
+batch against it at its worst point, and the tests at many.
 """
 
 from __future__ import annotations
