@@ -25,9 +25,9 @@ import logging
 import math
 import warnings
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
-import pandapower as pp
 
 #: nominal voltages, kV: 138 kV transmission (common ERCOT interconnection voltage) and a 34.5 kV
 #: site bus. Results are per unit, which these do not change (they set only currents in kA).
@@ -83,11 +83,21 @@ def transformer_impedance_pu(
     return _split(impedance_pct / 100.0 * BASE_MVA / rating_mva, x_over_r)
 
 
+def _pandapower() -> ModuleType:
+    """pandapower, imported on the first one-line built: the import costs ~1.4 s CPU (it loads
+    scipy, matplotlib and networkx), which every ``dcpower`` command that solves nothing, and
+    every CLI start, would otherwise pay. Not a cycle: pandapower imports nothing of dcpower."""
+    import pandapower
+
+    return pandapower
+
+
 class SiteNet:
     """The one-line built once; ``solve_points`` and ``runpp_point`` solve it at given points."""
 
     def __init__(self, params: SiteParameters):
         self.params = params
+        self._pp = pp = _pandapower()
         net = pp.create_empty_network(sn_mva=BASE_MVA)
         self.source = pp.create_bus(net, HV_NOMINAL_KV, name="grid source")
         self.poi = pp.create_bus(net, HV_NOMINAL_KV, name="POI")
@@ -139,7 +149,7 @@ class SiteNet:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # numba is optional; the net is 3 buses
             logging.getLogger("pandapower").setLevel(logging.ERROR)
-            pp.runpp(self.net, numba=False, init="flat", tolerance_mva=1e-10)
+            self._pp.runpp(self.net, numba=False, init="flat", tolerance_mva=1e-10)
 
     def runpp_point(self, p_mw: float, q_mvar: float) -> AcPoints:
         """pandapower's ``runpp`` at one point (site bus net injection ``p_mw`` + j``q_mvar``)."""
@@ -147,7 +157,7 @@ class SiteNet:
         self.net.sgen.at[self.site, "q_mvar"] = q_mvar
         try:
             self._runpp()
-        except pp.LoadflowNotConverged:
+        except self._pp.LoadflowNotConverged:
             nan = np.array([np.nan])
             return AcPoints(nan, nan, nan, nan, nan, nan, np.array([False]))
         bus, tr = self.net.res_bus, self.net.res_trafo.loc[self.trafo]

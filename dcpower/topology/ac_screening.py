@@ -68,12 +68,15 @@ class SitePoint:
 
 @dataclass
 class AcScreening:
-    """Columns for the electrical table, steps outside the band and a summary section."""
+    """Columns for the electrical table, steps outside the band (binding-report ``family``,
+    described by ``family_text``), the results' ``ac_screening`` section and warnings."""
 
     columns: dict[str, np.ndarray]
     outside_band: list[int]
     summary: dict[str, object] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    family: str = BAND_FAMILY
+    family_text: str = BAND_FAMILY_TEXT
 
 
 def site_parameters(case: Case) -> SiteParameters:
