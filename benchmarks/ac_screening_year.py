@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dcpower import columns
 from dcpower.case import case_from_dict
 from dcpower.results import records_to_frame
 from dcpower.runner import run_case
@@ -89,10 +90,7 @@ def main() -> None:
         in_runs.append(res["ac_screening"]["wall_seconds"])
 
     dispatch = records_to_frame(res["dispatch"])
-    ac_cols = ["ac_point", "poi_voltage_pu", "mv_bus_voltage_pu", "transformer_ac_loading_pct"]
-    electrical = records_to_frame(res["electrical"]).drop(
-        columns=[*ac_cols, "transformer_losses_mw"]
-    )
+    electrical = records_to_frame(res["electrical"]).drop(columns=[*columns.AC_COLUMNS])
     products = res["market"]["reserve_products"]
     stamps = pd.DatetimeIndex(dispatch.index)
     times = []

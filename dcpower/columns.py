@@ -192,6 +192,16 @@ FIXED: dict[Table, dict[str, Column]] = {}
 for _c in _FIXED:
     FIXED.setdefault(_c.table, {})[_c.name] = _c
 
+#: electrical columns of the AC screening (null where a step was not screened)
+AC_COLUMNS = (
+    "ac_point",
+    "poi_voltage_pu",
+    "mv_bus_voltage_pu",
+    "transformer_ac_loading_pct",
+    "transformer_losses_mw",
+)
+assert all(c in FIXED[_E] for c in AC_COLUMNS)
+
 #: loading columns held to 100 % (MVA or MW limits) and their polygon (model) counterparts
 LOADING_COLUMNS = tuple(f"{el}_loading_pct" for el in _ELEMENTS)
 POLYGON_LOADING_COLUMNS = tuple(f"{el}_polygon_loading_pct" for el in ("transformer", "pcs", "gen"))

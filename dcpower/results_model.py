@@ -227,6 +227,9 @@ class AcScreeningInfo(_Section):
     points_solved: int = Field(ge=0, description="AC power flows solved (dispatched + deployed)")
     points_without_solution: int = Field(ge=0, description="points beyond voltage collapse")
     steps_outside_band: int = Field(ge=0)
+    steps_transformer_over_rating: int = Field(
+        ge=0, description="steps whose AC transformer current exceeds its rating (0.1 % margin)"
+    )
     min_voltage_pu: float | None
     max_voltage_pu: float | None
     max_transformer_ac_loading_pct: float | None

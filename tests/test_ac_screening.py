@@ -230,3 +230,19 @@ def test_sweep_summary_carries_the_screening(example_results):
     assert row["ac_steps_outside_band"] == 0
     assert row["ac_max_transformer_loading_pct"] == s["max_transformer_ac_loading_pct"]
     assert set(columns.AC_SUMMARY_COLUMNS) <= set(row)
+
+
+def test_transformer_current_above_rating_warns(example_results):
+    """The example's dispatch behind a 140 MVA transformer: with every down award deployed the
+    site imports 150 MW, 150 / 140 = 107 % before the voltage's 1/V; the screening says so."""
+    d = json.loads(json.dumps(example_results["case"]))
+    d["transformer"]["rating_mva"] = 140.0
+    case = case_from_dict(d)
+    dispatch = records_to_frame(example_results["dispatch"])
+    electrical = records_to_frame(example_results["electrical"]).drop(columns=[*columns.AC_COLUMNS])
+    products = example_results["market"]["reserve_products"]
+    ac = ac_screening.screen(case, dispatch, electrical, products, dispatch.index)
+    assert ac.summary["steps_transformer_over_rating"] > 0
+    assert ac.summary["max_transformer_ac_loading_pct"] > 150 / 140 * 100
+    assert any("transformer current above its rating" in w for w in ac.warnings)
+    assert example_results["ac_screening"]["steps_transformer_over_rating"] == 0

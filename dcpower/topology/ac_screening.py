@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dcpower import columns
 from dcpower.case import Case
 from dcpower.resources import gas_gen
 from dcpower.topology import deployment
@@ -52,6 +53,8 @@ BAND_FAMILY_TEXT = (
     "AC screening (pandapower one-line): POI or site-bus voltage outside poi.voltage_band_pu "
     "at the dispatched or a deployed point, or no AC solution (voltage collapse)"
 )
+#: AC transformer loading above 100 % by more than this is reported, %
+OVERLOAD_TOLERANCE_PCT = 0.1
 #: largest |batch − pandapower runpp| voltage accepted at the cross-checked point, pu
 CROSS_CHECK_TOLERANCE_PU = 1e-6
 
@@ -222,16 +225,7 @@ def screen(
     ac = site.solve_points(p_cat, q_cat)
     margin = _margin(ac, band)
 
-    cols = {
-        name: np.full(n, np.nan)
-        for name in (
-            "poi_voltage_pu",
-            "mv_bus_voltage_pu",
-            "transformer_ac_loading_pct",
-            "transformer_losses_mw",
-            "ac_point",
-        )
-    }
+    cols = {name: np.full(n, np.nan) for name in columns.AC_COLUMNS}
     # per step the point of smallest margin; ties go to the earlier point (dispatched first)
     order = np.lexsort((np.arange(owner.size), margin, owner))
     first = order[np.r_[True, owner[order][1:] != owner[order][:-1]]] if owner.size else order
@@ -260,6 +254,16 @@ def screen(
     warn = []
     if outside:
         warn.append(_band_warning(outside, cols, band, timestamps, ac, owner))
+    over = np.unique(owner[ac.transformer_loading_pct > 100.0 + OVERLOAD_TOLERANCE_PCT])
+    if over.size:
+        k = int(np.nanargmax(ac.transformer_loading_pct))
+        name = next(n for n, c in POINT_CODES.items() if c == code[k])
+        warn.append(
+            f"AC screening: transformer current above its rating at {over.size} step(s), "
+            f"worst {ac.transformer_loading_pct[k]:.1f} % ({name} point, "
+            f"{timestamps[owner[k]]:%Y-%m-%dT%H:%MZ}); the model holds S = √(P² + Q²) at 1 pu, "
+            "the current is S / V at the AC voltage (and a deployed point may exceed S)"
+        )
     if check_diff is not None and check_diff > CROSS_CHECK_TOLERANCE_PU:
         warn.append(
             f"AC screening: the batch power flow differs from pandapower's runpp by "
@@ -276,6 +280,7 @@ def screen(
             "points_solved": int(owner.size),
             "points_without_solution": int((~ac.converged).sum()),
             "steps_outside_band": len(outside),
+            "steps_transformer_over_rating": int(over.size),
             "min_voltage_pu": _finite(np.nanmin, [ac.poi_voltage_pu, ac.mv_voltage_pu]),
             "max_voltage_pu": _finite(np.nanmax, [ac.poi_voltage_pu, ac.mv_voltage_pu]),
             "max_transformer_ac_loading_pct": _finite(np.nanmax, [ac.transformer_loading_pct]),
