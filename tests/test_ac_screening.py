@@ -246,3 +246,15 @@ def test_transformer_current_above_rating_warns(example_results):
     assert ac.summary["max_transformer_ac_loading_pct"] > 150 / 140 * 100
     assert any("transformer current above its rating" in w for w in ac.warnings)
     assert example_results["ac_screening"]["steps_transformer_over_rating"] == 0
+
+
+def test_extremes_are_screened_even_far_from_limits():
+    """Import, export, |Q| and the linear voltage estimate's ends pick their steps; an idle
+    step is no extreme."""
+    inj_p = np.array([10.0, -50.0, 5.0, 0.0])  # site bus injection: −(flow into the site)
+    inj_q = np.array([0.0, 0.0, -30.0, 0.0])
+    point = ac_screening.SitePoint("dispatched", inj_p, inj_q, np.ones(4, bool))
+    assert ac_screening.extreme_steps(STRONG, [point]) == {0, 1, 2}
+    # a deployed point that exists only at step 3 brings step 3 in
+    up = ac_screening.SitePoint("deployed_up", inj_p, inj_q, np.array([False] * 3 + [True]))
+    assert ac_screening.extreme_steps(STRONG, [point, up]) == {0, 1, 2, 3}

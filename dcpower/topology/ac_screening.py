@@ -4,9 +4,10 @@ The dispatch model is linear (MW balance, MVA polygons, PF cones): it has no vol
 impedance and no losses. This module re-solves the site one-line (``ac_network``) as an AC power
 flow at
 
-- every step where a reactive-power or MVA row of the dispatch comes within 10 % of its limit
-  (``NEAR_LIMIT_FRACTION``): transformer, PCS and gas-unit MVA polygons, the POI and gas-unit PF
-  cones, and the transformer polygon at the deployed points;
+- every step where a reactive-power or MVA row comes within 10 % of its limit
+  (``NEAR_LIMIT_FRACTION``) at the dispatched point or a deployed one
+  (``deployment.deployed_points``): transformer, PCS and gas-unit MVA polygons, the POI and
+  gas-unit PF cones;
 - the year's extremes: largest import, largest export, largest |Q| and S at the POI, and the
   highest and lowest voltage the linear estimate ΔV ≈ (R·P + X·Q) / V² predicts;
 
