@@ -33,7 +33,6 @@ from pydantic import ValidationError
 from dcpower import __version__, columns
 from dcpower.errors import InputError
 from dcpower.filecheck import check_output_name, check_output_target
-from dcpower.reliability import outage_section
 from dcpower.results_model import RESULTS_SCHEMA_VERSION, Results
 
 if TYPE_CHECKING:  # the assembly's inputs; imported lazily so that reading results needs no solver
@@ -623,13 +622,15 @@ def assemble_results(
     solution: DispatchSolution,
     wall_s: float,
     ac: Any = None,
+    outage: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build the results dict from a solved dispatch: every section, the economics stack from
     the objective's own terms, warnings and the independent invariant checks.
 
     ``ac``: the AC screening of the dispatch (``dcpower.topology.ac_screening.AcScreening``,
     which the runner computes): its columns join the electrical table, its steps outside the
-    voltage band the binding report, its summary the ``ac_screening`` section."""
+    voltage band the binding report, its summary the ``ac_screening`` section. ``outage``: the
+    ``outage`` section (``dcpower.reliability.outage_section``, which the runner computes)."""
     from dcpower.economics import economics_from_terms, per_mwh_figures
     from dcpower.invariants import check_invariants
     from dcpower.optimization import dispatch_milp
@@ -712,7 +713,8 @@ def assemble_results(
     if case.events:
         results["events"] = events_section(case, dispatch)
     results["sb6"] = sb6_section(case, dispatch)
-    results["outage"] = outage_section(case, dispatch)
+    if outage is not None:  # the runner computes it (dcpower.reliability.outage_section)
+        results["outage"] = outage
     results["solver"]["wall_seconds"] = wall_s
     _gap_to_lp_bound(results)
     results["verification"] = {"violations": check_invariants(results)}

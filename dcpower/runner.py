@@ -31,6 +31,7 @@ from dcpower.iso.base import (
 from dcpower.optimization import bounds, dispatch_milp, explain, strategies
 from dcpower.optimization.inputs import DispatchInputs, LoadReserveError, build_inputs
 from dcpower.optimization.solve import solve_model
+from dcpower.reliability import outage_section
 from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
 from dcpower.resources.load import LoadProfileError, build_load_segments
@@ -327,7 +328,8 @@ def run_case(
     ac = ac_screening.screen(
         case, solution.dispatch, solution.electrical, x.reserve_products, x.timestamps
     )
-    return assemble_results(case, x, market, solution, time.perf_counter() - started, ac)
+    outage = outage_section(case, solution.dispatch)
+    return assemble_results(case, x, market, solution, time.perf_counter() - started, ac, outage)
 
 
 if __name__ == "__main__":  # ``python -m dcpower.runner CASE --out R.json`` = ``dcpower run``
