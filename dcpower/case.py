@@ -629,6 +629,63 @@ class Solver(_Strict):
     )
 
 
+#: forecast sources of ``operations.forecast``: the shipped baselines (``dcpower.forecast``)
+#: and a user file
+FORECAST_SOURCES = ("same_hour_median_7d", "seasonal_naive_7d", "file")
+_CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class Operations(_Strict):
+    """How the dispatch is decided: with every price of the window known (the clairvoyant
+    upper bound) or by a causal operator who commits each operating day at a decision time the
+    day before from forecasts of every price not yet published, settled at the actual prices."""
+
+    policy: Literal["perfect_foresight", "forecast"] = Field(
+        "perfect_foresight",
+        description="perfect_foresight: every price of each window known (an upper bound); "
+        "forecast: each operating day committed at decision_time_local the day before from "
+        "forecasts of the prices not yet published, settled at the actual prices.",
+    )
+    forecast: Literal[FORECAST_SOURCES] = Field(  # type: ignore[valid-type]
+        "same_hour_median_7d",
+        description="Forecast of each unpublished price: same_hour_median_7d (median of the "
+        "same local time of day over the last 7 published days), seasonal_naive_7d (the same "
+        "local time on the last published day of the same weekday), or file (forecast_file).",
+    )
+    forecast_file: Path | None = Field(
+        None,
+        description="Tidy CSV of forecasts (forecast: file): columns decision_time, timestamp "
+        "(ISO 8601 with a UTC offset), product (energy or a reserve product), value ($/MWh or "
+        "$/MW per hour); one vintage per decision time.",
+    )
+    decision_time_local: str = Field(
+        "10:00",
+        pattern=_CLOCK_PATTERN,
+        description="Local clock time (HH:MM) the day before each operating day at which its "
+        "schedule is committed (ERCOT's day-ahead market closes at 10:00).",
+    )
+
+    @field_validator("forecast_file", mode="before")
+    @classmethod
+    def _file_text(cls, v: Any) -> Any:
+        return _path_text(v)
+
+    @model_validator(mode="after")
+    def _file_iff_source(self) -> Operations:
+        if self.forecast == "file" and self.forecast_file is None:
+            raise ValueError(
+                "operations.forecast 'file' needs operations.forecast_file (a tidy CSV of "
+                "forecast vintages); fix: give the file or choose a shipped baseline "
+                f"{list(FORECAST_SOURCES[:-1])}"
+            )
+        if self.forecast != "file" and self.forecast_file is not None:
+            raise ValueError(
+                f"operations.forecast_file is only read with forecast 'file' (got forecast "
+                f"{self.forecast!r}); fix: set forecast to 'file' or drop forecast_file"
+            )
+        return self
+
+
 #: coincident-peak rule presets: months, intervals per month, interval length (minutes)
 CP_PRESETS: dict[str, dict[str, Any]] = {
     # ERCOT 4CP (16 TAC §25.192): one 15-min system peak in each of June–September
@@ -856,6 +913,11 @@ class Case(_Strict):
     tariff: Tariff | None = Field(
         None, description="Transmission coincident-peak charge; absent: not priced."
     )
+    operations: Operations = Field(
+        Operations(),
+        description="Dispatch policy: clairvoyant (perfect_foresight, the default) or causal "
+        "(forecast).",
+    )
     events: list[EventEntry] = Field(
         default_factory=list,
         max_length=MAX_EVENTS,
@@ -991,6 +1053,10 @@ def resolve_paths(case: Case, base_dir: Path) -> Case:
     )
     load = case.load.model_copy(update={"profile_file": fix(case.load.profile_file)})
     update: dict[str, Any] = {"market": market, "load": load}
+    if case.operations.forecast_file is not None:
+        update["operations"] = case.operations.model_copy(
+            update={"forecast_file": fix(case.operations.forecast_file)}
+        )
     if case.tariff is not None:
         update["tariff"] = case.tariff.model_copy(
             update={"intervals_file": fix(case.tariff.intervals_file)}

@@ -614,6 +614,7 @@ def assemble_results(
     market: MarketData,
     solution: DispatchSolution,
     wall_s: float,
+    foresight: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build the results dict from a solved dispatch: every section, the economics stack from
     the objective's own terms, warnings and the independent invariant checks."""
@@ -686,6 +687,8 @@ def assemble_results(
     if case.events:
         results["events"] = events_section(case, dispatch)
     results["sb6"] = sb6_section(case, dispatch)
+    if foresight is not None:
+        results["foresight"] = foresight
     results["solver"]["wall_seconds"] = wall_s
     _gap_to_lp_bound(results)
     results["verification"] = {"violations": check_invariants(results)}

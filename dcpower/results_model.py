@@ -374,6 +374,39 @@ class MarginalValue(_Section):
     note: str
 
 
+class ForecastErrorStats(_Section):
+    """Errors of the forecasts the committed days were decided on (forecast − actual)."""
+
+    mae: float = Field(description="mean absolute error, $/MWh (energy) or $/MW per hour (AS)")
+    bias: float = Field(description="mean of forecast − actual, same unit")
+    steps: int = Field(description="forecast steps (unpublished at their decision time)")
+
+
+class Foresight(_Section):
+    """The dispatch policy: clairvoyant (an upper bound) or causal (``operations``)."""
+
+    policy: Literal["perfect_foresight", "forecast"]
+    label: str = Field(description="'upper bound' (perfect_foresight) or 'realisable (causal)'")
+    note: str | None = None
+    decision_time_local: str | None = Field(None, description="local HH:MM the day before")
+    decisions: int | None = Field(None, description="operating days committed")
+    first_decision_utc: UtcText | None = None
+    last_decision_utc: UtcText | None = None
+    decision_times_utc: list[UtcText] | None = None
+    forecast_source: str | None = None
+    forecast_file: str | None = None
+    information_set: str | None = None
+    forecast_errors: dict[str, dict[str, ForecastErrorStats]] | None = Field(
+        None, description="product (energy or AS) → local year → errors"
+    )
+    planned_net_value_usd: float | None = Field(
+        None, description="the committed days' value at the prices their decisions saw, $"
+    )
+    realised_net_value_usd: float | None = Field(
+        None, description="the committed days' value at the actual prices, $ (= economics)"
+    )
+
+
 class Results(_Section):
     """The results document of one solved case."""
 
@@ -408,6 +441,9 @@ class Results(_Section):
         None, description="grid emergency events; present when the case has events"
     )
     sb6: Sb6Screen | None = Field(None, description="Texas SB 6 backup-generation screen")
+    foresight: Foresight | None = Field(
+        None, description="dispatch policy (operations.policy) and, when causal, its forecasts"
+    )
     outputs: Outputs | None = None
 
     @field_validator("dispatch")

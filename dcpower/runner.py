@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 import time
+from dataclasses import replace
 from datetime import datetime
 from datetime import time as dtime
 from pathlib import Path
@@ -18,8 +19,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from dcpower import foresight
 from dcpower.case import Case, CaseError, with_solver_overrides
 from dcpower.errors import InfeasibleError, NoSolutionError
+from dcpower.forecast import HISTORY_DAYS, ForecastError, ForecastFile
 from dcpower.gc_pacing import fewer_collections
 from dcpower.iso.base import (
     MarketData,
@@ -28,7 +31,7 @@ from dcpower.iso.base import (
     apply_catalogue_overrides,
     get_adapter,
 )
-from dcpower.optimization import bounds, dispatch_milp, explain, strategies
+from dcpower.optimization import bounds, dispatch_milp, explain, operations, strategies
 from dcpower.optimization.inputs import DispatchInputs, LoadReserveError, build_inputs
 from dcpower.optimization.solve import solve_model
 from dcpower.resources import bess as bess_model
@@ -91,6 +94,30 @@ def load_market(case: Case, data_dir: Path | None = None) -> MarketData:
     """Energy and reserve prices for the case horizon at its timestep."""
     adapter = get_adapter(case.market.iso)
     return _apply_overrides(case, adapter.load_market_data(market_request(case, data_dir)))
+
+
+def load_price_history(case: Case, data_dir: Path | None = None) -> MarketData | None:
+    """Prices of the ``HISTORY_DAYS`` local days before the horizon, which the forecast
+    baselines read (None: the case does not forecast from history). Raises ForecastError
+    naming the gap and the fix when the market data do not reach back that far."""
+    ops = case.operations
+    if ops.policy != "forecast" or ops.forecast == "file":
+        return None
+    request = market_request(case, data_dir)
+    tz = ZoneInfo(case.horizon.timezone)
+    first = datetime.combine(foresight.history_start(case), dtime(0), tzinfo=tz)
+    request = replace(
+        request, start_utc=pd.Timestamp(first).tz_convert("UTC"), end_utc=request.start_utc
+    )
+    try:
+        return _apply_overrides(case, get_adapter(case.market.iso).load_market_data(request))
+    except MarketDataError as exc:
+        raise ForecastError(
+            f"operations.forecast {ops.forecast!r} reads the {HISTORY_DAYS} days of prices "
+            f"before horizon.start ({foresight.history_start(case)} to {case.horizon.start}), "
+            f"which the market data do not give: {exc}. Fix: a price file (or shipped year) "
+            "that starts that early, a later horizon.start, or operations.forecast 'file'"
+        ) from None
 
 
 def precheck(x: DispatchInputs) -> list[tuple[str, str]]:
@@ -204,6 +231,13 @@ def input_problems(case: Case, data_dir: Path | None = None) -> list[tuple[str, 
             problems += precheck(build_inputs(case, market, load))
         except LoadReserveError as exc:
             problems.append(("$.load.reserves.products", str(exc)))
+    if case.operations.policy == "forecast":
+        try:
+            load_price_history(case, data_dir)
+            if case.operations.forecast_file is not None:
+                ForecastFile.read(case.operations.forecast_file)
+        except ForecastError as exc:
+            problems.append(("$.operations", str(exc)))
     if case.tariff is not None and market is not None:
         from dcpower.tariff import build_schedule
 
@@ -263,8 +297,35 @@ def run_case(
     selective = case.solver.selective_binaries
     with_mv = marginal_values and not relax
     steps_per_day = 24 * 60 // case.horizon.timestep_minutes
+    causal = case.operations.policy == "forecast"
+    if causal and with_mv:
+        raise CaseError(
+            case.name,
+            [
+                (
+                    "$.operations.policy",
+                    "marginal values are read from one LP's duals, which the forecast policy "
+                    "(many decisions at forecast prices) has not; fix: drop --marginal-values "
+                    "or use policy 'perfect_foresight'",
+                )
+            ],
+        )
+    forecaster = (
+        foresight.Forecaster(x, market, load_price_history(case, data_dir)) if causal else None
+    )
+    decisions = None
     try:
-        if method == "monolithic":
+        if forecaster is not None:
+            solution, decisions = operations.solve_forecast_policy(
+                x,
+                opts,
+                foresight.operating_days(x),
+                case.solver.lookahead_days,
+                forecaster.priced,
+                relax,
+                selective,
+            )
+        elif method == "monolithic":
             solution = strategies.solve_monolithic(x, opts, relax, selective, with_mv)
         else:
             solution = strategies.solve_rolling(
@@ -286,7 +347,7 @@ def run_case(
         ) from None
     logger.info("solve: %s objective=%s", solution.report.status.value, solution.report.objective)
     report = solution.report
-    if method == "monolithic" and not relax and report.best_bound is not None:
+    if method == "monolithic" and not causal and not relax and report.best_bound is not None:
         report.proven_bound, report.proven_bound_method = report.best_bound, "milp_dual_bound"
     if proven_bound and not relax:
         pb = bounds.lagrangian_bound(x, opts, PROVEN_BOUND_BLOCK_DAYS * steps_per_day)
@@ -300,7 +361,14 @@ def run_case(
         report.lp_bound = lp.objective
         report.lp_seconds = lp.total_seconds
         report.lp_solve_seconds = lp.solve_seconds
-    return assemble_results(case, x, market, solution, time.perf_counter() - started)
+    return assemble_results(
+        case,
+        x,
+        market,
+        solution,
+        time.perf_counter() - started,
+        foresight=foresight.foresight_section(case, decisions, forecaster),
+    )
 
 
 if __name__ == "__main__":  # ``python -m dcpower.runner CASE --out R.json`` = ``dcpower run``

@@ -1,0 +1,181 @@
+"""What each decision of the forecast policy may know, and the ``foresight`` results section.
+
+``Forecaster.priced`` turns a window's actual inputs into the inputs its decision sees: every
+price published before the decision time (``dcpower.forecast.published_utc``) as it is, every
+other one forecast (a shipped baseline from the price history, or the case's forecast file).
+The official CP intervals of a ``perfect_foresight`` tariff response are published after the
+month: a decision sees their charge as 0 (the settlement charges the actual one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dcpower import forecast as fc
+from dcpower.case import Case
+from dcpower.iso.base import MarketData
+from dcpower.optimization.inputs import DispatchInputs
+from dcpower.optimization.operations import Decision, OperatingDay
+
+#: the label results give each policy's value
+LABELS = {
+    "perfect_foresight": "upper bound",
+    "forecast": "realisable (causal)",
+}
+
+
+def operating_days(x: DispatchInputs) -> list[OperatingDay]:
+    """The horizon's local days as step ranges, each with its decision time."""
+    case = x.case
+    tz, clock = case.horizon.timezone, case.operations.decision_time_local
+    local = x.timestamps.tz_convert(tz).tz_localize(None).normalize()
+    days: list[OperatingDay] = []
+    starts = np.flatnonzero(np.r_[True, local[1:] != local[:-1]])
+    stops = np.r_[starts[1:], x.n_steps]
+    for a, b in zip(starts, stops, strict=True):
+        day = local[a].date()
+        days.append(OperatingDay(int(a), int(b), fc.decision_time_utc(day, clock, tz)))
+    return days
+
+
+def history_start(case: Case) -> date:
+    """First local day of prices the baselines read (``HISTORY_DAYS`` before the horizon)."""
+    return case.horizon.start - timedelta(days=fc.HISTORY_DAYS)
+
+
+class Forecaster:
+    """The prices each decision sees; keeps what it forecast for the error report."""
+
+    def __init__(self, x: DispatchInputs, market: MarketData, history: MarketData | None):
+        case = x.case
+        self.case, self.steps = case, x.timestamps
+        ops = case.operations
+        self.source = ops.forecast
+        tz = case.horizon.timezone
+        self.file = fc.ForecastFile.read(ops.forecast_file) if ops.forecast == "file" else None
+        series = {fc.ENERGY: market.energy_price_usd_per_mwh}
+        series.update({p: market.reserve_price_usd_per_mw_h[p] for p in market.reserve_products})
+        if history is not None:
+            start = x.timestamps[0]
+            past = {fc.ENERGY: history.energy_price_usd_per_mwh}
+            past.update(
+                {p: history.reserve_price_usd_per_mw_h[p] for p in history.reserve_products}
+            )
+            series = {p: pd.concat([past[p][past[p].index < start], s]) for p, s in series.items()}
+        realtime = case.market.energy_market == "rtm"
+        published = {
+            p: fc.published_utc(s.index, tz, realtime and p == fc.ENERGY) for p, s in series.items()
+        }
+        self.history = (
+            {p: fc.PriceHistory.build(s, published[p], tz) for p, s in series.items()}
+            if self.file is None
+            else {}
+        )
+        n = x.n_steps
+        self.published = {p: np.asarray(v[-n:].asi8) for p, v in published.items()}
+        #: decision time ns → product → (window start step, forecast seen, actual, unknown)
+        self.seen: dict[int, dict[str, tuple[int, np.ndarray, np.ndarray, np.ndarray]]] = {}
+
+    def _forecast(self, product: str, decision: pd.Timestamp, steps: pd.DatetimeIndex):
+        if self.file is not None:
+            return self.file.forecast(product, decision, steps)
+        return fc.baseline_forecast(self.source, self.history[product], decision, steps)
+
+    def _seen(
+        self, product: str, actual: np.ndarray, start: int, stop: int, decision: pd.Timestamp
+    ) -> np.ndarray:
+        unknown = self.published[product][start:stop] >= decision.value
+        out = np.array(actual, dtype=float)
+        if unknown.any():
+            out[unknown] = self._forecast(product, decision, self.steps[start:stop][unknown])
+        self.seen.setdefault(decision.value, {})[product] = (
+            start,
+            out,
+            np.array(actual, dtype=float),
+            unknown,
+        )
+        return out
+
+    def priced(
+        self, actual: DispatchInputs, start: int, stop: int, decision: pd.Timestamp
+    ) -> DispatchInputs:
+        """The inputs the decision at ``decision`` sees for horizon steps [start, stop)
+        (``actual``: the window's inputs with the actual prices)."""
+        energy = self._seen(fc.ENERGY, actual.price_usd_per_mwh, start, stop, decision)
+        reserve = {
+            p: self._seen(p, v, start, stop, decision)
+            for p, v in actual.reserve_price_usd_per_mw_h.items()
+        }
+        cp = actual.cp_usd_per_mw
+        if cp is not None:
+            cp = np.zeros_like(cp)  # official CP intervals: published after the month
+        return replace(
+            actual, price_usd_per_mwh=energy, reserve_price_usd_per_mw_h=reserve, cp_usd_per_mw=cp
+        )
+
+    def errors(self, decisions: list[Decision]) -> dict[str, dict[str, dict[str, float | int]]]:
+        """MAE and bias (forecast − actual) of the forecasts the committed days were decided
+        on, per product and local year ($/MWh energy, $/MW per hour reserves): each operating
+        day's unpublished steps, as forecast at its decision time."""
+        tz = self.case.horizon.timezone
+        years = np.asarray(self.steps.tz_convert(tz).year)
+        parts: dict[tuple[str, int], tuple[list, list]] = {}
+        for d in decisions:
+            for product, (start, seen, actual, unknown) in self.seen[
+                d.day.decision_utc.value
+            ].items():
+                keep = slice(d.day.start - start, d.day.stop - start)
+                mask = unknown[keep]
+                for year in np.unique(years[d.day.start : d.day.stop]):
+                    in_year = mask & (years[d.day.start : d.day.stop] == year)
+                    f, a = parts.setdefault((product, int(year)), ([], []))
+                    f.append(seen[keep][in_year])
+                    a.append(actual[keep][in_year])
+        out: dict[str, dict[str, dict[str, float | int]]] = {}
+        for (product, year), (f, a) in sorted(parts.items()):
+            out.setdefault(product, {})[str(year)] = fc.error_stats(
+                np.concatenate(f), np.concatenate(a)
+            )
+        return out
+
+
+def foresight_section(
+    case: Case,
+    decisions: list[Decision] | None = None,
+    forecaster: Forecaster | None = None,
+) -> dict[str, Any]:
+    """The ``foresight`` results section: the policy, its label, and for ``forecast`` the
+    decision times, the forecast source, its errors and the planned vs realised value."""
+    ops = case.operations
+    out: dict[str, Any] = {"policy": ops.policy, "label": LABELS[ops.policy]}
+    if ops.policy == "perfect_foresight" or decisions is None or forecaster is None:
+        out["note"] = (
+            "every price of each window was known when it was dispatched: an upper bound on "
+            "what an operator can earn (operations.policy 'forecast' gives the realisable value)"
+        )
+        return out
+    out.update(
+        {
+            "decision_time_local": ops.decision_time_local,
+            "decisions": len(decisions),
+            "first_decision_utc": _utc(decisions[0].day.decision_utc),
+            "last_decision_utc": _utc(decisions[-1].day.decision_utc),
+            "decision_times_utc": [_utc(d.day.decision_utc) for d in decisions],
+            "forecast_source": ops.forecast,
+            "forecast_file": None if ops.forecast_file is None else str(ops.forecast_file),
+            "information_set": fc.INFORMATION_SET,
+            "forecast_errors": forecaster.errors(decisions),
+            "planned_net_value_usd": float(sum(d.planned_usd for d in decisions)),
+            "realised_net_value_usd": float(sum(d.realised_usd for d in decisions)),
+        }
+    )
+    return out
+
+
+def _utc(t: pd.Timestamp) -> str:
+    return t.strftime("%Y-%m-%dT%H:%MZ")
