@@ -10,7 +10,7 @@ import logging
 import sys
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import IO, Any
@@ -97,27 +97,33 @@ def load_market(case: Case, data_dir: Path | None = None) -> MarketData:
 
 
 def load_price_history(case: Case, data_dir: Path | None = None) -> MarketData | None:
-    """Prices of the ``HISTORY_DAYS`` local days before the horizon, which the forecast
-    baselines read (None: the case does not forecast from history). Raises ForecastError
-    naming the gap and the fix when the market data do not reach back that far."""
+    """Prices of the local days before the horizon, which the forecast baselines read: the
+    ``HISTORY_DAYS`` before it, or when the market data start later the longest span of whole
+    days they give (at least one; the baselines then use the days published so far). None:
+    the case does not forecast from history. Raises ForecastError naming the fix when not
+    even the day before the horizon is there."""
     ops = case.operations
     if ops.policy != "forecast" or ops.forecast == "file":
         return None
     request = market_request(case, data_dir)
     tz = ZoneInfo(case.horizon.timezone)
-    first = datetime.combine(foresight.history_start(case), dtime(0), tzinfo=tz)
-    request = replace(
-        request, start_utc=pd.Timestamp(first).tz_convert("UTC"), end_utc=request.start_utc
+    adapter = get_adapter(case.market.iso)
+    error = None
+    for days in range(HISTORY_DAYS, 0, -1):
+        first = datetime.combine(case.horizon.start - timedelta(days=days), dtime(0), tzinfo=tz)
+        asked = replace(
+            request, start_utc=pd.Timestamp(first).tz_convert("UTC"), end_utc=request.start_utc
+        )
+        try:
+            return _apply_overrides(case, adapter.load_market_data(asked))
+        except MarketDataError as exc:
+            error = error or str(exc).rstrip(".")
+    raise ForecastError(
+        f"operations.forecast {ops.forecast!r} reads up to {HISTORY_DAYS} days of prices before "
+        f"horizon.start ({foresight.history_start(case)} to {case.horizon.start}), at least the "
+        f"day before it, which the market data do not give: {error}. Fix: a price file (or "
+        "shipped year) that starts earlier, a later horizon.start, or operations.forecast 'file'"
     )
-    try:
-        return _apply_overrides(case, get_adapter(case.market.iso).load_market_data(request))
-    except MarketDataError as exc:
-        raise ForecastError(
-            f"operations.forecast {ops.forecast!r} reads the {HISTORY_DAYS} days of prices "
-            f"before horizon.start ({foresight.history_start(case)} to {case.horizon.start}), "
-            f"which the market data do not give: {exc}. Fix: a price file (or shipped year) "
-            "that starts that early, a later horizon.start, or operations.forecast 'file'"
-        ) from None
 
 
 def precheck(x: DispatchInputs) -> list[tuple[str, str]]:

@@ -1,0 +1,250 @@
+"""Operations without hindsight: the forecast policy, its information set and its settlement."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import small_site, solve_dict, write_tidy_prices
+from tests_paths import ROOT
+
+from dcpower import forecast as fc
+from dcpower import foresight
+from dcpower.case import FORECAST_SOURCES, CaseError, case_from_dict, load_case
+from dcpower.iso.base import MarketData
+from dcpower.optimization import operations
+from dcpower.runner import _market_and_inputs, load_price_history, run_case
+
+TZ = "America/Chicago"
+CASES = ROOT / "config" / "cases"
+
+# ---------------------------------------------------------------- baselines by hand
+
+
+def _history(days: int, start: str = "2023-07-01") -> pd.Series:
+    """Hourly prices: day d (0-based), hour h → 100·d + h."""
+    idx = pd.date_range(pd.Timestamp(start, tz=TZ), periods=24 * days, freq="h").tz_convert("UTC")
+    local = idx.tz_convert(TZ)
+    day = (local.normalize() - local.normalize()[0]).days
+    return pd.Series(100.0 * np.asarray(day) + local.hour, index=idx)
+
+
+def test_sources_are_the_case_schema_list():
+    assert fc.SOURCES == FORECAST_SOURCES
+
+
+def test_same_hour_median_and_seasonal_naive_by_hand():
+    """10 days of 100·d + h; decision for day 10 (2023-07-11) at 10:00 on day 9: days 0..9 are
+    published (day 9 at 13:30 on day 8), day 10 is not. Same-hour median of days 3..9 at hour
+    h = 100·6 + h; seasonal naive for day 10 (a Tuesday) = day 3 (the Tuesday before) = 300 + h,
+    and for day 11 = day 4 = 400 + h."""
+    s = _history(12)
+    pub = fc.published_utc(s.index, TZ, realtime=False)
+    h = fc.PriceHistory.build(s, pub, TZ)
+    decision = fc.decision_time_utc(pd.Timestamp("2023-07-11").date(), "10:00", TZ)
+    assert decision == pd.Timestamp("2023-07-10T15:00Z")
+    targets = s.index[24 * 10 : 24 * 12]  # days 10 and 11
+    hours = np.tile(np.arange(24), 2)
+    median = fc.baseline_forecast("same_hour_median_7d", h, decision, targets)
+    np.testing.assert_allclose(median, 600.0 + hours)
+    naive = fc.baseline_forecast("seasonal_naive_7d", h, decision, targets)
+    np.testing.assert_allclose(naive, np.r_[300.0 + np.arange(24), 400.0 + np.arange(24)])
+    # deciding at 14:00 instead: day 10 was published at 13:30 → days 4..10 → 700 + h
+    late = fc.decision_time_utc(pd.Timestamp("2023-07-11").date(), "14:00", TZ)
+    np.testing.assert_allclose(
+        fc.baseline_forecast("same_hour_median_7d", h, late, targets), 700.0 + hours
+    )
+
+
+def test_realtime_prices_are_known_at_the_end_of_their_interval():
+    """rtm: at 10:00 on day 9 the hours 0..8 of day 9 are known (hour 9 ends at 10:00, not
+    before it), so the median at hours < 9 is over days 3..9 (600 + h), at hours ≥ 9 over
+    days 2..8 (500 + h)."""
+    s = _history(12)
+    h = fc.PriceHistory.build(s, fc.published_utc(s.index, TZ, realtime=True), TZ)
+    decision = fc.decision_time_utc(pd.Timestamp("2023-07-11").date(), "10:00", TZ)
+    got = fc.baseline_forecast("same_hour_median_7d", h, decision, s.index[24 * 10 : 24 * 11])
+    want = np.where(np.arange(24) < 9, 600.0, 500.0) + np.arange(24)
+    np.testing.assert_allclose(got, want)
+
+
+def test_a_forecast_without_history_names_the_fix():
+    s = _history(3)
+    h = fc.PriceHistory.build(s, fc.published_utc(s.index, TZ, realtime=False), TZ)
+    decision = fc.decision_time_utc(pd.Timestamp("2023-07-01").date(), "10:00", TZ)
+    with pytest.raises(fc.ForecastError, match="horizon.start"):
+        fc.baseline_forecast("same_hour_median_7d", h, decision, s.index[:24])
+
+
+def test_error_stats_by_hand():
+    stats = fc.error_stats(np.array([10.0, 20.0, 30.0]), np.array([12.0, 20.0, 25.0]))
+    assert stats == {"mae": pytest.approx(7 / 3), "bias": pytest.approx(1.0), "steps": 3}
+
+
+# ---------------------------------------------------------------- case section
+
+
+def _site(tmp_path, prices, start="2023-06-26", horizon=("2023-07-10", "2023-07-13"), **ops):
+    pf = write_tidy_prices(tmp_path / "p.csv", f"{start} 00:00", prices)
+    case = small_site(
+        pf,
+        *horizon,
+        bess={
+            "power_mw": 10,
+            "energy_mwh": 40,
+            "charge_efficiency": 0.9,
+            "discharge_efficiency": 0.9,
+            "soc_min_fraction": 0.0,
+            "soc_initial_fraction": 0.0,
+            "pcs_mva": 10,
+            "degradation_cost_usd_per_mwh": 0.0,
+        },
+    )
+    case["operations"] = ops
+    return case
+
+
+def test_operations_section_is_validated(tmp_path):
+    base = _site(tmp_path, [1.0] * 24)
+    for ops, field in [
+        ({"policy": "hindsight"}, "policy"),
+        ({"forecast": "persistence"}, "forecast"),
+        ({"decision_time_local": "25:00"}, "decision_time_local"),
+        ({"decision_time_local": 10}, "decision_time_local"),
+        ({"forecast": "file"}, "forecast_file"),
+        ({"forecast_file": "f.csv"}, "forecast_file"),
+    ]:
+        with pytest.raises(CaseError, match=field):
+            case_from_dict({**base, "operations": ops})
+    case = case_from_dict({**base, "operations": {}})
+    assert case.operations.policy == "perfect_foresight"
+    assert case.operations.decision_time_local == "10:00"
+    assert case.operations.forecast == "same_hour_median_7d"
+
+
+# ---------------------------------------------------------------- a known forecast error
+
+
+def test_a_known_forecast_error_costs_a_known_amount(tmp_path):
+    """14 days of history and day 1 at 20 $/MWh (hours 0–11) then 100 (12–23); day 2 flipped
+    (100 then 20); day 3 as day 1. 10 MW / 40 MWh, 90 % each way, empty at start and end.
+
+    A cycle at the pattern: 40/0.9 = 44.44 MWh bought at 20, 36 MWh sold at 100: +2711.11 $.
+    Clairvoyant: cycle on day 1, charge on day 2's cheap afternoon, sell on day 3's afternoon:
+    2 × 2711.11 = 5422.22 $. Forecast (same-hour median of the 7 published days): every
+    forecast is the pattern (day 2's flip is one of 7 days at day 3's decision), so day 2
+    charges 44.44 MWh at an actual 100 and sells 36 MWh at 20: −3724.44 $; days 1 and 3 earn
+    2711.11 each: 1697.78 $ realised, a foresight premium of 3724.44 $."""
+    pattern = [20.0] * 12 + [100.0] * 12
+    flipped = [100.0] * 12 + [20.0] * 12
+    prices = pattern * 15 + flipped + pattern
+    clairvoyant = solve_dict(_site(tmp_path, prices))
+    assert clairvoyant["economics"]["net_value_usd"] == pytest.approx(5422.222, abs=0.01)
+    assert clairvoyant["foresight"]["label"] == "upper bound"
+    res = solve_dict(_site(tmp_path, prices, policy="forecast"))
+    assert res["economics"]["net_value_usd"] == pytest.approx(1697.778, abs=0.01)
+    assert res["verification"]["violations"] == []
+    f = res["foresight"]
+    assert f["policy"] == "forecast" and f["decisions"] == 3
+    assert f["decision_times_utc"] == [
+        "2023-07-09T15:00Z",
+        "2023-07-10T15:00Z",
+        "2023-07-11T15:00Z",
+    ]
+    assert f["realised_net_value_usd"] == pytest.approx(1697.778, abs=0.01)
+    assert f["planned_net_value_usd"] == pytest.approx(3 * 2711.111, abs=0.01)
+    # forecast errors: day 2 misses by 80 at every hour (+80 then −80); days 1, 3 exact
+    energy = f["forecast_errors"]["energy"]["2023"]
+    assert energy["steps"] == 72
+    assert energy["mae"] == pytest.approx(80 * 24 / 72)
+    assert energy["bias"] == pytest.approx(0.0, abs=1e-9)
+    d = pd.DataFrame(res["dispatch"])
+    day2 = d.iloc[24:48]
+    assert day2["bess_charge_mw"].iloc[:12].sum() == pytest.approx(40 / 0.9, abs=1e-4)
+    assert day2["bess_discharge_mw"].iloc[12:].sum() == pytest.approx(36.0, abs=1e-4)
+
+
+def test_history_must_reach_back(tmp_path):
+    """Up to 14 days before the horizon are read; from a file starting 2 days before, those 2;
+    from one starting on the horizon's first day, none: an error naming the fix."""
+    prices = [20.0] * 24 * 5  # from 2023-07-08: 2 days before the horizon, not 14
+    case = case_from_dict(_site(tmp_path, prices, start="2023-07-08", policy="forecast"))
+    history = load_price_history(case)
+    assert history.energy_price_usd_per_mwh.index[0] == pd.Timestamp("2023-07-08T05:00Z")
+    case = case_from_dict(_site(tmp_path, prices, start="2023-07-10", policy="forecast"))
+    with pytest.raises(fc.ForecastError, match="at least the day before"):
+        load_price_history(case)
+
+
+# ---------------------------------------------------------------- non-anticipativity
+
+
+def _perturbed(market: MarketData, after_utc: pd.Timestamp, seed: int) -> MarketData:
+    """Every price of steps at or after ``after_utc`` scaled by a random factor in [0, 3)."""
+    rng = np.random.default_rng(seed)
+    e = market.energy_price_usd_per_mwh.copy()
+    late = e.index >= after_utc
+    e[late] = e[late] * rng.uniform(0, 3, late.sum()) + rng.normal(0, 50, late.sum())
+    r = market.reserve_price_usd_per_mw_h.copy()
+    for p in r.columns:
+        r.loc[late, p] = r.loc[late, p] * rng.uniform(0, 3, late.sum())
+    return MarketData(
+        energy_price_usd_per_mwh=e,
+        reserve_price_usd_per_mw_h=r,
+        reserve_products=market.reserve_products,
+        provenance=market.provenance,
+    )
+
+
+def _committed(case, market, x, history):
+    from dataclasses import replace
+
+    x = replace(
+        x,
+        price_usd_per_mwh=market.energy_price_usd_per_mwh.to_numpy(float),
+        reserve_price_usd_per_mw_h={
+            p: market.reserve_price_usd_per_mw_h[p].to_numpy(float) for p in market.reserve_products
+        },
+    )
+    fcr = foresight.Forecaster(x, market, history)
+    opts = {"mip_rel_gap": case.solver.mip_rel_gap, "time_limit_s": 60, "threads": 1}
+    days = foresight.operating_days(x)
+    sol, _ = operations.solve_forecast_policy(x, opts, days, 1, fcr.priced, selective=True)
+    decided = [c for c in sol.dispatch.columns if "price" not in c and "usd" not in c]
+    return sol.dispatch[decided], days
+
+
+def test_prices_published_after_a_decision_do_not_change_it():
+    """The example case (gas, BESS, five AS products, N+1) over 5 days: scaling every price of
+    operating days ≥ k (published after the decision of day k at 10:00 on day k − 1) leaves
+    the committed schedule of days < k and of day k itself bit-identical, for k = 1, 2, 3;
+    the days after do change."""
+    case = load_case(CASES / "example_ercot.json")
+    h = case.horizon.model_copy(update={"end": pd.Timestamp("2023-07-15").date()})
+    ops = case.operations.model_copy(update={"policy": "forecast"})
+    case = case.model_copy(update={"horizon": h, "operations": ops})
+    market, x = _market_and_inputs(case, None)
+    history = load_price_history(case)
+    base, days = _committed(case, market, x, history)
+    for k, seed in [(1, 0), (2, 1), (3, 2)]:
+        after = x.timestamps[days[k].start]
+        assert days[k].decision_utc < after
+        got, _ = _committed(case, _perturbed(market, after, seed), x, history)
+        upto = days[k].stop
+        pd.testing.assert_frame_equal(got.iloc[:upto], base.iloc[:upto], check_exact=True)
+        assert not got.iloc[upto:].equals(base.iloc[upto:])  # the perturbation did matter
+
+
+@pytest.mark.parametrize("name", ["example_ercot.json", "example_generic.json"])
+def test_realised_value_is_at_most_the_clairvoyant_one(name):
+    case = load_case(CASES / name)
+    clair = run_case(case)
+    ops = case.operations.model_copy(update={"policy": "forecast"})
+    causal = run_case(case.model_copy(update={"operations": ops}))
+    gap = case.solver.mip_rel_gap * abs(clair["economics"]["net_value_usd"])
+    assert causal["economics"]["net_value_usd"] <= clair["economics"]["net_value_usd"] + gap
+    assert causal["verification"]["violations"] == []
+    # the stack adds up to the realised objective, from the actual prices
+    e = causal["economics"]
+    assert e["net_value_usd"] == pytest.approx(e["objective_usd"], abs=0.01)
+    assert e["net_value_usd"] == pytest.approx(causal["foresight"]["realised_net_value_usd"])
