@@ -130,3 +130,49 @@ def per_mwh_figures(dispatch: pd.DataFrame, econ: dict[str, Any], dt_h: float) -
         "avg_energy_price_usd_per_mwh": float(dispatch["price_usd_per_mwh"].mean()),
     }
     return {"energy_mwh": energy, "usd_per_mwh": per}
+
+
+#: groups of economics terms the foresight premium is reported by
+PREMIUM_GROUPS = ("energy", "ancillary_services", "transmission_4cp", "other")
+_ENERGY_TERMS = {
+    "energy_export_revenue_usd",
+    "energy_import_cost_usd",
+    "gen_fuel_cost_usd",
+    "gen_start_cost_usd",
+    "bess_degradation_cost_usd",
+}
+_CP_TERM = "transmission_cp_charge_usd"
+
+
+def premium_group(term: str) -> str:
+    """The premium group of an economics term: ``energy`` (energy bought and sold, gas fuel
+    and starts, battery wear: the BESS's arbitrage and the gas dispatch), ``ancillary_services``
+    (AS revenues of every resource, the load's deployment cost), ``transmission_4cp`` (the CP
+    charge) or ``other`` (unserved load, curtailment, reactive power)."""
+    if term in _ENERGY_TERMS:
+        return "energy"
+    if term == _CP_TERM:
+        return "transmission_4cp"
+    if term.startswith(("reserve_", "load_reserve_")):
+        return "ancillary_services"
+    return "other"
+
+
+def net_by_group(economics: dict[str, Any]) -> dict[str, float]:
+    """An economics stack's net value per premium group, $ (revenues − costs)."""
+    out = dict.fromkeys(PREMIUM_GROUPS, 0.0)
+    for term, usd in economics["revenues_usd"].items():
+        out[premium_group(term)] += float(usd)
+    for term, usd in economics["costs_usd"].items():
+        out[premium_group(term)] -= float(usd)
+    return out
+
+
+def foresight_premium(clairvoyant: dict[str, Any], realised: dict[str, Any]) -> dict[str, float]:
+    """Clairvoyant − realised net value of the same case, $: in total
+    (``foresight_premium_usd``) and per premium group (``foresight_premium_<group>_usd``);
+    arguments are the two runs' economics stacks."""
+    c, r = net_by_group(clairvoyant), net_by_group(realised)
+    out = {"foresight_premium_usd": clairvoyant["net_value_usd"] - realised["net_value_usd"]}
+    out.update({f"foresight_premium_{g}_usd": c[g] - r[g] for g in PREMIUM_GROUPS})
+    return out

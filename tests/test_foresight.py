@@ -248,3 +248,54 @@ def test_realised_value_is_at_most_the_clairvoyant_one(name):
     e = causal["economics"]
     assert e["net_value_usd"] == pytest.approx(e["objective_usd"], abs=0.01)
     assert e["net_value_usd"] == pytest.approx(causal["foresight"]["realised_net_value_usd"])
+
+
+# ---------------------------------------------------------------- the study dimension
+
+
+def test_study_sweeps_the_policy_and_reports_the_premium():
+    """``operations.policy: [perfect_foresight, forecast]`` adds the dimension; the summary
+    gives the forecast scenario's premium = the clairvoyant scenario's net value − its own (in
+    total and per group, the groups adding up to the total) and the markdown both values."""
+    import yaml
+
+    from dcpower import sweep
+    from dcpower.study import StudyConfigError, load_study_config
+
+    raw = yaml.safe_load((ROOT / "config/test/config.yaml").read_text())
+    raw["grid"].update(bess_mwh=[400], gen_units=[4])
+    raw["operations"] = {"policy": ["perfect_foresight", "forecast"]}
+    study = load_study_config(raw)
+    grid = sweep.scenario_grid(study)
+    assert list(grid[sweep.POLICY_DIM]) == ["perfect_foresight", "forecast"]
+    dims = sweep.grid_dims(study.market, study.optional_dims())
+    names = [sweep.scenario_name(r, dims) for r in grid.to_dict("records")]
+    assert names[1].endswith("/operations_policy~forecast")
+    rows = []
+    for sizes in grid.to_dict("records"):
+        row, _, _ = sweep.solve_scenario(
+            ROOT / study.study.base_case, sizes, study.scenario_settings(), None
+        )
+        assert row["solver_status"] == "optimal", row.get("failure_reason")
+        rows.append(row)
+    summary = sweep.aggregate(rows, dims, study.reliability.frontier_metric)
+    by = summary.set_index(sweep.POLICY_DIM)
+    clair, causal = by.loc["perfect_foresight"], by.loc["forecast"]
+    premium = clair["net_operating_value_usd"] - causal["net_operating_value_usd"]
+    assert causal["foresight_premium_usd"] == pytest.approx(premium)
+    assert np.isnan(clair["foresight_premium_usd"])
+    groups = sum(
+        causal[f"foresight_premium_{g}_usd"]
+        for g in ("energy", "ancillary_services", "transmission_4cp", "other")
+    )
+    assert groups == pytest.approx(premium)
+    gap = study.solve.mip_rel_gap * abs(clair["net_operating_value_usd"])
+    assert premium >= -gap  # the forecast policy cannot beat hindsight
+    text = sweep.study_summary_markdown(summary, "t", "ERCOT", "survival_prob_8h", [0.9])
+    assert "Foresight premium" in text and f"{premium:,.0f}" in text
+    # the Pareto flags are per policy: the clairvoyant rows do not hide the realisable ones
+    assert summary["pareto"].all()
+    with pytest.raises(StudyConfigError, match="policy"):
+        load_study_config({**raw, "operations": {"policy": ["forecast", "forecast"]}})
+    with pytest.raises(StudyConfigError, match="policy"):
+        load_study_config({**raw, "operations": {"policy": ["hindsight"]}})
