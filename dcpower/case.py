@@ -817,6 +817,7 @@ class Tariff(_Strict):
 #: a grid event's name: lower case, digits and underscores (it becomes part of scenario names)
 EVENT_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 MAX_EVENTS = 50
+MAX_NOTICE_MINUTES = 7 * 24 * 60.0  # a week
 
 
 class GridEvent(_Strict):
@@ -837,6 +838,14 @@ class GridEvent(_Strict):
     )
     source: str = Field(
         min_length=1, max_length=2_000, description="Where the event comes from (a citation)."
+    )
+    notice_minutes: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_NOTICE_MINUTES,
+        description="Minutes before start at which the site learns of the event (operations."
+        "policy 'forecast' re-dispatches from then); absent: 30 (dcpower.events."
+        "DEFAULT_NOTICE_MINUTES, an EEA directive's assumed notice).",
     )
 
     @field_validator("start", "end", mode="before")

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dcpower import events as grid_events
 from dcpower import forecast as fc
 from dcpower.case import Case
 from dcpower.iso.base import MarketData
@@ -78,6 +79,11 @@ class Forecaster:
         )
         n = x.n_steps
         self.published = {p: np.asarray(v[-n:].asi8) for p, v in published.items()}
+        minutes = case.horizon.timestep_minutes
+        self.events = grid_events.resolve(case.events) if case.events else []
+        self.event_caps = [
+            grid_events.cap_per_step([e], x.timestamps, minutes) for e in self.events
+        ]
         #: decision time ns → product → (window start step, forecast seen, actual, unknown)
         self.seen: dict[int, dict[str, tuple[int, np.ndarray, np.ndarray, np.ndarray]]] = {}
 
@@ -114,9 +120,23 @@ class Forecaster:
         cp = actual.cp_usd_per_mw
         if cp is not None:
             cp = np.zeros_like(cp)  # official CP intervals: published after the month
+        caps = actual.event_cap_mw
+        if caps is not None:  # only the events whose notice has come
+            caps = np.full(stop - start, np.nan)
+            for e, cap in zip(self.events, self.event_caps, strict=True):
+                if e.notice_utc <= decision:
+                    caps = np.fmin(caps, cap[start:stop])
         return replace(
-            actual, price_usd_per_mwh=energy, reserve_price_usd_per_mw_h=reserve, cp_usd_per_mw=cp
+            actual,
+            price_usd_per_mwh=energy,
+            reserve_price_usd_per_mw_h=reserve,
+            cp_usd_per_mw=cp,
+            event_cap_mw=caps,
         )
+
+    def notice_times(self) -> list[pd.Timestamp]:
+        """When the site learns of each grid event (sorted, distinct; UTC)."""
+        return sorted({e.notice_utc for e in self.events})
 
     def errors(self, decisions: list[Decision]) -> dict[str, dict[str, dict[str, float | int]]]:
         """MAE and bias (forecast − actual) of the forecasts the committed days were decided
@@ -170,6 +190,11 @@ def foresight_section(
             "forecast_file": None if ops.forecast_file is None else str(ops.forecast_file),
             "information_set": fc.INFORMATION_SET,
             "forecast_errors": forecaster.errors(decisions),
+            "redispatches": [
+                {"notice_utc": _utc(t), "from_utc": _utc(forecaster.steps[i])}
+                for d in decisions
+                for t, i in d.redispatches
+            ],
             "planned_net_value_usd": float(sum(d.planned_usd for d in decisions)),
             "realised_net_value_usd": float(sum(d.realised_usd for d in decisions)),
         }

@@ -382,6 +382,13 @@ class ForecastErrorStats(_Section):
     steps: int = Field(description="forecast steps (unpublished at their decision time)")
 
 
+class Redispatch(_Section):
+    """A re-dispatch of a committed day when a grid event's notice came."""
+
+    notice_utc: UtcText
+    from_utc: UtcText = Field(description="first step re-dispatched (the steps before held)")
+
+
 class Foresight(_Section):
     """The dispatch policy: clairvoyant (an upper bound) or causal (``operations``)."""
 
@@ -398,6 +405,9 @@ class Foresight(_Section):
     information_set: str | None = None
     forecast_errors: dict[str, dict[str, ForecastErrorStats]] | None = Field(
         None, description="product (energy or AS) → local year → errors"
+    )
+    redispatches: list[Redispatch] | None = Field(
+        None, description="re-dispatches at grid events' notice times"
     )
     planned_net_value_usd: float | None = Field(
         None, description="the committed days' value at the prices their decisions saw, $"

@@ -330,6 +330,7 @@ def run_case(
                 forecaster.priced,
                 relax,
                 selective,
+                forecaster.notice_times(),
             )
         elif method == "monolithic":
             solution = strategies.solve_monolithic(x, opts, relax, selective, with_mv)

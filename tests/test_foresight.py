@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -299,3 +301,56 @@ def test_study_sweeps_the_policy_and_reports_the_premium():
         load_study_config({**raw, "operations": {"policy": ["forecast", "forecast"]}})
     with pytest.raises(StudyConfigError, match="policy"):
         load_study_config({**raw, "operations": {"policy": ["hindsight"]}})
+
+
+# ---------------------------------------------------------------- events with notice
+
+
+def _example_days(days: int, **update):
+    case = load_case(CASES / "example_ercot.json")
+    end = case.horizon.start + timedelta(days=days)
+    h = case.horizon.model_copy(update={"end": end})
+    ops = case.operations.model_copy(update={"policy": "forecast"})
+    return case.model_copy(update={"horizon": h, "operations": ops, **update})
+
+
+def test_an_event_is_learnt_at_its_notice_and_met_from_then():
+    """A 0 MW cap on 2023-07-11 18:00–20:00 CDT with 60 min notice: the forecast policy's
+    schedule up to 17:00 CDT is bit-identical to the run without the event (it cannot know),
+    the re-dispatch from 17:00 keeps the net withdrawal ≤ 0 in the event hours, and the
+    clairvoyant run (which prepares) is worth at least as much."""
+    from dcpower.case import GridEvent
+
+    event = GridEvent(
+        name="test_cap",
+        start="2023-07-11T18:00-05:00",
+        end="2023-07-11T20:00-05:00",
+        cap_mw=0.0,
+        source="test",
+        notice_minutes=60.0,
+    )
+    plain = run_case(_example_days(3))
+    capped = run_case(_example_days(3, events=[event]))
+    f = capped["foresight"]
+    # day 2 from the notice on; day 3 (committed at 10:00 on day 2, before the notice) whole
+    assert f["redispatches"] == [
+        {"notice_utc": "2023-07-11T22:00Z", "from_utc": "2023-07-11T22:00Z"},
+        {"notice_utc": "2023-07-11T22:00Z", "from_utc": "2023-07-12T05:00Z"},
+    ]
+    a, b = pd.DataFrame(plain["dispatch"]), pd.DataFrame(capped["dispatch"])
+    before = 24 + 17  # steps before 17:00 CDT on day 2
+    decided = [c for c in a.columns if "price" not in c and "usd" not in c and "event" not in c]
+    pd.testing.assert_frame_equal(b[decided].iloc[:before], a[decided].iloc[:before])
+    net = b["grid_import_mw"] - b["grid_export_mw"]
+    assert (net.iloc[24 + 18 : 24 + 20] <= 1e-6).all()
+    assert not (a["grid_import_mw"] - a["grid_export_mw"]).iloc[24 + 18 : 24 + 20].le(1e-6).all()
+    assert capped["verification"]["violations"] == []
+    clair_case = _example_days(3, events=[event])
+    clair_case = clair_case.model_copy(
+        update={
+            "operations": clair_case.operations.model_copy(update={"policy": "perfect_foresight"})
+        }
+    )
+    clair = run_case(clair_case)
+    gap = clair_case.solver.mip_rel_gap * abs(clair["economics"]["net_value_usd"])
+    assert capped["economics"]["net_value_usd"] <= clair["economics"]["net_value_usd"] + gap

@@ -9,6 +9,15 @@ model's parameters and the objective's own per-step terms are read at the commit
 Only costs read prices, so the committed schedule meets every physical row (deployment of
 awards, SOC floor, N+1, MVA) exactly as a clairvoyant run's schedule does.
 
+Grid events with notice: at each notice time that falls after a day's decision and before the
+day ends, the day is re-dispatched from the first step that starts at or after the notice: the
+steps before keep their committed values (every variable of those steps held at its value), the
+rest of the window is solved again with what is known at the notice time (the event's cap, the
+prices published by then). From that step on the day's energy, awards and commitment may change.
+A day committed before a notice that comes before it starts is re-dispatched whole (from the
+state the re-dispatched day before hands over). A re-dispatch is priced like a decision: at the
+prices published by its time (day-ahead prices of the day, once posted), as one settlement.
+
 Non-anticipative by construction: a day's decision reads only ``priced``'s window (which must
 read only what is published before its decision time) and the state of the days before.
 """
@@ -16,10 +25,12 @@ read only what is published before its decision time) and the state of the days 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
+import pyomo.environ as pyo
 
 from dcpower.optimization import dispatch_milp, extract
 from dcpower.optimization.inputs import DispatchInputs
@@ -52,6 +63,35 @@ class Decision:
     window_stop: int
     planned_usd: float
     realised_usd: float
+    #: re-dispatches of the day: (notice time, first step re-dispatched, horizon index)
+    redispatches: list[tuple[pd.Timestamp, int]] = field(default_factory=list)
+
+
+def step_variables(m: pyo.ConcreteModel, before: int) -> list:
+    """Every unfixed variable of the steps before ``before`` (a variable's step is the last
+    element of its index; variables without a step index are left out)."""
+    out = []
+    for var in m.component_objects(pyo.Var, active=True):
+        for index, v in var.items():
+            t = index[-1] if isinstance(index, tuple) else index
+            if isinstance(t, int) and t < before and not v.fixed:
+                out.append(v)
+    return out
+
+
+def _redispatch(solver: WindowSolver, seen: DispatchInputs, first: int, method: str) -> SolveReport:
+    """Solve ``seen`` again with every variable of the steps before ``first`` held at its
+    current value (bounds set to it, restored after: Pyomo bound expressions included)."""
+    held = step_variables(solver.model, first)
+    saved = [(v, v.lower, v.upper) for v in held]
+    values = [round(v.value) if v.is_integer() else v.value for v in held]
+    solver.session.set_bounds([(v, x, x) for v, x in zip(held, values, strict=True)])
+    try:
+        return solver.solve(seen, method)
+    finally:
+        for v, lower, upper in saved:
+            v.setlb(lower)
+            v.setub(upper)
 
 
 #: (actual window inputs, window start step, window stop step, decision time) → the inputs the
@@ -67,9 +107,11 @@ def solve_forecast_policy(
     priced: Pricer,
     relax: bool = False,
     selective: bool = False,
+    notices: Sequence[pd.Timestamp] = (),
 ) -> tuple[DispatchSolution, list[Decision]]:
-    """Commit ``days`` in order, each from its own decision; the solution is the committed
-    schedule with its terms at the actual prices (``x``'s)."""
+    """Commit ``days`` in order, each from its own decision, re-dispatched at each of
+    ``notices`` (grid events' notice times) after its decision and before its end; the
+    solution is the committed schedule with its terms at the actual prices (``x``'s)."""
     n = x.n_steps
     state: dict = {
         "soc_initial_mwh": x.soc_initial_mwh,
@@ -97,12 +139,24 @@ def solve_forecast_policy(
         report = solver.solve(seen, "forecast_policy_window")
         reports.append(report)
         m = solver.model
+        planned = sum(dispatch_milp.kept_terms_usd(m, keep).values())  # at the prices seen
+        step = x.timestamps[1] - x.timestamps[0] if n > 1 else pd.Timedelta(hours=1)
+        day_end = x.timestamps[day.stop - 1] + step
+        redispatched = []
+        for notice in notices:
+            if not day.decision_utc < notice < day_end:
+                continue
+            first = int(np.searchsorted(actual.timestamps, notice))  # first step ≥ notice
+            report = _redispatch(
+                solver, priced(actual, start, stop, notice), first, "forecast_redispatch"
+            )
+            reports.append(report)
+            redispatched.append((notice, start + first))
         if report.objective is not None and not relax:
             values.append((report.objective, seen.n_steps))
         for t, names in solver.binding().items():
             if t < keep:
                 binding[start + t] = names
-        planned = sum(dispatch_milp.kept_terms_usd(m, keep).values())
         # settle: the actual prices into the same model, its terms read at the committed values
         dispatch_milp.load_window_data(m, actual)
         kept = dispatch_milp.kept_terms_usd(m, keep)
@@ -111,7 +165,7 @@ def solve_forecast_policy(
         dispatch_parts.append(extract.dispatch_frame(m, actual).iloc[:keep])
         electrical_parts.append(extract.electrical_frame(m, actual).iloc[:keep])
         state = dispatch_milp.handover(m, actual, keep)
-        decisions.append(Decision(day, stop, planned, sum(kept.values())))
+        decisions.append(Decision(day, stop, planned, sum(kept.values()), redispatched))
         logger.info(
             "day %s decided %s: planned %.0f $, realised %.0f $, %.1f s",
             actual.timestamps[0].strftime("%Y-%m-%dT%H:%MZ"),
