@@ -17,6 +17,7 @@ Prices are $/MWh (energy) and $/MW per hour (reserves); times are UTC unless nam
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -115,32 +116,45 @@ class PriceHistory:
             raise ForecastError(f"no price history at local time {minute[bad][0]} min of day")
         return day, col
 
-    def known(self, decision_ns: int) -> np.ndarray:
-        """days × columns: the value is published before the decision time."""
-        return (self.published_ns < decision_ns) & np.isfinite(self.values)
+    def recent(self, decision_ns: int) -> tuple[slice, np.ndarray]:
+        """(rows, known): the last ``2 × LOOKBACK_DAYS + 2`` days with any value published
+        before the decision time, and which of their cells are (days × columns)."""
+        first_pub = self.published_ns.min(axis=1)  # rises with the day
+        last = int(np.searchsorted(first_pub, decision_ns, side="left"))
+        rows = slice(max(0, last - 2 * LOOKBACK_DAYS - 2), last)
+        known = (self.published_ns[rows] < decision_ns) & np.isfinite(self.values[rows])
+        return rows, known
 
 
 def _same_hour_median(
-    h: PriceHistory, known: np.ndarray, day: np.ndarray, col: np.ndarray
+    h: PriceHistory, rows: slice, known: np.ndarray, day: np.ndarray, col: np.ndarray
 ) -> np.ndarray:
-    per_col = np.full(len(h.minutes), np.nan)
-    for j in np.unique(col):
-        vals = h.values[known[:, j], j]
-        if len(vals):
-            per_col[j] = float(np.median(vals[-LOOKBACK_DAYS:]))
+    """Median over the last ``LOOKBACK_DAYS`` published values of each target's column."""
+    newest_first = np.cumsum(known[::-1], axis=0)[::-1]  # rank of each known cell from the end
+    use = known & (newest_first <= LOOKBACK_DAYS)
+    vals = np.where(use, h.values[rows], np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # columns with nothing known: NaN
+        per_col = np.nanmedian(vals, axis=0) if len(vals) else np.full(len(h.minutes), np.nan)
     return per_col[col]
 
 
 def _seasonal_naive(
-    h: PriceHistory, known: np.ndarray, day: np.ndarray, col: np.ndarray
+    h: PriceHistory, rows: slice, known: np.ndarray, day: np.ndarray, col: np.ndarray
 ) -> np.ndarray:
-    weekday = (h.days.astype("datetime64[D]").view("int64") + 3) % 7  # 1970-01-01 was a Thursday
+    """The value of each target's column on the last published day of its weekday."""
+    weekday = (h.days[rows].view("int64") + 3) % 7  # 1970-01-01 was a Thursday
     target_wd = (day.view("int64") + 3) % 7
+    values = h.values[rows]
     out = np.full(len(day), np.nan)
-    for i, (wd, j) in enumerate(zip(target_wd, col, strict=True)):
-        rows = np.flatnonzero(known[:, j] & (weekday == wd))
-        if len(rows):
-            out[i] = h.values[rows[-1], j]
+    for wd in np.unique(target_wd):
+        ok = known & (weekday == wd)[:, None]
+        if not ok.any():
+            continue
+        last = len(ok) - 1 - np.argmax(ok[::-1], axis=0)  # last known row per column
+        per_col = np.where(ok.any(axis=0), values[last, np.arange(values.shape[1])], np.nan)
+        pick = target_wd == wd
+        out[pick] = per_col[col[pick]]
     return out
 
 
@@ -154,13 +168,18 @@ SOURCES = (*BASELINES, "file")
 
 
 def baseline_forecast(
-    method: str, history: PriceHistory, decision: pd.Timestamp, targets: pd.DatetimeIndex
+    method: str,
+    history: PriceHistory,
+    decision: pd.Timestamp,
+    targets: pd.DatetimeIndex,
+    cells: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Forecast of ``targets`` made at ``decision`` by a shipped baseline ($ per unit as the
-    series); raises ForecastError when nothing at a target's time of day is published yet."""
-    day, col = history.cells(targets)
-    known = history.known(decision.value)
-    out = BASELINES[method](history, known, day, col)
+    series); raises ForecastError when nothing at a target's time of day is published yet.
+    ``cells``: the targets' ``history.cells`` when already known."""
+    day, col = history.cells(targets) if cells is None else cells
+    rows, known = history.recent(decision.value)
+    out = BASELINES[method](history, rows, known, day, col)
     if np.isnan(out).any():
         first = targets[np.flatnonzero(np.isnan(out))[0]]
         raise ForecastError(

@@ -16,9 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dcpower import columns
 from dcpower import events as grid_events
 from dcpower import forecast as fc
 from dcpower.case import Case
+from dcpower.economics import economics_from_dispatch
 from dcpower.iso.base import MarketData
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.optimization.operations import Decision, OperatingDay
@@ -59,6 +61,7 @@ class Forecaster:
         self.source = ops.forecast
         tz = case.horizon.timezone
         self.file = fc.ForecastFile.read(ops.forecast_file) if ops.forecast == "file" else None
+        self.products = [fc.ENERGY, *market.reserve_products]
         series = {fc.ENERGY: market.energy_price_usd_per_mwh}
         series.update({p: market.reserve_price_usd_per_mw_h[p] for p in market.reserve_products})
         if history is not None:
@@ -77,6 +80,8 @@ class Forecaster:
             if self.file is None
             else {}
         )
+        #: each horizon step's (local day, column) in each product's history
+        self.cells = {p: h.cells(x.timestamps) for p, h in self.history.items()}
         n = x.n_steps
         self.published = {p: np.asarray(v[-n:].asi8) for p, v in published.items()}
         minutes = case.horizon.timestep_minutes
@@ -87,10 +92,16 @@ class Forecaster:
         #: decision time ns → product → (window start step, forecast seen, actual, unknown)
         self.seen: dict[int, dict[str, tuple[int, np.ndarray, np.ndarray, np.ndarray]]] = {}
 
-    def _forecast(self, product: str, decision: pd.Timestamp, steps: pd.DatetimeIndex):
+    def _forecast(self, product: str, decision: pd.Timestamp, steps: np.ndarray):
+        """Forecast of the horizon steps ``steps`` (indices) made at ``decision``."""
+        targets = self.steps[steps]
         if self.file is not None:
-            return self.file.forecast(product, decision, steps)
-        return fc.baseline_forecast(self.source, self.history[product], decision, steps)
+            return self.file.forecast(product, decision, targets)
+        day, col = self.cells[product]
+        history = self.history[product]
+        return fc.baseline_forecast(
+            self.source, history, decision, targets, (day[steps], col[steps])
+        )
 
     def _seen(
         self, product: str, actual: np.ndarray, start: int, stop: int, decision: pd.Timestamp
@@ -98,7 +109,7 @@ class Forecaster:
         unknown = self.published[product][start:stop] >= decision.value
         out = np.array(actual, dtype=float)
         if unknown.any():
-            out[unknown] = self._forecast(product, decision, self.steps[start:stop][unknown])
+            out[unknown] = self._forecast(product, decision, start + np.flatnonzero(unknown))
         self.seen.setdefault(decision.value, {})[product] = (
             start,
             out,
@@ -138,6 +149,24 @@ class Forecaster:
         """When the site learns of each grid event (sorted, distinct; UTC)."""
         return sorted({e.notice_utc for e in self.events})
 
+    def planned_value(self, dispatch: pd.DataFrame, decisions: list[Decision]) -> float:
+        """The committed schedule's net value at the prices its day-ahead decisions saw (CP
+        charges unknown: 0), $ — what the operator expected; from the dispatch table with the
+        same term definitions as the economics check (``economics_from_dispatch``)."""
+        seen = dispatch.copy()
+        names = {fc.ENERGY: "price_usd_per_mwh"}
+        names.update({p: columns.price_column(p) for p in self.products if p != fc.ENERGY})
+        for d in decisions:
+            for product, (start, values, _, _) in self.seen[d.day.decision_utc.value].items():
+                rows = slice(d.day.start, d.day.stop)
+                seen.iloc[rows, seen.columns.get_loc(names[product])] = values[
+                    d.day.start - start : d.day.stop - start
+                ]
+        if "cp_charge_usd_per_mw" in seen.columns:
+            seen["cp_charge_usd_per_mw"] = 0.0
+        products = [p for p in self.products if p != fc.ENERGY]
+        return float(economics_from_dispatch(seen, self.case, products)["net_value_usd"])
+
     def errors(self, decisions: list[Decision]) -> dict[str, dict[str, dict[str, float | int]]]:
         """MAE and bias (forecast − actual) of the forecasts the committed days were decided
         on, per product and local year ($/MWh energy, $/MW per hour reserves): each operating
@@ -168,6 +197,7 @@ def foresight_section(
     case: Case,
     decisions: list[Decision] | None = None,
     forecaster: Forecaster | None = None,
+    dispatch: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """The ``foresight`` results section: the policy, its label, and for ``forecast`` the
     decision times, the forecast source, its errors and the planned vs realised value."""
@@ -195,7 +225,7 @@ def foresight_section(
                 for d in decisions
                 for t, i in d.redispatches
             ],
-            "planned_net_value_usd": float(sum(d.planned_usd for d in decisions)),
+            "planned_net_value_usd": forecaster.planned_value(dispatch, decisions),
             "realised_net_value_usd": float(sum(d.realised_usd for d in decisions)),
         }
     )

@@ -410,7 +410,9 @@ class Foresight(_Section):
         None, description="re-dispatches at grid events' notice times"
     )
     planned_net_value_usd: float | None = Field(
-        None, description="the committed days' value at the prices their decisions saw, $"
+        None,
+        description="the committed schedule's value at the prices its day-ahead decisions saw "
+        "(CP charges unknown: 0), $",
     )
     realised_net_value_usd: float | None = Field(
         None, description="the committed days' value at the actual prices, $ (= economics)"

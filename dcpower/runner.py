@@ -374,7 +374,7 @@ def run_case(
         market,
         solution,
         time.perf_counter() - started,
-        foresight=foresight.foresight_section(case, decisions, forecaster),
+        foresight=foresight.foresight_section(case, decisions, forecaster, solution.dispatch),
     )
 
 

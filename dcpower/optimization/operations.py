@@ -57,11 +57,10 @@ class OperatingDay:
 @dataclass
 class Decision:
     """What one decision committed: the day, its window and the kept part's value at the
-    forecast prices (what the operator expected) and at the actual ones (what it earned), $."""
+    actual prices (what it earned), $."""
 
     day: OperatingDay
     window_stop: int
-    planned_usd: float
     realised_usd: float
     #: re-dispatches of the day: (notice time, first step re-dispatched, horizon index)
     redispatches: list[tuple[pd.Timestamp, int]] = field(default_factory=list)
@@ -139,7 +138,6 @@ def solve_forecast_policy(
         report = solver.solve(seen, "forecast_policy_window")
         reports.append(report)
         m = solver.model
-        planned = sum(dispatch_milp.kept_terms_usd(m, keep).values())  # at the prices seen
         step = x.timestamps[1] - x.timestamps[0] if n > 1 else pd.Timedelta(hours=1)
         day_end = x.timestamps[day.stop - 1] + step
         redispatched = []
@@ -154,9 +152,8 @@ def solve_forecast_policy(
             redispatched.append((notice, start + first))
         if report.objective is not None and not relax:
             values.append((report.objective, seen.n_steps))
-        for t, names in solver.binding().items():
-            if t < keep:
-                binding[start + t] = names
+        for t, names in solver.binding(keep).items():
+            binding[start + t] = names
         # settle: the actual prices into the same model, its terms read at the committed values
         dispatch_milp.load_window_data(m, actual)
         kept = dispatch_milp.kept_terms_usd(m, keep)
@@ -165,12 +162,11 @@ def solve_forecast_policy(
         dispatch_parts.append(extract.dispatch_frame(m, actual).iloc[:keep])
         electrical_parts.append(extract.electrical_frame(m, actual).iloc[:keep])
         state = dispatch_milp.handover(m, actual, keep)
-        decisions.append(Decision(day, stop, planned, sum(kept.values()), redispatched))
+        decisions.append(Decision(day, stop, sum(kept.values()), redispatched))
         logger.info(
-            "day %s decided %s: planned %.0f $, realised %.0f $, %.1f s",
+            "day %s decided %s: realised %.0f $, %.1f s",
             actual.timestamps[0].strftime("%Y-%m-%dT%H:%MZ"),
             day.decision_utc.strftime("%Y-%m-%dT%H:%MZ"),
-            planned,
             decisions[-1].realised_usd,
             report.solve_seconds,
         )
