@@ -32,6 +32,14 @@ LABELS = {
 }
 
 
+#: what the forecast policy knows of grid events and CP alerts (results' information set)
+EVENTS_SEEN = (
+    "; grid events from notice_minutes before their start and CP alert hours from the start of "
+    "their hour (the lagged system load they read is published then), each followed by a "
+    "re-dispatch of the committed day from that time"
+)
+
+
 def operating_days(x: DispatchInputs) -> list[OperatingDay]:
     """The horizon's local days as step ranges, each with its decision time."""
     case = x.case
@@ -89,6 +97,15 @@ class Forecaster:
         self.event_caps = [
             grid_events.cap_per_step([e], x.timestamps, minutes) for e in self.events
         ]
+        #: CP alert hours (causal alert policy): each known at the start of its hour, when the
+        #: lagged system load it reads is published
+        self.alert_hour = x.timestamps.floor("h")
+        self.alert_on = (
+            np.zeros(x.n_steps, bool)
+            if x.alert_cap_mw is None
+            else x.alert_cap_mw < np.max(x.alert_cap_mw)
+        )
+        self.alert_off_mw = None if x.alert_cap_mw is None else float(np.max(x.alert_cap_mw))
         #: decision time ns → product → (window start step, forecast seen, actual, unknown)
         self.seen: dict[int, dict[str, tuple[int, np.ndarray, np.ndarray, np.ndarray]]] = {}
 
@@ -137,8 +154,13 @@ class Forecaster:
             for e, cap in zip(self.events, self.event_caps, strict=True):
                 if e.notice_utc <= decision:
                     caps = np.fmin(caps, cap[start:stop])
+        alert = actual.alert_cap_mw
+        if alert is not None:  # only the alert hours already issued
+            issued = np.asarray(self.alert_hour[start:stop] <= decision)
+            alert = np.where(self.alert_on[start:stop] & ~issued, self.alert_off_mw, alert)
         return replace(
             actual,
+            alert_cap_mw=alert,
             price_usd_per_mwh=energy,
             reserve_price_usd_per_mw_h=reserve,
             cp_usd_per_mw=cp,
@@ -146,8 +168,10 @@ class Forecaster:
         )
 
     def notice_times(self) -> list[pd.Timestamp]:
-        """When the site learns of each grid event (sorted, distinct; UTC)."""
-        return sorted({e.notice_utc for e in self.events})
+        """When the site learns of each grid event and each CP alert hour (sorted, distinct;
+        UTC): the times the forecast policy re-dispatches at."""
+        alerts = set(self.alert_hour[self.alert_on])
+        return sorted({e.notice_utc for e in self.events} | alerts)
 
     def planned_value(self, dispatch: pd.DataFrame, decisions: list[Decision]) -> float:
         """The committed schedule's net value at the prices its day-ahead decisions saw (CP
@@ -218,7 +242,7 @@ def foresight_section(
             "decision_times_utc": [_utc(d.day.decision_utc) for d in decisions],
             "forecast_source": ops.forecast,
             "forecast_file": None if ops.forecast_file is None else str(ops.forecast_file),
-            "information_set": fc.INFORMATION_SET,
+            "information_set": fc.INFORMATION_SET + EVENTS_SEEN,
             "forecast_errors": forecaster.errors(decisions),
             "redispatches": [
                 {"notice_utc": _utc(t), "from_utc": _utc(forecaster.steps[i])}

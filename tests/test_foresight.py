@@ -354,3 +354,34 @@ def test_an_event_is_learnt_at_its_notice_and_met_from_then():
     clair = run_case(clair_case)
     gap = clair_case.solver.mip_rel_gap * abs(clair["economics"]["net_value_usd"])
     assert capped["economics"]["net_value_usd"] <= clair["economics"]["net_value_usd"] + gap
+
+
+def test_cp_alerts_are_learnt_at_the_start_of_their_hour():
+    """The 2024 base site (causal 4CP alert policy) on 18–19 Aug 2024: alerts from 15:00 CDT
+    on the 18th. Under the forecast policy the schedule before the first alert hour is
+    bit-identical to the run without a response (tariff.response none: no alert caps), and
+    the withdrawal in every alert hour is within the policy's cap."""
+    base = load_case(CASES / "sweep_base_ercot_2024.json")
+    h = base.horizon.model_copy(
+        update={
+            "start": pd.Timestamp("2024-08-18").date(),
+            "end": pd.Timestamp("2024-08-20").date(),
+        }
+    )
+    ops = base.operations.model_copy(update={"policy": "forecast"})
+    solver = base.solver.model_copy(update={"method": "auto"})
+    case = base.model_copy(update={"horizon": h, "operations": ops, "solver": solver})
+    none = case.model_copy(update={"tariff": case.tariff.model_copy(update={"response": "none"})})
+    with_alerts, without = run_case(case), run_case(none)
+    a, b = pd.DataFrame(with_alerts["dispatch"]), pd.DataFrame(without["dispatch"])
+    decided = [c for c in a.columns if "price" not in c and "usd" not in c and "alert" not in c]
+    first_alert = 15  # 2024-08-18 15:00 CDT = 20:00Z, step 15 from 00:00 CDT
+    pd.testing.assert_frame_equal(a[decided].iloc[:first_alert], b[decided].iloc[:first_alert])
+    on = pd.DataFrame(with_alerts["dispatch"])["cp_alert"] > 0
+    assert on.iloc[first_alert] and not on.iloc[:first_alert].any()
+    net = a["grid_import_mw"] - a["grid_export_mw"]
+    cap = case.tariff.alert.max_withdrawal_mw
+    assert (net[on] <= cap + 1e-6).all()
+    redispatches = with_alerts["foresight"]["redispatches"]
+    assert redispatches[0] == {"notice_utc": "2024-08-18T20:00Z", "from_utc": "2024-08-18T20:00Z"}
+    assert with_alerts["verification"]["violations"] == []

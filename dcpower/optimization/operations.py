@@ -15,7 +15,7 @@ steps before keep their committed values (every variable of those steps held at 
 rest of the window is solved again with what is known at the notice time (the event's cap, the
 prices published by then). From that step on the day's energy, awards and commitment may change.
 A day committed before a notice that comes before it starts is re-dispatched whole (from the
-state the re-dispatched day before hands over). A re-dispatch is priced like a decision: at the
+state the re-dispatched day before hands over), once, at the last such notice. A re-dispatch is priced like a decision: at the
 prices published by its time (day-ahead prices of the day, once posted), as one settlement.
 
 Non-anticipative by construction: a day's decision reads only ``priced``'s window (which must
@@ -141,9 +141,11 @@ def solve_forecast_policy(
         step = x.timestamps[1] - x.timestamps[0] if n > 1 else pd.Timedelta(hours=1)
         day_end = x.timestamps[day.stop - 1] + step
         redispatched = []
-        for notice in notices:
-            if not day.decision_utc < notice < day_end:
-                continue
+        day_start = x.timestamps[day.start]
+        ahead = [t for t in notices if day.decision_utc < t <= day_start]
+        inside = [t for t in notices if day_start < t < day_end]
+        # before the day starts only the last notice counts: each re-plans the whole day
+        for notice in ahead[-1:] + inside:
             first = int(np.searchsorted(actual.timestamps, notice))  # first step ≥ notice
             report = _redispatch(
                 solver, priced(actual, start, stop, notice), first, "forecast_redispatch"
