@@ -3,7 +3,8 @@
 For each size of a study's grid (default: the default study's eight, full year 2024) it solves
 the scenario's case with ``operations.policy`` ``perfect_foresight`` and then ``forecast``,
 each in a fresh child process, and prints one row per size: the wall time of each and their
-ratio (target: the forecast year ≤ 3× the clairvoyant one), both net values, the foresight
+ratio (target: the forecast year ≤ 3× the clairvoyant one) and the same for the child's CPU
+time (user + system: on a shared machine the fairer comparison), both net values, the foresight
 premium ($ and % of the clairvoyant value's magnitude) in total and per group (energy =
 BESS arbitrage + gas dispatch + imports, AS, 4CP).
 
@@ -23,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = r"""
-import json, sys, time
+import json, resource, sys, time
 from datetime import timedelta
 from dcpower.case import load_case
 from dcpower.runner import run_case
@@ -42,9 +43,11 @@ case = case.model_copy(update={"operations": ops})
 t = time.perf_counter()
 r = run_case(case)
 wall = time.perf_counter() - t
-print(json.dumps({"wall_s": wall, "economics": {k: r["economics"][k] for k in
-      ("revenues_usd", "costs_usd", "net_value_usd")}, "foresight": {k: v for k, v in
-      r["foresight"].items() if k != "decision_times_utc"}, "status": r["solver"]["status"],
+ru = resource.getrusage(resource.RUSAGE_SELF)
+econ = {k: r["economics"][k] for k in ("revenues_usd", "costs_usd", "net_value_usd")}
+seen = {k: v for k, v in r["foresight"].items() if k != "decision_times_utc"}
+print(json.dumps({"wall_s": wall, "cpu_s": ru.ru_utime + ru.ru_stime, "economics": econ,
+      "foresight": seen, "status": r["solver"]["status"],
       "violations": len(r["verification"]["violations"])}))
 """
 
@@ -90,6 +93,9 @@ def main() -> None:
             "clairvoyant_wall_s": clair["wall_s"],
             "forecast_wall_s": causal["wall_s"],
             "wall_ratio": causal["wall_s"] / clair["wall_s"],
+            "clairvoyant_cpu_s": clair["cpu_s"],
+            "forecast_cpu_s": causal["cpu_s"],
+            "cpu_ratio": causal["cpu_s"] / clair["cpu_s"],
             "clairvoyant_net_usd": cv,
             "realised_net_usd": causal["economics"]["net_value_usd"],
             **premium,
@@ -104,7 +110,9 @@ def main() -> None:
         print(
             f"{label:>12} clair {cv:>13,.0f} $ {row['clairvoyant_wall_s']:6.1f} s | forecast "
             f"{row['realised_net_usd']:>13,.0f} $ {row['forecast_wall_s']:6.1f} s "
-            f"(x{row['wall_ratio']:.2f}) | premium {premium['foresight_premium_usd']:>11,.0f} $ "
+            f"(x{row['wall_ratio']:.2f}; cpu {row['clairvoyant_cpu_s']:.0f}/"
+            f"{row['forecast_cpu_s']:.0f} s x{row['cpu_ratio']:.2f}) | premium "
+            f"{premium['foresight_premium_usd']:>11,.0f} $ "
             f"({row['premium_pct_of_clairvoyant']:.1f} %) {groups} | {row['status']} "
             f"viol {row['violations']}",
             flush=True,
