@@ -654,6 +654,7 @@ class Operations(_Strict):
     )
     forecast_file: Path | None = Field(
         None,
+        strict=False,
         description="Tidy CSV of forecasts (forecast: file): columns decision_time, timestamp "
         "(ISO 8601 with a UTC offset), product (energy or a reserve product), value ($/MWh or "
         "$/MW per hour); one vintage per decision time.",

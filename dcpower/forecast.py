@@ -255,21 +255,26 @@ class ForecastFile:
     def forecast(
         self, product: str, decision: pd.Timestamp, targets: pd.DatetimeIndex
     ) -> np.ndarray:
-        """The vintage of ``decision`` for ``targets``; raises ForecastError naming what is
-        missing."""
+        """The latest vintage issued at or before ``decision`` for ``targets`` (a decision's
+        own vintage; a re-dispatch between decisions reads the last one); raises ForecastError
+        naming what is missing."""
         where = f"operations.forecast_file {self.path}"
-        series = self.table.get((int(decision.value), product))
-        if series is None:
+        issued = sorted(d for d, p in self.table if p == product and d <= decision.value)
+        if not issued:
             raise ForecastError(
-                f"{where}: no vintage for decision_time {decision:%Y-%m-%dT%H:%MZ} and product "
-                f"{product!r}; fix: add a forecast of every step the decision cannot know"
+                f"{where}: no vintage issued at or before {decision:%Y-%m-%dT%H:%MZ} for product "
+                f"{product!r}; fix: add a forecast (decision_time = the decision time) of every "
+                "step the decision cannot know"
             )
+        series = self.table[(issued[-1], product)]
         got = series.reindex(targets)
         if got.isna().any():
             first = targets[np.flatnonzero(got.isna().to_numpy())[0]]
+            vintage = pd.Timestamp(issued[-1], tz="UTC")
             raise ForecastError(
-                f"{where}: the vintage of {decision:%Y-%m-%dT%H:%MZ} lacks {product!r} at "
-                f"{first:%Y-%m-%dT%H:%MZ}; fix: forecast every step of the decision's window"
+                f"{where}: the vintage of {vintage:%Y-%m-%dT%H:%MZ} (read at "
+                f"{decision:%Y-%m-%dT%H:%MZ}) lacks {product!r} at {first:%Y-%m-%dT%H:%MZ}; fix: "
+                "forecast every step of the decision's window"
             )
         return got.to_numpy(float)
 

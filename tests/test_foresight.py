@@ -385,3 +385,30 @@ def test_cp_alerts_are_learnt_at_the_start_of_their_hour():
     redispatches = with_alerts["foresight"]["redispatches"]
     assert redispatches[0] == {"notice_utc": "2024-08-18T20:00Z", "from_utc": "2024-08-18T20:00Z"}
     assert with_alerts["verification"]["violations"] == []
+
+
+def test_a_forecast_file_is_read_by_vintage(tmp_path):
+    """The 3-day case with a user file whose vintages are the actual prices: the forecast
+    policy then earns the clairvoyant 5,422.22 $ (one day of look-ahead sees the flip); a
+    vintage that stops short names itself and the first missing step."""
+    pattern = [20.0] * 12 + [100.0] * 12
+    flipped = [100.0] * 12 + [20.0] * 12
+    actual = pattern + flipped + pattern + pattern  # 2023-07-10 .. 07-13 (look-ahead day)
+    prices = pattern * 14 + actual[:72]
+    steps = pd.date_range(pd.Timestamp("2023-07-10", tz=TZ), periods=96, freq="h")
+    rows = []
+    for k in range(3):
+        decision = pd.Timestamp(f"2023-07-{9 + k}T10:00", tz=TZ)
+        for i in range(24 * k, min(24 * k + 48, 72)):
+            rows.append((decision.isoformat(), steps[i].isoformat(), "energy", actual[i]))
+    path = tmp_path / "forecast.csv"
+    pd.DataFrame(rows, columns=list(fc.FILE_COLUMNS)).to_csv(path, index=False)
+    case = _site(tmp_path, prices, policy="forecast", forecast="file", forecast_file=str(path))
+    res = solve_dict(case)
+    assert res["economics"]["net_value_usd"] == pytest.approx(5422.222, abs=0.01)
+    assert res["foresight"]["forecast_errors"]["energy"]["2023"]["mae"] == 0.0
+    pd.DataFrame(rows[:-12], columns=list(fc.FILE_COLUMNS)).to_csv(path, index=False)
+    with pytest.raises(
+        fc.ForecastError, match="of 2023-07-11T15:00Z.*lacks 'energy' at 2023-07-12T17"
+    ):
+        solve_dict(case)

@@ -15,8 +15,9 @@ steps before keep their committed values (every variable of those steps held at 
 rest of the window is solved again with what is known at the notice time (the event's cap, the
 prices published by then). From that step on the day's energy, awards and commitment may change.
 A day committed before a notice that comes before it starts is re-dispatched whole (from the
-state the re-dispatched day before hands over), once, at the last such notice. A re-dispatch is priced like a decision: at the
-prices published by its time (day-ahead prices of the day, once posted), as one settlement.
+state the re-dispatched day before hands over), once, at the last such notice. A re-dispatch is
+priced like a decision: at the prices published by its time (day-ahead prices of the day, once
+posted), as one settlement.
 
 Non-anticipative by construction: a day's decision reads only ``priced``'s window (which must
 read only what is published before its decision time) and the state of the days before.
