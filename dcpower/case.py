@@ -666,7 +666,20 @@ class Operations(_Strict):
         "schedule is committed (ERCOT's day-ahead market closes at 10:00).",
     )
 
-    @field_validator("forecast_file", mode="before")
+    settlement: Literal["day_ahead", "two_settlement"] = Field(
+        "day_ahead",
+        description="day_ahead: the schedule settles at the market's prices; two_settlement "
+        "(policy forecast, energy_market dam): each day-ahead decision's net withdrawal settles "
+        "at DAM prices and the deviation of the dispatched one from it at real-time prices.",
+    )
+    realtime_price_file: Path | None = Field(
+        None,
+        strict=False,
+        description="Real-time energy prices for two_settlement (the market's file layout); "
+        "default: the shipped RTM prices of the settlement point (ERCOT HB_HUBAVG 2024-2025).",
+    )
+
+    @field_validator("forecast_file", "realtime_price_file", mode="before")
     @classmethod
     def _file_text(cls, v: Any) -> Any:
         return _path_text(v)
@@ -678,6 +691,17 @@ class Operations(_Strict):
                 "operations.forecast 'file' needs operations.forecast_file (a tidy CSV of "
                 "forecast vintages); fix: give the file or choose a shipped baseline "
                 f"{list(FORECAST_SOURCES[:-1])}"
+            )
+        if self.settlement == "two_settlement" and self.policy != "forecast":
+            raise ValueError(
+                "operations.settlement 'two_settlement' settles deviations from day-ahead "
+                "decisions, which only policy 'forecast' makes; fix: set operations.policy "
+                "'forecast' or settlement 'day_ahead'"
+            )
+        if self.realtime_price_file is not None and self.settlement != "two_settlement":
+            raise ValueError(
+                "operations.realtime_price_file is only read with settlement 'two_settlement'; "
+                "fix: set settlement 'two_settlement' or drop realtime_price_file"
             )
         if self.forecast != "file" and self.forecast_file is not None:
             raise ValueError(
@@ -958,6 +982,12 @@ class Case(_Strict):
             )
         if self.events:
             _events_in_horizon(self)
+        if self.operations.settlement == "two_settlement" and self.market.energy_market != "dam":
+            raise ValueError(
+                "operations.settlement 'two_settlement' settles the day-ahead position at DAM "
+                "prices: it needs market.energy_market 'dam'; fix: set it or use settlement "
+                "'day_ahead'"
+            )
         return self
 
 
@@ -1063,9 +1093,13 @@ def resolve_paths(case: Case, base_dir: Path) -> Case:
     )
     load = case.load.model_copy(update={"profile_file": fix(case.load.profile_file)})
     update: dict[str, Any] = {"market": market, "load": load}
-    if case.operations.forecast_file is not None:
-        update["operations"] = case.operations.model_copy(
-            update={"forecast_file": fix(case.operations.forecast_file)}
+    ops = case.operations
+    if ops.forecast_file is not None or ops.realtime_price_file is not None:
+        update["operations"] = ops.model_copy(
+            update={
+                "forecast_file": fix(ops.forecast_file),
+                "realtime_price_file": fix(ops.realtime_price_file),
+            }
         )
     if case.tariff is not None:
         update["tariff"] = case.tariff.model_copy(

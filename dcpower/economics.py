@@ -83,12 +83,29 @@ def economics_from_dispatch(
         costs["poi_excess_reactive_cost_usd"] = float(
             case.poi.excess_reactive_cost_usd_per_mvarh * excess.sum() * dt
         )
+    if "da_position_mw" in d.columns:
+        costs[DEVIATION_TERM] = realtime_deviation_cost_usd(d, dt)
     if case.tariff is not None and "cp_charge_usd_per_mw" in d.columns:
         # $ per MW of withdrawal in the step × the withdrawal (import: never with export)
         costs["transmission_cp_charge_usd"] = float(
             (d["cp_charge_usd_per_mw"] * d["grid_import_mw"]).sum()
         )
     return _stack(revenues, costs)
+
+
+#: the two-settlement term: the real-time settlement of deviations from day-ahead positions
+DEVIATION_TERM = "realtime_deviation_cost_usd"
+
+
+def realtime_deviation_cost_usd(dispatch: pd.DataFrame, dt_h: float) -> float:
+    """What settling deviations at real-time prices adds to the energy bill, $ (ERCOT's
+    two-settlement: the day-ahead position D buys at the DAM price P_DA, the metered net
+    withdrawal R's deviation R − D at the real-time price P_RT; the dispatch's energy terms
+    already charge R × P_DA, so the bill is that + Σ (R − D)(P_RT − P_DA) Δt)."""
+    d = dispatch
+    net = d["grid_import_mw"] - d["grid_export_mw"]
+    spread = d["rt_price_usd_per_mwh"] - d["price_usd_per_mwh"]
+    return float(((net - d["da_position_mw"]) * spread).sum() * dt_h)
 
 
 def settled_charge_usd(dispatch: pd.DataFrame) -> float:
@@ -140,6 +157,7 @@ _ENERGY_TERMS = {
     "gen_fuel_cost_usd",
     "gen_start_cost_usd",
     "bess_degradation_cost_usd",
+    DEVIATION_TERM,
 }
 _CP_TERM = "transmission_cp_charge_usd"
 

@@ -20,10 +20,15 @@ from dcpower import columns
 from dcpower import events as grid_events
 from dcpower import forecast as fc
 from dcpower.case import Case
-from dcpower.economics import economics_from_dispatch
+from dcpower.economics import (
+    DEVIATION_TERM,
+    economics_from_dispatch,
+    realtime_deviation_cost_usd,
+)
 from dcpower.iso.base import MarketData
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.optimization.operations import Decision, OperatingDay
+from dcpower.optimization.strategies import DispatchSolution
 
 #: the label results give each policy's value
 LABELS = {
@@ -243,6 +248,7 @@ def foresight_section(
             "forecast_source": ops.forecast,
             "forecast_file": None if ops.forecast_file is None else str(ops.forecast_file),
             "information_set": fc.INFORMATION_SET + EVENTS_SEEN,
+            "settlement": ops.settlement,
             "forecast_errors": forecaster.errors(decisions),
             "redispatches": [
                 {"notice_utc": _utc(t), "from_utc": _utc(forecaster.steps[i])}
@@ -258,3 +264,19 @@ def foresight_section(
 
 def _utc(t: pd.Timestamp) -> str:
     return t.strftime("%Y-%m-%dT%H:%MZ")
+
+
+def settle_in_two(
+    solution: DispatchSolution, decisions: list[Decision], realtime: pd.Series, dt_h: float
+) -> None:
+    """ERCOT's two-settlement, in place: each step's day-ahead position (the net withdrawal its
+    day-ahead decision committed) settles at the DAM price, the deviation of the dispatched
+    one at the real-time price (``realtime``, $/MWh on the dispatch's steps). Adds the dispatch
+    columns ``da_position_mw`` and ``rt_price_usd_per_mwh`` and the economics term
+    ``realtime_deviation_cost_usd`` (to the objective too: the realised value)."""
+    d = solution.dispatch
+    d["da_position_mw"] = np.concatenate([dec.da_net_mw for dec in decisions])
+    d["rt_price_usd_per_mwh"] = realtime.reindex(d.index).to_numpy(float)
+    usd = realtime_deviation_cost_usd(d, dt_h)
+    solution.terms_usd[DEVIATION_TERM] = -usd
+    solution.report.objective = sum(solution.terms_usd.values())

@@ -630,6 +630,10 @@ def assemble_results(
         from dcpower.tariff import TERM
 
         terms[TERM], kinds[TERM] = settled_charge_usd(dispatch), "cost"
+    from dcpower.economics import DEVIATION_TERM
+
+    if DEVIATION_TERM in terms:  # two-settlement, settled after the solve (dcpower.foresight)
+        kinds[DEVIATION_TERM] = "cost"
     econ = economics_from_terms(terms, kinds)
     econ["objective_usd"] = solution.report.objective
     econ.update(per_mwh_figures(dispatch, econ, x.dt_h))

@@ -403,6 +403,9 @@ class Foresight(_Section):
     forecast_source: str | None = None
     forecast_file: str | None = None
     information_set: str | None = None
+    settlement: Literal["day_ahead", "two_settlement"] | None = Field(
+        None, description="operations.settlement"
+    )
     forecast_errors: dict[str, dict[str, ForecastErrorStats]] | None = Field(
         None, description="product (energy or AS) → local year → errors"
     )

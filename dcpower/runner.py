@@ -126,6 +126,31 @@ def load_price_history(case: Case, data_dir: Path | None = None) -> MarketData |
     )
 
 
+def load_realtime_prices(case: Case, data_dir: Path | None = None) -> pd.Series | None:
+    """Real-time energy prices on the case's steps for two-settlement ($/MWh; None when the
+    case settles day-ahead only): ``operations.realtime_price_file`` or the market's shipped
+    RTM data of the settlement point, through the case's market adapter."""
+    ops = case.operations
+    if ops.settlement != "two_settlement":
+        return None
+    request = replace(
+        market_request(case, data_dir),
+        energy_market="rtm",
+        reserve_products=(),
+        price_file=ops.realtime_price_file,
+        reserve_price_file=None,
+    )
+    try:
+        return get_adapter(case.market.iso).load_market_data(request).energy_price_usd_per_mwh
+    except MarketDataError as exc:
+        raise ForecastError(
+            f"operations.settlement 'two_settlement' needs real-time prices of "
+            f"{case.market.settlement_point} over the horizon: {str(exc).rstrip('.')}. Fix: "
+            "give operations.realtime_price_file, or a settlement point and years with shipped "
+            "RTM prices (ERCOT HB_HUBAVG 2024-2025)"
+        ) from None
+
+
 def precheck(x: DispatchInputs) -> list[tuple[str, str]]:
     """Problems that make a case infeasible by construction, as (json path, message + fix)."""
     case = x.case
@@ -239,6 +264,7 @@ def input_problems(case: Case, data_dir: Path | None = None) -> list[tuple[str, 
             problems.append(("$.load.reserves.products", str(exc)))
     if case.operations.policy == "forecast":
         try:
+            load_realtime_prices(case, data_dir)
             load_price_history(case, data_dir)
             if case.operations.forecast_file is not None:
                 ForecastFile.read(case.operations.forecast_file)
@@ -320,6 +346,7 @@ def run_case(
         foresight.Forecaster(x, market, load_price_history(case, data_dir)) if causal else None
     )
     decisions = None
+    realtime = load_realtime_prices(case, data_dir) if causal else None
     try:
         if forecaster is not None:
             solution, decisions = operations.solve_forecast_policy(
@@ -332,6 +359,8 @@ def run_case(
                 selective,
                 forecaster.notice_times(),
             )
+            if realtime is not None:
+                foresight.settle_in_two(solution, decisions, realtime, x.dt_h)
         elif method == "monolithic":
             solution = strategies.solve_monolithic(x, opts, relax, selective, with_mv)
         else:

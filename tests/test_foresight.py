@@ -412,3 +412,50 @@ def test_a_forecast_file_is_read_by_vintage(tmp_path):
         fc.ForecastError, match="of 2023-07-11T15:00Z.*lacks 'energy' at 2023-07-12T17"
     ):
         solve_dict(case)
+
+
+# ---------------------------------------------------------------- two-settlement
+
+
+def test_two_settlement_by_hand(tmp_path):
+    """A 10 MW load and nothing else, one day; DAM 30 $/MWh, real time 50 $/MWh at every
+    hour. A 0 MW cap 18:00–19:00 CDT, announced 30 min before (after the day-ahead decision):
+    the day-ahead position buys 10 MWh in that hour at 30 $ = 300 $; the load is shed there
+    (VoLL 1,000 $/MWh: 10,000 $), so the deviation −10 MWh is sold back at 50 $: −500 $. The
+    deviation term is (R − D)(P_RT − P_DA) = −10 × 20 = −200 $ on top of R × P_DA (0 there);
+    the day's energy bill is 23 h × 300 $ + 300 − 500 = 6,700 $."""
+    dam = [30.0] * 24 * 15
+    rt = write_tidy_prices(tmp_path / "rt.csv", "2023-07-10 00:00", [50.0] * 24)
+    case = _site(tmp_path, dam, horizon=("2023-07-10", "2023-07-11"))
+    case["load"] = {"profile_mw": 10.0, "critical_fraction": 1.0, "power_factor": 1.0}
+    case["reliability"]["voll_critical_usd_per_mwh"] = 1000.0
+    case["bess"] = {"power_mw": 0, "energy_mwh": 0, "pcs_mva": 0}
+    case["events"] = [
+        {
+            "name": "cap",
+            "start": "2023-07-10T18:00-05:00",
+            "end": "2023-07-10T19:00-05:00",
+            "cap_mw": 0.0,
+            "source": "test",
+        }
+    ]
+    case["operations"] = {
+        "policy": "forecast",
+        "settlement": "two_settlement",
+        "realtime_price_file": str(rt),
+    }
+    res = solve_dict(case)
+    e = res["economics"]
+    assert e["costs_usd"]["realtime_deviation_cost_usd"] == pytest.approx(-200.0)
+    assert e["costs_usd"]["energy_import_cost_usd"] == pytest.approx(23 * 300.0)
+    assert e["costs_usd"]["unserved_critical_cost_usd"] == pytest.approx(10_000.0)
+    assert e["net_value_usd"] == pytest.approx(-(6_700.0 + 10_000.0))
+    assert e["net_value_usd"] == pytest.approx(e["objective_usd"])
+    assert res["verification"]["violations"] == []
+    d = pd.DataFrame(res["dispatch"])
+    assert d["da_position_mw"].iloc[18] == pytest.approx(10.0)
+    assert d["grid_import_mw"].iloc[18] == pytest.approx(0.0)
+    assert res["foresight"]["settlement"] == "two_settlement"
+    case["operations"] = {"settlement": "two_settlement"}
+    with pytest.raises(CaseError, match="policy 'forecast'"):
+        case_from_dict(case)

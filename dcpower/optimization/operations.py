@@ -63,6 +63,9 @@ class Decision:
     day: OperatingDay
     window_stop: int
     realised_usd: float
+    #: the day-ahead decision's net withdrawal (import − export) per kept step, MW: the
+    #: position a two-settlement market settles at day-ahead prices
+    da_net_mw: np.ndarray
     #: re-dispatches of the day: (notice time, first step re-dispatched, horizon index)
     redispatches: list[tuple[pd.Timestamp, int]] = field(default_factory=list)
 
@@ -139,6 +142,9 @@ def solve_forecast_policy(
         report = solver.solve(seen, "forecast_policy_window")
         reports.append(report)
         m = solver.model
+        da_net = np.array(
+            [m.grid_import[t].value - m.grid_export[t].value for t in range(keep)], dtype=float
+        )
         step = x.timestamps[1] - x.timestamps[0] if n > 1 else pd.Timedelta(hours=1)
         day_end = x.timestamps[day.stop - 1] + step
         redispatched = []
@@ -165,7 +171,7 @@ def solve_forecast_policy(
         dispatch_parts.append(extract.dispatch_frame(m, actual).iloc[:keep])
         electrical_parts.append(extract.electrical_frame(m, actual).iloc[:keep])
         state = dispatch_milp.handover(m, actual, keep)
-        decisions.append(Decision(day, stop, sum(kept.values()), redispatched))
+        decisions.append(Decision(day, stop, sum(kept.values()), da_net, redispatched))
         logger.info(
             "day %s decided %s: realised %.0f $, %.1f s",
             actual.timestamps[0].strftime("%Y-%m-%dT%H:%MZ"),
