@@ -162,27 +162,42 @@ _ENERGY_TERMS = {
 _CP_TERM = "transmission_cp_charge_usd"
 
 
-def premium_group(term: str) -> str:
-    """The premium group of an economics term: ``energy`` (energy bought and sold, gas fuel
-    and starts, battery wear: the BESS's arbitrage and the gas dispatch), ``ancillary_services``
-    (AS revenues of every resource, the load's deployment cost), ``transmission_4cp`` (the CP
-    charge) or ``other`` (unserved load, curtailment, reactive power)."""
-    if term in _ENERGY_TERMS:
-        return "energy"
-    if term == _CP_TERM:
-        return "transmission_4cp"
-    if term.startswith(("reserve_", "load_reserve_")):
-        return "ancillary_services"
-    return "other"
+_AS_COSTS = {"load_reserve_deployment_cost_usd"}
+
+
+def premium_groups(economics: dict[str, Any]) -> dict[str, str]:
+    """Each term of an economics stack → its premium group: ``energy`` (energy bought and
+    sold, gas fuel and starts, battery wear, two-settlement deviations: the BESS's arbitrage
+    and the gas dispatch), ``ancillary_services`` (AS revenues of every resource, the load's
+    deployment cost), ``transmission_4cp`` (the CP charge) or ``other`` (unserved load,
+    curtailment, reactive power)."""
+    revenues = economics["revenues_usd"]
+    reserve = {
+        c.column
+        for c in columns.reserve_revenue_keys(revenues)
+        + columns.load_reserve_revenue_keys(revenues)
+    }
+    out = {}
+    for term in [*revenues, *economics["costs_usd"]]:
+        if term in _ENERGY_TERMS:
+            out[term] = "energy"
+        elif term == _CP_TERM:
+            out[term] = "transmission_4cp"
+        elif term in reserve or term in _AS_COSTS:
+            out[term] = "ancillary_services"
+        else:
+            out[term] = "other"
+    return out
 
 
 def net_by_group(economics: dict[str, Any]) -> dict[str, float]:
     """An economics stack's net value per premium group, $ (revenues − costs)."""
+    group = premium_groups(economics)
     out = dict.fromkeys(PREMIUM_GROUPS, 0.0)
     for term, usd in economics["revenues_usd"].items():
-        out[premium_group(term)] += float(usd)
+        out[group[term]] += float(usd)
     for term, usd in economics["costs_usd"].items():
-        out[premium_group(term)] -= float(usd)
+        out[group[term]] -= float(usd)
     return out
 
 

@@ -459,3 +459,28 @@ def test_two_settlement_by_hand(tmp_path):
     case["operations"] = {"settlement": "two_settlement"}
     with pytest.raises(CaseError, match="policy 'forecast'"):
         case_from_dict(case)
+
+
+def test_premium_groups_by_hand():
+    from dcpower.economics import foresight_premium
+
+    def stack(export, regup, load_regup, imp, cp, voll):
+        rev = {
+            "energy_export_revenue_usd": export,
+            "reserve_regup_revenue_usd": regup,
+            "load_reserve_regup_revenue_usd": load_regup,
+        }
+        costs = {
+            "energy_import_cost_usd": imp,
+            "transmission_cp_charge_usd": cp,
+            "unserved_critical_cost_usd": voll,
+        }
+        net = sum(rev.values()) - sum(costs.values())
+        return {"revenues_usd": rev, "costs_usd": costs, "net_value_usd": net}
+
+    p = foresight_premium(stack(100, 50, 5, 40, 30, 0), stack(70, 20, 5, 60, 45, 10))
+    assert p["foresight_premium_usd"] == pytest.approx(85 - (-15))
+    assert p["foresight_premium_energy_usd"] == pytest.approx(60 - 10)
+    assert p["foresight_premium_ancillary_services_usd"] == pytest.approx(55 - 25)
+    assert p["foresight_premium_transmission_4cp_usd"] == pytest.approx(-30 + 45)
+    assert p["foresight_premium_other_usd"] == pytest.approx(0 + 10)
