@@ -479,7 +479,7 @@ def test_premium_groups_by_hand():
         return {"revenues_usd": rev, "costs_usd": costs, "net_value_usd": net}
 
     p = foresight_premium(stack(100, 50, 5, 40, 30, 0), stack(70, 20, 5, 60, 45, 10))
-    assert p["foresight_premium_usd"] == pytest.approx(85 - (-15))
+    assert p["foresight_premium_usd"] == pytest.approx(85 - (-20))
     assert p["foresight_premium_energy_usd"] == pytest.approx(60 - 10)
     assert p["foresight_premium_ancillary_services_usd"] == pytest.approx(55 - 25)
     assert p["foresight_premium_transmission_4cp_usd"] == pytest.approx(-30 + 45)
