@@ -484,3 +484,28 @@ def test_premium_groups_by_hand():
     assert p["foresight_premium_ancillary_services_usd"] == pytest.approx(55 - 25)
     assert p["foresight_premium_transmission_4cp_usd"] == pytest.approx(-30 + 45)
     assert p["foresight_premium_other_usd"] == pytest.approx(0 + 10)
+
+
+def test_the_ui_draws_the_committed_schedule_against_hindsight(tmp_path):
+    """The UI's foresight chart: both schedules' SOC and net withdrawal, the committed one
+    from the forecast run and hindsight's from the clairvoyant run (day 2 of the 3-day case:
+    the committed schedule buys in the morning at the actual 100 $, hindsight never does)."""
+    from dcpower.ui import charts
+
+    pattern = [20.0] * 12 + [100.0] * 12
+    prices = pattern * 15 + [100.0] * 12 + [20.0] * 12 + pattern
+    causal = solve_dict(_site(tmp_path, prices, policy="forecast"))
+    clair = solve_dict(_site(tmp_path, prices))
+    tz = charts.timezone_of(causal)
+    committed, hindsight = charts.dispatch_frame(causal), charts.dispatch_frame(clair)
+    df = charts.foresight_data(committed, hindsight, tz)
+    net = df[df["quantity"].str.startswith("net")].pivot(
+        index="time", columns="policy", values="value"
+    )
+    day2_morning = net.iloc[24:36]
+    assert (day2_morning["committed (forecast)"] > 0).any()  # charging at the actual 100 $
+    assert (day2_morning["hindsight (upper bound)"] <= 1e-6).all()  # never buys at 100 $
+    spec = charts.foresight_chart(committed, hindsight, tz).to_dict()
+    assert spec["facet"]["row"]["field"] == "quantity"
+    errors = charts.forecast_error_table(causal)
+    assert list(errors["product"]) == ["energy"] and errors["MAE"].iloc[0] > 0
