@@ -330,6 +330,8 @@ def load_revenue_key(product: str) -> str:
     return f"load_reserve_{product.lower()}_revenue_usd"
 
 
+#: summary column (study dimension) of a scenario's dispatch policy (``operations.policy``)
+POLICY_DIM = "operations_policy"
 #: dispatch columns of a two-settlement case (``operations.settlement``), in order
 TWO_SETTLEMENT_COLUMNS = ("da_position_mw", "rt_price_usd_per_mwh")
 

@@ -41,6 +41,7 @@ from pydantic import (
 )
 
 from dcpower.case import MAX_MW
+from dcpower.columns import POLICY_DIM
 
 #: where a market's shipped data lives, below the workflow folder: ``resources_data/<iso>``.
 DATA_ROOT = Path("resources_data")
@@ -458,7 +459,7 @@ class OperationsConfig(_Section):
 
     def optional_dims(self) -> list[str]:
         """``operations_policy`` when the policies are not just ``perfect_foresight``."""
-        return [] if self.policy == ["perfect_foresight"] else ["operations_policy"]
+        return [] if self.policy == ["perfect_foresight"] else [POLICY_DIM]
 
 
 class ResourcesConfig(_Section):

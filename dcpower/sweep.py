@@ -39,7 +39,7 @@ YEAR_DIM = "market_year"
 #: the grid emergency event of a scenario (``none`` or a shipped event's name)
 EVENT_DIM = "events"
 #: the dispatch policy of a scenario (``study.operations.policy``; case ``operations.policy``)
-POLICY_DIM = "operations_policy"
+POLICY_DIM = columns.POLICY_DIM
 #: dimensions a study adds only when its grid sets them (``grid.poi_import_mw``)
 OPTIONAL_DIMS = (headroom.DIM,)
 HOURS_PER_YEAR = 8760.0

@@ -509,3 +509,27 @@ def test_the_ui_draws_the_committed_schedule_against_hindsight(tmp_path):
     assert spec["facet"]["row"]["field"] == "quantity"
     errors = charts.forecast_error_table(causal)
     assert list(errors["product"]) == ["energy"] and errors["MAE"].iloc[0] > 0
+
+
+def test_the_frontier_draws_one_line_per_policy():
+    """With the policy dimension the frontier plot has one Pareto set per policy (each joined
+    by its own step line), not one set mixing both."""
+    from dcpower.plots import plot_frontier
+
+    summary = pd.DataFrame(
+        {
+            "bess_mwh": [200, 400, 200, 400],
+            "gen_units": [4, 4, 4, 4],
+            "transformer_mva": [160] * 4,
+            "operations_policy": ["perfect_foresight"] * 2 + ["forecast"] * 2,
+            "survival_prob_8h": [0.9, 0.95, 0.9, 0.95],
+            "annual_total_cost_usd": [10e6, 11e6, 12e6, 12.5e6],
+            "pareto": [True, True, True, True],
+        }
+    )
+    fig = plot_frontier(summary, "survival_prob_8h")
+    ax = fig.axes[0]
+    gids = {c.get_gid(): c.get_offsets() for c in ax.collections}
+    np.testing.assert_allclose(gids["pareto_perfect_foresight"][:, 1], [10, 11])
+    np.testing.assert_allclose(gids["pareto_forecast"][:, 1], [12, 12.5])
+    assert len(ax.lines) == 2
