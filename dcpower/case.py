@@ -666,6 +666,14 @@ class Operations(_Strict):
         "schedule is committed (ERCOT's day-ahead market closes at 10:00).",
     )
 
+    alert_notice: Literal["day_ahead", "hour_start"] = Field(
+        "day_ahead",
+        description="When the forecast policy learns of a CP alert hour (tariff.response "
+        "alert): day_ahead — at the decision of its day (an exact day-ahead alert forecast, "
+        "the alert policy's own assumption); hour_start — at the start of the hour (the lagged "
+        "system load it reads is published then), re-dispatching from there: the cap then "
+        "comes without notice and may shed load.",
+    )
     settlement: Literal["day_ahead", "two_settlement"] = Field(
         "day_ahead",
         description="day_ahead: the schedule settles at the market's prices; two_settlement "

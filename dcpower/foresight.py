@@ -39,10 +39,14 @@ LABELS = {
 
 #: what the forecast policy knows of grid events and CP alerts (results' information set)
 EVENTS_SEEN = (
-    "; grid events from notice_minutes before their start and CP alert hours from the start of "
-    "their hour (the lagged system load they read is published then), each followed by a "
-    "re-dispatch of the committed day from that time"
+    "; grid events from notice_minutes before their start, followed by a re-dispatch of the "
+    "committed day from that time; CP alert hours "
 )
+ALERTS_SEEN = {
+    "day_ahead": "at the decision of their day (an exact day-ahead alert forecast)",
+    "hour_start": "from the start of their hour (the lagged system load they read is published "
+    "then), followed by a re-dispatch",
+}
 
 
 def operating_days(x: DispatchInputs) -> list[OperatingDay]:
@@ -102,12 +106,12 @@ class Forecaster:
         self.event_caps = [
             grid_events.cap_per_step([e], x.timestamps, minutes) for e in self.events
         ]
-        #: CP alert hours (causal alert policy): each known at the start of its hour, when the
-        #: lagged system load it reads is published
+        #: CP alert hours learnt at the start of their hour (``alert_notice`` hour_start; with
+        #: day_ahead none: the decisions see them as the clairvoyant run does)
         self.alert_hour = x.timestamps.floor("h")
         self.alert_on = (
             np.zeros(x.n_steps, bool)
-            if x.alert_cap_mw is None
+            if x.alert_cap_mw is None or ops.alert_notice == "day_ahead"
             else x.alert_cap_mw < np.max(x.alert_cap_mw)
         )
         self.alert_off_mw = None if x.alert_cap_mw is None else float(np.max(x.alert_cap_mw))
@@ -247,7 +251,7 @@ def foresight_section(
             "decision_times_utc": [_utc(d.day.decision_utc) for d in decisions],
             "forecast_source": ops.forecast,
             "forecast_file": None if ops.forecast_file is None else str(ops.forecast_file),
-            "information_set": fc.INFORMATION_SET + EVENTS_SEEN,
+            "information_set": fc.INFORMATION_SET + EVENTS_SEEN + ALERTS_SEEN[ops.alert_notice],
             "settlement": ops.settlement,
             "forecast_errors": forecaster.errors(decisions),
             "redispatches": [

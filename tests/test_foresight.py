@@ -358,7 +358,8 @@ def test_an_event_is_learnt_at_its_notice_and_met_from_then():
 
 def test_cp_alerts_are_learnt_at_the_start_of_their_hour():
     """The 2024 base site (causal 4CP alert policy) on 18–19 Aug 2024: alerts from 15:00 CDT
-    on the 18th. Under the forecast policy the schedule before the first alert hour is
+    on the 18th. Under the forecast policy with alert_notice hour_start the schedule before the
+    first alert hour is
     bit-identical to the run without a response (tariff.response none: no alert caps), and
     the withdrawal in every alert hour is within the policy's cap."""
     base = load_case(CASES / "sweep_base_ercot_2024.json")
@@ -368,7 +369,7 @@ def test_cp_alerts_are_learnt_at_the_start_of_their_hour():
             "end": pd.Timestamp("2024-08-20").date(),
         }
     )
-    ops = base.operations.model_copy(update={"policy": "forecast"})
+    ops = base.operations.model_copy(update={"policy": "forecast", "alert_notice": "hour_start"})
     solver = base.solver.model_copy(update={"method": "auto"})
     case = base.model_copy(update={"horizon": h, "operations": ops, "solver": solver})
     none = case.model_copy(update={"tariff": case.tariff.model_copy(update={"response": "none"})})
@@ -385,6 +386,11 @@ def test_cp_alerts_are_learnt_at_the_start_of_their_hour():
     redispatches = with_alerts["foresight"]["redispatches"]
     assert redispatches[0] == {"notice_utc": "2024-08-18T20:00Z", "from_utc": "2024-08-18T20:00Z"}
     assert with_alerts["verification"]["violations"] == []
+    # alert_notice day_ahead (default): the decisions see the day's alerts, no re-dispatch
+    ahead = case.model_copy(
+        update={"operations": ops.model_copy(update={"alert_notice": "day_ahead"})}
+    )
+    assert run_case(ahead)["foresight"]["redispatches"] == []
 
 
 def test_a_forecast_file_is_read_by_vintage(tmp_path):
