@@ -26,6 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dcpower import tables
+from dcpower.case import MAX_USD_PER_MWH
 from dcpower.errors import InputError
 
 #: ERCOT posts day-ahead market results (energy SPPs, AS MCPCs) by 13:30 the day before
@@ -203,42 +205,31 @@ class ForecastFile:
 
     @classmethod
     def read(cls, path: Path) -> ForecastFile:
-        """Read and check the file; raises ForecastError naming the file and the fix."""
-        where = f"operations.forecast_file {path}"
-        if not path.is_file():
-            raise ForecastError(f"{where}: no such file; fix: give the path of a CSV file")
-        try:
-            df = pd.read_csv(path, dtype={"product": str})
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise ForecastError(f"{where}: not a readable CSV ({exc}); fix: a UTF-8 CSV") from None
-        missing = [c for c in FILE_COLUMNS if c not in df.columns]
-        if missing:
-            raise ForecastError(
-                f"{where}: missing columns {missing}; fix: give columns {list(FILE_COLUMNS)}"
-            )
-        times = {}
-        for c in ("decision_time", "timestamp"):
-            text = df[c].astype(str)
-            naive = ~text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True)
-            if naive.any():
-                raise ForecastError(
-                    f"{where}: column {c} row {int(np.flatnonzero(naive)[0]) + 2} has no UTC "
-                    "offset; fix: ISO 8601 times with an offset (e.g. 2024-07-01T10:00-05:00)"
-                )
-            try:
-                times[c] = pd.to_datetime(text, utc=True, format="ISO8601")
-            except (ValueError, TypeError) as exc:
-                raise ForecastError(f"{where}: column {c}: {exc}; fix: ISO 8601 times") from None
-        value = pd.to_numeric(df["value"], errors="coerce")
-        if not np.isfinite(value.to_numpy(float)).all():
-            row = int(np.flatnonzero(~np.isfinite(value.to_numpy(float)))[0]) + 2
-            raise ForecastError(f"{where}: row {row}: value is not a finite number; fix it")
+        """Read and check the file with the shared table reader (``dcpower.tables``: regular
+        file, CSV/gzip/Parquet, times with a UTC offset, finite values); raises ForecastError
+        naming the file, column, lines and the fix."""
+        field = "operations.forecast_file"
+        df = tables.read_table(path, field, ForecastError)
+        where = f"{field}: {path}"
+        tables.require_columns(
+            df, FILE_COLUMNS, where, ForecastError, f"give columns {list(FILE_COLUMNS)}"
+        )
         frame = pd.DataFrame(
             {
-                "decision": times["decision_time"],
-                "timestamp": times["timestamp"],
-                "product": df["product"].astype(str).str.strip(),
-                "value": value.astype(float),
+                "decision": tables.parse_times(
+                    df["decision_time"], f"{where} column decision_time", ForecastError
+                ),
+                "timestamp": tables.parse_times(
+                    df["timestamp"], f"{where} column timestamp", ForecastError
+                ),
+                "product": df["product"].astype(str).str.strip().to_numpy(),
+                "value": tables.parse_numbers(
+                    df["value"],
+                    f"{where} column value",
+                    ForecastError,
+                    lo=-MAX_USD_PER_MWH,
+                    hi=MAX_USD_PER_MWH,
+                ),
             }
         )
         if frame.duplicated(["decision", "timestamp", "product"]).any():

@@ -20,11 +20,7 @@ from dcpower import columns
 from dcpower import events as grid_events
 from dcpower import forecast as fc
 from dcpower.case import Case
-from dcpower.economics import (
-    DEVIATION_TERM,
-    economics_from_dispatch,
-    realtime_deviation_cost_usd,
-)
+from dcpower.economics import economics_from_dispatch
 from dcpower.iso.base import MarketData
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.optimization.operations import Decision, OperatingDay
@@ -271,16 +267,13 @@ def _utc(t: pd.Timestamp) -> str:
 
 
 def settle_in_two(
-    solution: DispatchSolution, decisions: list[Decision], realtime: pd.Series, dt_h: float
+    solution: DispatchSolution, decisions: list[Decision], realtime: pd.Series
 ) -> None:
-    """ERCOT's two-settlement, in place: each step's day-ahead position (the net withdrawal its
-    day-ahead decision committed) settles at the DAM price, the deviation of the dispatched
-    one at the real-time price (``realtime``, $/MWh on the dispatch's steps). Adds the dispatch
-    columns ``da_position_mw`` and ``rt_price_usd_per_mwh`` and the economics term
-    ``realtime_deviation_cost_usd`` (to the objective too: the realised value)."""
+    """ERCOT's two-settlement, in place: the dispatch columns ``da_position_mw`` (each step's
+    day-ahead position: the net withdrawal its day-ahead decision committed, settled at the DAM
+    price) and ``rt_price_usd_per_mwh`` (the real-time price the deviation of the dispatched
+    net withdrawal settles at, $/MWh). The results settle the term
+    ``realtime_deviation_cost_usd`` from them after the solve (``dcpower.economics``)."""
     d = solution.dispatch
     d["da_position_mw"] = np.concatenate([dec.da_net_mw for dec in decisions])
     d["rt_price_usd_per_mwh"] = realtime.reindex(d.index).to_numpy(float)
-    usd = realtime_deviation_cost_usd(d, dt_h)
-    solution.terms_usd[DEVIATION_TERM] = -usd
-    solution.report.objective = sum(solution.terms_usd.values())

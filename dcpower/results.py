@@ -632,9 +632,10 @@ def assemble_results(
         from dcpower.tariff import TERM
 
         terms[TERM], kinds[TERM] = settled_charge_usd(dispatch), "cost"
-    from dcpower.economics import DEVIATION_TERM
+    if "da_position_mw" in dispatch.columns:  # two-settlement (dcpower.foresight)
+        from dcpower.economics import DEVIATION_TERM, realtime_deviation_cost_usd
 
-    if DEVIATION_TERM in terms:  # two-settlement, settled after the solve (dcpower.foresight)
+        terms[DEVIATION_TERM] = -realtime_deviation_cost_usd(dispatch, x.dt_h)
         kinds[DEVIATION_TERM] = "cost"
     econ = economics_from_terms(terms, kinds)
     econ["objective_usd"] = solution.report.objective
@@ -697,6 +698,8 @@ def assemble_results(
         results["events"] = events_section(case, dispatch)
     results["sb6"] = sb6_section(case, dispatch)
     if foresight is not None:
+        if "realised_net_value_usd" in foresight:  # the stack's, settled terms included
+            foresight = {**foresight, "realised_net_value_usd": econ["net_value_usd"]}
         results["foresight"] = foresight
     results["solver"]["wall_seconds"] = wall_s
     _gap_to_lp_bound(results)

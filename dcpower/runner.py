@@ -383,7 +383,7 @@ def run_case(
                 forecaster.notice_times(),
             )
             if realtime is not None:
-                foresight.settle_in_two(solution, decisions, realtime, x.dt_h)
+                foresight.settle_in_two(solution, decisions, realtime)
         elif method == "monolithic":
             solution = strategies.solve_monolithic(x, opts, relax, selective, with_mv)
         else:
