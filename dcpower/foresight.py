@@ -237,6 +237,7 @@ def foresight_section(
             "every price of each window was known when it was dispatched: an upper bound on "
             "what an operator can earn (operations.policy 'forecast' gives the realisable value)"
         )
+        out["forecast_source"] = "actual prices (perfect foresight)"
         return out
     out.update(
         {
