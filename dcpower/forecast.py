@@ -10,7 +10,8 @@ Baselines (``BASELINES``; each reads only values published before the decision t
 - ``same_hour_median_7d``: the median of the same local time of day over the last 7 days
   whose value there is published;
 - ``seasonal_naive_7d``: the value at the same local time of day on the last published day of
-  the same weekday (for a decision at 10:00 the day before: one week earlier).
+  the same weekday (for a decision at 10:00 the day before: one week earlier); where that day
+  has no such time (the DST spring-forward hour), the latest published day's value there.
 
 Prices are $/MWh (energy) and $/MW per hour (reserves); times are UTC unless named ``_local``.
 """
@@ -157,6 +158,12 @@ def _seasonal_naive(
         per_col = np.where(ok.any(axis=0), values[last, np.arange(values.shape[1])], np.nan)
         pick = target_wd == wd
         out[pick] = per_col[col[pick]]
+    gap = np.isnan(out)  # no such weekday published there (a DST hour): the latest day's value
+    if gap.any():
+        ok = known.any(axis=0)
+        last = len(known) - 1 - np.argmax(known[::-1], axis=0)
+        latest = np.where(ok, values[last, np.arange(values.shape[1])], np.nan)
+        out[gap] = latest[col[gap]]
     return out
 
 

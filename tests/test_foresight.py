@@ -542,3 +542,24 @@ def test_the_frontier_draws_one_line_per_policy():
     np.testing.assert_allclose(gids["pareto_perfect_foresight"][:, 1], [10, 11])
     np.testing.assert_allclose(gids["pareto_forecast"][:, 1], [12, 12.5])
     assert len(ax.lines) == 2
+
+
+def test_baselines_across_the_dst_changes():
+    """Hourly prices = the local hour of day (0..23) over the November 2023 fall-back and the
+    March 2024 spring-forward: the repeated 01:00 hour is averaged, the missing 02:00 hour
+    skipped, so every forecast is still its local hour (both baselines)."""
+    for start, days in (("2023-10-30", 14), ("2024-03-04", 14)):
+        idx = pd.date_range(
+            pd.Timestamp(start, tz=TZ),
+            pd.Timestamp(start, tz=TZ) + pd.Timedelta(days=days),
+            freq="h",
+            inclusive="left",
+        ).tz_convert("UTC")
+        s = pd.Series(idx.tz_convert(TZ).hour.astype(float), index=idx)
+        h = fc.PriceHistory.build(s, fc.published_utc(s.index, TZ, realtime=False), TZ)
+        last = pd.Timestamp(start).date() + timedelta(days=days - 1)
+        decision = fc.decision_time_utc(last, "10:00", TZ)
+        targets = idx[idx.tz_convert(TZ).date == last]
+        want = targets.tz_convert(TZ).hour.to_numpy(float)
+        for method in fc.BASELINES:
+            np.testing.assert_allclose(fc.baseline_forecast(method, h, decision, targets), want)
