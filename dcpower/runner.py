@@ -38,6 +38,7 @@ from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
 from dcpower.resources.load import LoadProfileError, build_load_segments
 from dcpower.results import assemble_results
+from dcpower.topology import ac_screening
 
 logger = logging.getLogger(__name__)
 
@@ -420,12 +421,16 @@ def run_case(
         report.lp_bound = lp.objective
         report.lp_seconds = lp.total_seconds
         report.lp_solve_seconds = lp.solve_seconds
+    ac = ac_screening.screen(
+        case, solution.dispatch, solution.electrical, x.reserve_products, x.timestamps
+    )
     return assemble_results(
         case,
         x,
         market,
         solution,
         time.perf_counter() - started,
+        ac,
         foresight=foresight.foresight_section(case, decisions, forecaster, solution.dispatch),
     )
 
