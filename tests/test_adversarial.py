@@ -955,7 +955,7 @@ def test_truncated_gzip_is_refused(site, outdir, tmp_path, capsys, field):
 @pytest.mark.parametrize(
     "field", ["market.price_file", "load.profile_file", "tariff.intervals_file"]
 )
-@pytest.mark.parametrize("kind", ["folder", "fifo", "too long", "latin-1", "empty"])
+@pytest.mark.parametrize("kind", ["folder", "fifo", "too long", "latin-1", "empty", "NUL byte"])
 def test_every_data_file_field_has_the_same_rules(site, outdir, tmp_path, capsys, field, kind):
     """The same refusal, message and exit code, whichever field names the file."""
     if kind == "folder":
@@ -968,8 +968,10 @@ def test_every_data_file_field_has_the_same_rules(site, outdir, tmp_path, capsys
         bad, named = tmp_path / ("x" * 300 + ".csv"), "too long"
     elif kind == "latin-1":
         bad, named = _written(tmp_path / "data.csv", "caf\xe9,x\n1,2\n".encode("latin-1")), "UTF-8"
-    else:
+    elif kind == "empty":
         bad, named = _written(tmp_path / "data.csv", b""), "is empty"
+    else:  # pandas would cut "1\x000" to "1": a silent wrong number
+        bad, named = _written(tmp_path / "data.csv", b"a,b\nx,1\x000\n"), "NUL byte on line 2"
     if field == "tariff.intervals_file":
         case = _tariff_case(site, bad)
     elif field == "load.profile_file":
