@@ -1570,3 +1570,18 @@ def test_truncated_file_in_a_data_dir_is_named(tmp_path, capsys):
         err = capsys.readouterr().err
         assert str(data / dam.name) in err and "truncated" in err and "Traceback" not in err
     assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize(
+    "field", ["market.price_file", "load.profile_file", "tariff.intervals_file"]
+)
+def test_nul_byte_in_a_file_path_is_a_schema_error(site, outdir, tmp_path, capsys, field):
+    case = json.loads(json.dumps(site["case"]))
+    if field == "load.profile_file":
+        case["load"] = {"profile_file": "load\x00.csv", "critical_fraction": 0.5}
+    elif field == "tariff.intervals_file":
+        case["tariff"] = {"intervals_file": "cp\x00.csv", "rate_usd_per_kw_yr": 50.0}
+    else:
+        case["market"]["price_file"] = "p\x00.csv"
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, f"$.{field}", "NUL byte")
