@@ -633,6 +633,9 @@ def assemble_results(
         terms[TERM], kinds[TERM] = settled_charge_usd(dispatch), "cost"
     econ = economics_from_terms(terms, kinds)
     econ["objective_usd"] = solution.report.objective
+    # the stack's lines that are not in the solver's objective (net = objective − their sum)
+    settled = [name for name in terms if name not in solution.terms_usd]
+    econ["settled_after_solve_usd"] = {name: econ["costs_usd"][name] for name in settled}
     econ.update(per_mwh_figures(dispatch, econ, x.dt_h))
     results: dict[str, Any] = {
         "schema_version": RESULTS_SCHEMA_VERSION,
