@@ -46,11 +46,28 @@ DEFAULT_GEN_RATED_PF = 0.8
 #: cost of reactive power at the POI beyond the PF limit, $/MVArh: an assumption of this
 #: project (no tariff figure); utilities bill poor PF in many ways — set your own.
 DEFAULT_EXCESS_REACTIVE_USD_PER_MVARH = 10.0
+# AC screening (dcpower.topology.ac_network) defaults: typical values, assumptions to replace with
+# the utility's short-circuit data and the transformer's test report (README, "AC screening").
+#: three-phase short-circuit power at the POI, MVA: a moderate 138 kV bus (≈ 10.5 kA; 138 kV
+#: fault currents are typically 10–40 kA); SCR ≈ 17 for a 150 MW site (below 3 is weak).
+DEFAULT_POI_SHORT_CIRCUIT_MVA = 2_500.0
+#: X/R of the grid's Thevenin impedance: typical of 69–345 kV buses (about 5–20 in practice).
+DEFAULT_POI_X_OVER_R = 10.0
+#: transformer short-circuit impedance, % on its own rating: IEC 60076-5 Table 1's recognised
+#: minimum for 63–100 MVA two-winding transformers.
+DEFAULT_TRANSFORMER_IMPEDANCE_PCT = 12.5
+#: transformer X/R: the middle of the typical range of ~100 MVA power transformers (≈ 30–50,
+#: the IEEE C37.010 application guide's curve of X/R against rating).
+DEFAULT_TRANSFORMER_X_OVER_R = 40.0
+#: steady-state voltage band at the POI and the site bus, pu: the normal-condition band of US
+#: transmission planning criteria (0.95–1.05 pu; an assumption: use the utility's requirement).
+DEFAULT_VOLTAGE_BAND_PU = (0.95, 1.05)
 
 # Upper bounds of the inputs, realistic for one data-center site; pydantic names the bound in
 # its message ("Input should be less than or equal to 10000").
 MAX_MW = 10_000.0  # load, BESS power, unit size, POI limits, ramp (MW/min)
 MAX_MVA = 20_000.0  # PCS and transformer ratings
+MAX_SHORT_CIRCUIT_MVA = 200_000.0  # grid strength at the POI
 MAX_MWH = 200_000.0  # BESS energy and reserved energy
 MAX_USD_PER_MWH = 100_000.0  # fuel, curtailment, degradation; |export price adder| ≤ 10 000
 MAX_ADDER_USD_PER_MWH = 10_000.0
@@ -587,6 +604,38 @@ class Poi(_Strict):
         description="Cost of MVArh at the POI beyond the PF limit, $/MVArh (default 10: an "
         "assumption, not a tariff figure; set your utility's).",
     )
+    short_circuit_mva: float = Field(
+        DEFAULT_POI_SHORT_CIRCUIT_MVA,
+        ge=10,
+        le=MAX_SHORT_CIRCUIT_MVA,
+        description="Three-phase short-circuit power of the grid at the POI, MVA (AC screening "
+        "only). Default 2500: a moderate 138 kV bus (≈ 10.5 kA); use the utility's figure.",
+    )
+    x_over_r: float = Field(
+        DEFAULT_POI_X_OVER_R,
+        ge=0.1,
+        le=100,
+        description="X/R of the grid's Thevenin impedance at the POI, - (AC screening only). "
+        "Default 10: typical of transmission buses (5–20).",
+    )
+    voltage_band_pu: list[Annotated[float, Field(ge=0.5, le=1.5)]] = Field(
+        list(DEFAULT_VOLTAGE_BAND_PU),
+        min_length=2,
+        max_length=2,
+        description="[min, max] steady-state voltage at the POI and the site bus, pu (AC "
+        "screening). Default [0.95, 1.05]: the normal-condition band of US transmission "
+        "planning criteria.",
+    )
+
+    @field_validator("voltage_band_pu")
+    @classmethod
+    def _band(cls, v: list[float]) -> list[float]:
+        lo, hi = v
+        if not 0.5 <= lo < 1.0 < hi <= 1.5:
+            raise ValueError(
+                f"voltage_band_pu must be [min, max] with 0.5 ≤ min < 1 < max ≤ 1.5 pu; got {v}"
+            )
+        return v
 
 
 class Transformer(_Strict):
@@ -595,6 +644,20 @@ class Transformer(_Strict):
     rating_mva: float = Field(gt=0, le=MAX_MVA, description="Apparent power rating, MVA.")
     polygon_facets: int = Field(
         16, ge=4, le=128, description="Facets K of the inscribed polygon for MVA circles."
+    )
+    impedance_pct: float = Field(
+        DEFAULT_TRANSFORMER_IMPEDANCE_PCT,
+        ge=1,
+        le=40,
+        description="Short-circuit impedance on the transformer's own rating, % (AC screening "
+        "only). Default 12.5: IEC 60076-5 Table 1's minimum for 63–100 MVA units.",
+    )
+    x_over_r: float = Field(
+        DEFAULT_TRANSFORMER_X_OVER_R,
+        ge=1,
+        le=200,
+        description="X/R of the transformer's impedance, - (AC screening only). Default 40: "
+        "typical of ~100 MVA power transformers (30–50).",
     )
 
 
@@ -644,6 +707,96 @@ class Solver(_Strict):
         description="Battery-mode and grid-direction binaries only at steps where a relaxed "
         "solution is simultaneous (same optimum, fewer binaries); false: binaries everywhere.",
     )
+
+
+#: forecast sources of ``operations.forecast``: the shipped baselines (``dcpower.forecast``)
+#: and a user file
+FORECAST_SOURCES = ("same_hour_median_7d", "seasonal_naive_7d", "file")
+_CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class Operations(_Strict):
+    """How the dispatch is decided: with every price of the window known (the clairvoyant
+    upper bound) or by a causal operator who commits each operating day at a decision time the
+    day before from forecasts of every price not yet published, settled at the actual prices."""
+
+    policy: Literal["perfect_foresight", "forecast"] = Field(
+        "perfect_foresight",
+        description="perfect_foresight: every price of each window known (an upper bound); "
+        "forecast: each operating day committed at decision_time_local the day before from "
+        "forecasts of the prices not yet published, settled at the actual prices.",
+    )
+    forecast: Literal[FORECAST_SOURCES] = Field(  # type: ignore[valid-type]
+        "same_hour_median_7d",
+        description="Forecast of each unpublished price: same_hour_median_7d (median of the "
+        "same local time of day over the last 7 published days), seasonal_naive_7d (the same "
+        "local time on the last published day of the same weekday), or file (forecast_file).",
+    )
+    forecast_file: Path | None = Field(
+        None,
+        strict=False,
+        description="Tidy CSV of forecasts (forecast: file): columns decision_time, timestamp "
+        "(ISO 8601 with a UTC offset), product (energy or a reserve product), value ($/MWh or "
+        "$/MW per hour); one vintage per decision time.",
+    )
+    decision_time_local: str = Field(
+        "10:00",
+        pattern=_CLOCK_PATTERN,
+        description="Local clock time (HH:MM) the day before each operating day at which its "
+        "schedule is committed (ERCOT's day-ahead market closes at 10:00).",
+    )
+
+    alert_notice: Literal["day_ahead", "hour_start"] = Field(
+        "day_ahead",
+        description="When the forecast policy learns of a CP alert hour (tariff.response "
+        "alert): day_ahead — at the decision of its day (an exact day-ahead alert forecast, "
+        "the alert policy's own assumption); hour_start — at the start of the hour (the lagged "
+        "system load it reads is published then), re-dispatching from there: the cap then "
+        "comes without notice and may shed load.",
+    )
+    settlement: Literal["day_ahead", "two_settlement"] = Field(
+        "day_ahead",
+        description="day_ahead: the schedule settles at the market's prices; two_settlement "
+        "(policy forecast, energy_market dam): each day-ahead decision's net withdrawal settles "
+        "at DAM prices and the deviation of the dispatched one from it at real-time prices.",
+    )
+    realtime_price_file: Path | None = Field(
+        None,
+        strict=False,
+        description="Real-time energy prices for two_settlement (the market's file layout); "
+        "default: the shipped RTM prices of the settlement point (ERCOT HB_HUBAVG 2024-2025).",
+    )
+
+    @field_validator("forecast_file", "realtime_price_file", mode="before")
+    @classmethod
+    def _file_text(cls, v: Any) -> Any:
+        return _path_text(v)
+
+    @model_validator(mode="after")
+    def _file_iff_source(self) -> Operations:
+        if self.forecast == "file" and self.forecast_file is None:
+            raise ValueError(
+                "operations.forecast 'file' needs operations.forecast_file (a tidy CSV of "
+                "forecast vintages); fix: give the file or choose a shipped baseline "
+                f"{list(FORECAST_SOURCES[:-1])}"
+            )
+        if self.settlement == "two_settlement" and self.policy != "forecast":
+            raise ValueError(
+                "operations.settlement 'two_settlement' settles deviations from day-ahead "
+                "decisions, which only policy 'forecast' makes; fix: set operations.policy "
+                "'forecast' or settlement 'day_ahead'"
+            )
+        if self.realtime_price_file is not None and self.settlement != "two_settlement":
+            raise ValueError(
+                "operations.realtime_price_file is only read with settlement 'two_settlement'; "
+                "fix: set settlement 'two_settlement' or drop realtime_price_file"
+            )
+        if self.forecast != "file" and self.forecast_file is not None:
+            raise ValueError(
+                f"operations.forecast_file is only read with forecast 'file' (got forecast "
+                f"{self.forecast!r}); fix: set forecast to 'file' or drop forecast_file"
+            )
+        return self
 
 
 #: coincident-peak rule presets: months, intervals per month, interval length (minutes)
@@ -777,6 +930,7 @@ class Tariff(_Strict):
 #: a grid event's name: lower case, digits and underscores (it becomes part of scenario names)
 EVENT_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 MAX_EVENTS = 50
+MAX_NOTICE_MINUTES = 7 * 24 * 60.0  # a week
 
 
 class GridEvent(_Strict):
@@ -797,6 +951,14 @@ class GridEvent(_Strict):
     )
     source: str = Field(
         min_length=1, max_length=2_000, description="Where the event comes from (a citation)."
+    )
+    notice_minutes: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_NOTICE_MINUTES,
+        description="Minutes before start at which the site learns of the event (operations."
+        "policy 'forecast' re-dispatches from then); absent: 30 (dcpower.events."
+        "DEFAULT_NOTICE_MINUTES, an EEA directive's assumed notice).",
     )
 
     @field_validator("start", "end", mode="before")
@@ -873,6 +1035,11 @@ class Case(_Strict):
     tariff: Tariff | None = Field(
         None, description="Transmission coincident-peak charge; absent: not priced."
     )
+    operations: Operations = Field(
+        Operations(),
+        description="Dispatch policy: clairvoyant (perfect_foresight, the default) or causal "
+        "(forecast).",
+    )
     events: list[EventEntry] = Field(
         default_factory=list,
         max_length=MAX_EVENTS,
@@ -915,6 +1082,12 @@ class Case(_Strict):
             )
         if self.events:
             _events_in_horizon(self)
+        if self.operations.settlement == "two_settlement" and self.market.energy_market != "dam":
+            raise ValueError(
+                "operations.settlement 'two_settlement' settles the day-ahead position at DAM "
+                "prices: it needs market.energy_market 'dam'; fix: set it or use settlement "
+                "'day_ahead'"
+            )
         return self
 
 
@@ -1020,6 +1193,14 @@ def resolve_paths(case: Case, base_dir: Path) -> Case:
     )
     load = case.load.model_copy(update={"profile_file": fix(case.load.profile_file)})
     update: dict[str, Any] = {"market": market, "load": load}
+    ops = case.operations
+    if ops.forecast_file is not None or ops.realtime_price_file is not None:
+        update["operations"] = ops.model_copy(
+            update={
+                "forecast_file": fix(ops.forecast_file),
+                "realtime_price_file": fix(ops.realtime_price_file),
+            }
+        )
     if case.tariff is not None:
         update["tariff"] = case.tariff.model_copy(
             update={"intervals_file": fix(case.tariff.intervals_file)}

@@ -131,6 +131,20 @@ _FIXED: list[Column] = [
         "step (lowest cap if several); null outside events",
         _D,
     ),
+    Column(
+        "da_position_mw",
+        "MW",
+        "two-settlement: net withdrawal (import − export) of the step's day-ahead decision, "
+        "settled at the DAM price",
+        _D,
+    ),
+    Column(
+        "rt_price_usd_per_mwh",
+        "$/MWh",
+        "two-settlement: real-time price of the step (mean over its settlement intervals); "
+        "the deviation from the day-ahead position settles at it",
+        _D,
+    ),
 ]
 
 _ELEMENTS = {
@@ -158,6 +172,31 @@ _FIXED += [
     Column("pcs_polygon_loading_pct", "%", "PCS loading on the MVA polygon, % of rating", _E),
     Column("gen_polygon_loading_pct", "%", "gas-unit loading on the MVA polygon, % of rating", _E),
     Column("load_q_mvar", "MVAr", "reactive power drawn by the load", _E),
+    # AC screening (dcpower.topology.ac_screening): null where a step was not screened
+    Column(
+        "ac_point",
+        "1",
+        "operating point the AC columns of the step describe (the one closest to or furthest "
+        "outside the voltage band): 0 dispatched, 1 all up awards deployed, -1 all down awards "
+        "deployed; null: step not screened",
+        _E,
+    ),
+    Column("poi_voltage_pu", "pu", "POI voltage from the AC power flow at ac_point", _E),
+    Column(
+        "mv_bus_voltage_pu",
+        "pu",
+        "site (MV) bus voltage from the AC power flow at ac_point (null with a non-null "
+        "ac_point: no AC solution, voltage collapse)",
+        _E,
+    ),
+    Column(
+        "transformer_ac_loading_pct",
+        "%",
+        "transformer loading from the AC power flow at ac_point (current at the actual voltage, "
+        "losses included), % of rating",
+        _E,
+    ),
+    Column("transformer_losses_mw", "MW", "transformer losses from the AC power flow", _E),
     Column(TIMESTAMP, "UTC", "interval start (ISO 8601 UTC text in JSON)", _E),
     Column(TIMESTAMP, "UTC", "interval start of the binding row", _B),
     Column("family", "", "constraint family binding in the step", _B),
@@ -166,6 +205,16 @@ _FIXED += [
 FIXED: dict[Table, dict[str, Column]] = {}
 for _c in _FIXED:
     FIXED.setdefault(_c.table, {})[_c.name] = _c
+
+#: electrical columns of the AC screening (null where a step was not screened)
+AC_COLUMNS = (
+    "ac_point",
+    "poi_voltage_pu",
+    "mv_bus_voltage_pu",
+    "transformer_ac_loading_pct",
+    "transformer_losses_mw",
+)
+assert all(c in FIXED[_E] for c in AC_COLUMNS)
 
 #: loading columns held to 100 % (MVA or MW limits) and their polygon (model) counterparts
 LOADING_COLUMNS = tuple(f"{el}_loading_pct" for el in _ELEMENTS)
@@ -316,6 +365,12 @@ def load_revenue_key(product: str) -> str:
     return f"load_reserve_{product.lower()}_revenue_usd"
 
 
+#: summary column (study dimension) of a scenario's dispatch policy (``operations.policy``)
+POLICY_DIM = "operations_policy"
+#: dispatch columns of a two-settlement case (``operations.settlement``), in order
+TWO_SETTLEMENT_COLUMNS = ("da_position_mw", "rt_price_usd_per_mwh")
+
+
 def dispatch_columns(
     products: Iterable[str],
     resources: Mapping[str, Iterable[str]] | Iterable[str] = ("gen", "bess"),
@@ -325,6 +380,7 @@ def dispatch_columns(
     cp_charge: bool = False,
     cp_alert: bool = False,
     event_cap: bool = False,
+    two_settlement: bool = False,
 ) -> list[str]:
     """Dispatch columns (without ``timestamp``) of a dispatch offering ``products``, in the
     order extraction writes them.
@@ -332,7 +388,8 @@ def dispatch_columns(
     ``resources``: the resources carrying every product, or product → resources (the eligible
     pairs present on the site). ``offline_products``: products offline gas units carry.
     ``cp_charge`` / ``cp_alert``: the case has a CP tariff / the CP alert policy.
-    ``event_cap``: the case has grid emergency events.
+    ``event_cap``: the case has grid emergency events. ``two_settlement``: the case settles
+    in two (``operations.settlement``).
     """
     products = list(products)
     per = (
@@ -340,7 +397,14 @@ def dispatch_columns(
         if isinstance(resources, Mapping)
         else dict.fromkeys(products, list(resources))
     )
-    optional = (TIMESTAMP, "poi_q_excess_mvar", "cp_charge_usd_per_mw", "cp_alert", "event_cap_mw")
+    optional = (
+        TIMESTAMP,
+        "poi_q_excess_mvar",
+        "cp_charge_usd_per_mw",
+        "cp_alert",
+        "event_cap_mw",
+        *TWO_SETTLEMENT_COLUMNS,
+    )
     fixed = [c for c in FIXED[_D] if c not in optional]
     out = fixed + [award_column(p, r) for p in products for r in per[p]]
     out += [offline_column(p) for p in offline_products]
@@ -349,7 +413,8 @@ def dispatch_columns(
     out += [price_column(p) for p in products]
     out += ["cp_charge_usd_per_mw"] if cp_charge else []
     out += ["cp_alert"] if cp_alert else []
-    return out + (["event_cap_mw"] if event_cap else [])
+    out += ["event_cap_mw"] if event_cap else []
+    return out + (list(TWO_SETTLEMENT_COLUMNS) if two_settlement else [])
 
 
 # --------------------------------------------------------------------------- readers
@@ -619,5 +684,31 @@ HEADROOM_COLUMNS: dict[str, tuple[str, str]] = {
         "$/yr",
         "annual total cost minus that of the same assets and market year at the highest POI "
         "import limit of the study",
+    ),
+}
+
+
+#: summary columns of the AC screening: name -> (unit, description, key of
+#: ``results["ac_screening"]``)
+AC_SUMMARY_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "ac_min_voltage_pu": (
+        "pu",
+        "lowest POI or site-bus voltage at the AC-screened points",
+        "min_voltage_pu",
+    ),
+    "ac_max_voltage_pu": (
+        "pu",
+        "highest POI or site-bus voltage at the AC-screened points",
+        "max_voltage_pu",
+    ),
+    "ac_steps_outside_band": (
+        "timesteps",
+        "screened steps outside poi.voltage_band_pu (or without an AC solution)",
+        "steps_outside_band",
+    ),
+    "ac_max_transformer_loading_pct": (
+        "%",
+        "highest AC transformer loading (current at the actual voltage)",
+        "max_transformer_ac_loading_pct",
     ),
 }

@@ -26,7 +26,7 @@ from dcpower import columns
 from dcpower.case import Case
 
 #: version of the results document; bump when a section gains, loses or renames a field
-RESULTS_SCHEMA_VERSION = 2
+RESULTS_SCHEMA_VERSION = 3
 
 UtcText = Annotated[
     str,
@@ -225,6 +225,29 @@ class Explainability(_Section):
     summary: list[str]
 
 
+class AcScreeningInfo(_Section):
+    """AC power-flow screening of the dispatch (``dcpower.topology.ac_screening``)."""
+
+    method: str
+    voltage_band_pu: list[float] = Field(min_length=2, max_length=2)
+    steps_screened: int = Field(ge=0, description="steps with AC columns (near a limit or extreme)")
+    steps_near_limit: int = Field(ge=0, description="steps an MVA, PF or Q row brings within 10 %")
+    steps_extreme: int = Field(ge=0, description="steps of the extremes (import, export, |Q|, ...)")
+    points_solved: int = Field(ge=0, description="AC power flows solved (dispatched + deployed)")
+    points_without_solution: int = Field(ge=0, description="points beyond voltage collapse")
+    steps_outside_band: int = Field(ge=0)
+    steps_transformer_over_rating: int = Field(
+        ge=0, description="steps whose AC transformer current exceeds its rating (0.1 % margin)"
+    )
+    min_voltage_pu: float | None
+    max_voltage_pu: float | None
+    max_transformer_ac_loading_pct: float | None
+    runpp_cross_check_abs_diff_pu: float | None = Field(
+        description="|batch solve − pandapower runpp| of the voltages at the worst point, pu"
+    )
+    wall_seconds: float = Field(ge=0)
+
+
 class ModelInfo(_Section):
     """Derived model quantities a reader needs (start delay in steps, polygon facets)."""
 
@@ -383,6 +406,54 @@ class MarginalValue(_Section):
     note: str
 
 
+class ForecastErrorStats(_Section):
+    """Errors of the forecasts the committed days were decided on (forecast − actual)."""
+
+    mae: float = Field(description="mean absolute error, $/MWh (energy) or $/MW per hour (AS)")
+    bias: float = Field(description="mean of forecast − actual, same unit")
+    steps: int = Field(description="forecast steps (unpublished at their decision time)")
+
+
+class Redispatch(_Section):
+    """A re-dispatch of a committed day when a grid event's notice came."""
+
+    notice_utc: UtcText
+    from_utc: UtcText = Field(description="first step re-dispatched (the steps before held)")
+
+
+class Foresight(_Section):
+    """The dispatch policy: clairvoyant (an upper bound) or causal (``operations``)."""
+
+    policy: Literal["perfect_foresight", "forecast"]
+    label: str = Field(description="'upper bound' (perfect_foresight) or 'realisable (causal)'")
+    note: str | None = None
+    decision_time_local: str | None = Field(None, description="local HH:MM the day before")
+    decisions: int | None = Field(None, description="operating days committed")
+    first_decision_utc: UtcText | None = None
+    last_decision_utc: UtcText | None = None
+    decision_times_utc: list[UtcText] | None = None
+    forecast_source: str | None = None
+    forecast_file: str | None = None
+    information_set: str | None = None
+    settlement: Literal["day_ahead", "two_settlement"] | None = Field(
+        None, description="operations.settlement"
+    )
+    forecast_errors: dict[str, dict[str, ForecastErrorStats]] | None = Field(
+        None, description="product (energy or AS) → local year → errors"
+    )
+    redispatches: list[Redispatch] | None = Field(
+        None, description="re-dispatches at grid events' notice times"
+    )
+    planned_net_value_usd: float | None = Field(
+        None,
+        description="the committed schedule's value at the prices its day-ahead decisions saw "
+        "(CP charges unknown: 0), $",
+    )
+    realised_net_value_usd: float | None = Field(
+        None, description="the committed days' value at the actual prices, $ (= economics)"
+    )
+
+
 class Results(_Section):
     """The results document of one solved case."""
 
@@ -402,6 +473,9 @@ class Results(_Section):
     )
     economics: Economics
     explainability: Explainability
+    ac_screening: AcScreeningInfo | None = Field(
+        None, description="AC power-flow screening (voltages, AC loading, losses)"
+    )
     model: ModelInfo
     verification: Verification
     warnings: list[str]
@@ -417,6 +491,9 @@ class Results(_Section):
         None, description="grid emergency events; present when the case has events"
     )
     sb6: Sb6Screen | None = Field(None, description="Texas SB 6 backup-generation screen")
+    foresight: Foresight | None = Field(
+        None, description="dispatch policy (operations.policy) and, when causal, its forecasts"
+    )
     outputs: Outputs | None = None
 
     @field_validator("dispatch")
