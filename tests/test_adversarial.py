@@ -1585,3 +1585,47 @@ def test_nul_byte_in_a_file_path_is_a_schema_error(site, outdir, tmp_path, capsy
         case["market"]["price_file"] = "p\x00.csv"
     res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
     _assert_bad(res, f"$.{field}", "NUL byte")
+
+
+def test_input_list_follows_the_schema(site, tmp_path, capsys, monkeypatch):
+    """Every Path field of the case schema is an input of the run (found from the schema, not a
+    hand list): the operations section's forecast and real-time price files included."""
+    from dcpower.case import Case, case_from_dict, input_files
+
+    def path_fields(model, prefix=""):
+        out = []
+        for name, f in model.model_fields.items():
+            ann = str(f.annotation)
+            if "Path" in ann:
+                out.append(prefix + name)
+            for sub in getattr(f.annotation, "__args__", (f.annotation,)):
+                if isinstance(sub, type) and hasattr(sub, "model_fields"):
+                    out += path_fields(sub, f"{prefix}{name}.")
+        return out
+
+    schema_fields = set(path_fields(Case))
+    fc = _written(tmp_path / "fc.csv", "decision_time,timestamp,product,value\n")
+    rt = _written(tmp_path / "rt.csv", "x\n")
+    iv = _intervals(tmp_path / "cp.csv", IV_HEAD, f"{CP_START},{CP_END}")
+    load = _load_csv(tmp_path / "load.csv", _utc_day(), [10.0] * 24)
+    data = _tariff_case(site, iv)
+    data["load"] = {"profile_file": str(load), "critical_fraction": 0.5}
+    data["market"]["reserve_price_file"] = str(site["prices"])
+    data["operations"] = {
+        "policy": "forecast",
+        "forecast": "file",
+        "forecast_file": str(fc),
+        "settlement": "two_settlement",
+        "realtime_price_file": str(rt),
+    }
+    found = dict(input_files(case_from_dict(data)))
+    assert set(found) == schema_fields, (set(found), schema_fields)
+    case_path = _write_case(tmp_path, data)
+    monkeypatch.setattr("dcpower.cli.run_case", lambda *a, **k: pytest.fail("solved"))
+    for field in ("operations.forecast_file", "operations.realtime_price_file"):
+        target = found[field]
+        before = target.read_bytes()
+        assert main(["run", str(case_path), "--out", str(target)]) == 2
+        err = capsys.readouterr().err
+        assert f"is an input of this run ({field}" in err
+        assert target.read_bytes() == before
