@@ -195,9 +195,10 @@ class Economics(_Section):
     settled_after_solve_usd: UsdStack = Field(
         default_factory=dict,
         description="cost lines (also in costs_usd, positive $) settled from the dispatch after "
-        "the solve and not in the solver's objective: today only transmission_cp_charge_usd, "
-        "when a 4CP tariff's response is 'alert' or 'none' (tariff.charge_in_objective false); "
-        "empty when net_value_usd = objective_usd",
+        "the solve and not in the solver's objective: transmission_cp_charge_usd when a 4CP "
+        "tariff's response is 'alert' or 'none' (tariff.charge_in_objective false), "
+        "realtime_deviation_cost_usd when operations.settlement is 'two_settlement'; empty "
+        "when net_value_usd = objective_usd",
     )
     energy_mwh: EnergyTotals
     usd_per_mwh: PerMwh
