@@ -99,6 +99,8 @@ def _date_text(v: Any) -> Any:
 
 
 def _path_text(v: Any) -> Any:
+    if isinstance(v, str | Path) and "\x00" in str(v):
+        raise ValueError("a file path cannot contain a NUL byte; fix: check the path")
     if v is None or isinstance(v, Path) or (isinstance(v, str) and 0 < len(v) <= 4096):
         return v
     raise ValueError("must be a file path (a non-empty string)")
