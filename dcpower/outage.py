@@ -475,6 +475,7 @@ def _types_curve(
     width = (hi_soc - lo_soc) / site.soc_bins if has_bess else 1.0
     fuel = math.inf if site.fuel_limit_mwh is None else site.fuel_limit_mwh
     eta_c, eta_d, p_max = site.charge_efficiency, site.discharge_efficiency, site.bess_power_mw
+    caps = np.array([u.units for u in types], dtype=np.int64)
 
     # Outage start: running units all work; started units of each type binomial, independent.
     st = np.arange(S)
@@ -489,6 +490,8 @@ def _types_curve(
     used = np.zeros(st.size)
     after = np.ones((S, n_steps + 1))
     for i in range(n_steps):
+        over = delay_h <= i * dt + 1e-12  # types whose started units now produce: fold J into R
+        R, J = R + J * over, J * ~over
         for k in range(K):
             if p_run[k] <= 0:
                 continue
@@ -498,7 +501,7 @@ def _types_curve(
                 soc, used, prob = soc[idx], used[idx], prob[idx] * w
                 (R if running else J)[:, k] = new
         if any(p > 0 for p in p_run):
-            st, R, J, soc, used, prob = _merge_types(st, R, J, soc, used, prob, lo_soc, width)
+            st, R, J, soc, used, prob = _merge_types(st, R, J, soc, used, prob, lo_soc, width, caps)
         t0 = i * dt
         cuts = sorted({0.0, dt, *(float(d - t0) for d in delay_h if 0.0 < d - t0 < dt)})
         demand = load[(starts[st] + i) % n]
@@ -529,15 +532,18 @@ def _types_curve(
     return after
 
 
-def _merge_types(st, R, J, soc, used, prob, lo_soc, width):
+def _merge_types(st, R, J, soc, used, prob, lo_soc, width, caps):
     """:func:`_merge` over the joint per-type state: entries in the same (start, R, J, SOC bin)
     merge; probabilities add, SOC and fuel used become probability-weighted means."""
     coarse = prob < COARSE_BELOW
     b = np.floor((soc - lo_soc) / np.where(coarse, width * COARSE_FACTOR, width) + 1e-9)
     b = 2 * b.astype(np.int64) + coarse
-    rows = np.column_stack([st.astype(np.int64), R, J, b])
-    _, first, inv = np.unique(rows, axis=0, return_index=True, return_inverse=True)
-    inv = inv.ravel()
+    b -= min(b.min(), 0)
+    key = st.astype(np.int64)
+    for k, cap in enumerate(caps):  # mixed radix: units of each type range over 0..cap
+        key = (key * (cap + 1) + R[:, k]) * (cap + 1) + J[:, k]
+    key = key * (b.max() + 1) + b
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
     m = np.bincount(inv, prob, first.size)
     with np.errstate(invalid="ignore", divide="ignore"):
         s_mean = np.bincount(inv, prob * soc, first.size) / m
