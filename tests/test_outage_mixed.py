@@ -163,3 +163,20 @@ def test_running_units_shape_is_checked():
     site = OutageSite(**NO_BESS, types=(UnitType(2, 10.0), UnitType(1, 5.0)))
     with pytest.raises(ValueError, match="running_units"):
         simulate(np.zeros(3), np.ones(3), site, [1], 60, np.zeros(3, dtype=int))
+
+
+@pytest.mark.parametrize("soc_mwh", [4.0, 8.0, 12.0])
+def test_battery_rides_through_each_types_own_start_delay(soc_mwh):
+    # A: 1 × 10 MW, 30 min start delay; B: 1 × 10 MW, no delay; 15 MW for one hour; a lossless
+    # 15 MW battery at soc_mwh; units work with probability qA, qB. Battery energy each start
+    # needs: both work 5 MW × 0.5 h = 2.5 MWh; B only 5 MW × 1 h = 5; A only 15 × 0.5 + 5 × 0.5
+    # = 10; neither 15. So 4 MWh → qA·qB, 8 MWh → qB, 12 MWh → qA + qB − qA·qB.
+    qa, qb = 0.8, 0.7
+    types = (UnitType(1, 10.0, 30.0, 1 - qa), UnitType(1, 10.0, 0.0, 1 - qb))
+    site = OutageSite(
+        **(NO_BESS | dict(bess_power_mw=15.0, bess_energy_mwh=20.0, bess_soc_max_mwh=20.0)),
+        types=types,
+    )
+    p = simulate(np.array([soc_mwh]), np.array([15.0]), site, [1], 60).survival[0, 0]
+    expected = {4.0: qa * qb, 8.0: qb, 12.0: qa + qb - qa * qb}[soc_mwh]
+    assert p == pytest.approx(expected, abs=1e-12)
