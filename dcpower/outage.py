@@ -218,7 +218,8 @@ def simulate(
         (n,), or (n, types) for a mixed fleet (``site.types``); None: every unit starts cold.
     gas_fraction : np.ndarray | None
         Share of each unit's MW its fuel allows at each step (pipeline curtailment in a grid
-        event), shape (n,), read cyclically like the load; None: 1.
+        event), shape (n,), or (n, types) for a mixed fleet whose types have different fuel
+        supplies, read cyclically like the load; None: 1.
     """
     soc0 = np.asarray(soc_at_start_mwh, dtype=float)
     load = np.asarray(critical_mw, dtype=float)
@@ -421,8 +422,13 @@ def _simulate_types(
             f"running_units must have shape {(n, K)} with values in 0..units of each type"
         )
     frac = np.ones(n) if gas_fraction is None else np.asarray(gas_fraction, dtype=float)
-    if frac.shape != load.shape or np.any((frac < 0) | (frac > 1)):
-        raise ValueError(f"gas_fraction must have shape {load.shape} with values in [0, 1]")
+    if frac.ndim == 1 and frac.shape == load.shape:
+        frac = np.repeat(frac[:, None], K, axis=1)  # one share for every type
+    if frac.shape != (n, K) or np.any((frac < 0) | (frac > 1)):
+        raise ValueError(
+            f"gas_fraction must have shape {load.shape} or {(n, K)} (per type, e.g. different "
+            "fuel supplies) with values in [0, 1]"
+        )
     dt = timestep_minutes / 60.0
     steps = [_steps(float(d), dt) for d in durations_h]
     surv = np.ones((n, len(steps)))
@@ -512,8 +518,8 @@ def _types_curve(
             if h <= 1e-12:
                 continue
             ready = (delay_h <= t0 + a + 1e-12).astype(np.int64)  # started units producing
-            units_mw = (R + J * ready) @ mw
-            cap = np.minimum(units_mw * share, np.maximum(fuel - used, 0.0) / h)
+            units_mw = ((R + J * ready) * share) @ mw  # MW the working units' fuel allows
+            cap = np.minimum(units_mw, np.maximum(fuel - used, 0.0) / h)
             served = np.minimum(cap, demand)
             deficit = demand - served
             if has_bess:

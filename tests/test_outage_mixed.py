@@ -180,3 +180,20 @@ def test_battery_rides_through_each_types_own_start_delay(soc_mwh):
     p = simulate(np.array([soc_mwh]), np.array([15.0]), site, [1], 60).survival[0, 0]
     expected = {4.0: qa * qb, 8.0: qb, 12.0: qa + qb - qa * qb}[soc_mwh]
     assert p == pytest.approx(expected, abs=1e-12)
+
+
+def test_pipeline_share_per_type():
+    # A: 1 × 20 MW on pipeline gas cut to 50 %; B: 1 × 10 MW on on-site fuel (share 1); 18 MW.
+    # Both working: 10 + 10 = 20 ≥ 18 → survival qA·qB. The same 50 % on both types (a 1-D
+    # share): 10 + 5 = 15 < 18 → 0.
+    qa, qb = 0.9, 0.8
+    site = OutageSite(
+        **NO_BESS, types=(UnitType(1, 20.0, 0.0, 1 - qa), UnitType(1, 10.0, 0.0, 1 - qb))
+    )
+    load = np.full(2, 18.0)
+    per_type = simulate(np.zeros(2), load, site, [2], 60, gas_fraction=np.array([[0.5, 1.0]] * 2))
+    common = simulate(np.zeros(2), load, site, [2], 60, gas_fraction=np.full(2, 0.5))
+    assert per_type.survival[0, 0] == pytest.approx(qa * qb, abs=1e-12)
+    assert common.survival[0, 0] == 0.0
+    with pytest.raises(ValueError, match="gas_fraction"):
+        simulate(np.zeros(2), load, site, [2], 60, gas_fraction=np.ones((2, 3)))
