@@ -15,6 +15,10 @@ and its conventions:
 * **Start delay**: started units produce only after ``start_delay_minutes`` (simulated to the
   minute inside the step); running units and the battery ride through the delay.
 
+* **Mixed fleets** (``OutageSite.types``): several unit types, each with its own size, start delay,
+  availability, failure to start and MTTF; units fail independently, so the state is the joint
+  count of working units per type and a step's transition the product of the types' binomials.
+
 The state is the joint distribution of (working units, battery SOC bin) per outage start, as in
 REopt, except that each bin also carries the mass-weighted mean SOC and mean fuel used (first
 moments), so a path that no failure splits keeps its exact SOC (no rounding to bin centres); paths
