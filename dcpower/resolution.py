@@ -22,6 +22,10 @@ LOWER = "annual_total_cost_lower_bound_usd"
 TIED = "tied_with"
 #: separator of the scenario names in ``tied_with``
 TIE_SEP = ", "
+#: refinement columns (:mod:`dcpower.refine`): the gap a row was last solved at, and what
+#: became of its tie ("", "separated" or "equivalent": still tied at the last gap)
+REFINED_GAP = "refined_mip_rel_gap"
+TIE_OUTCOME = "tie_outcome"
 
 
 def unclosed_net_value_usd(solver: Mapping[str, Any]) -> tuple[float | None, str | None]:

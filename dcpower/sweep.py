@@ -825,6 +825,31 @@ def _resolution_markdown(summary: pd.DataFrame) -> list[str]:
     return lines + [""]
 
 
+def _refine_markdown(summary: pd.DataFrame) -> list[str]:
+    """Which scenarios were re-solved at a tighter gap, and whether their ties separated."""
+    if resolution.TIE_OUTCOME not in summary:
+        return []
+    done = summary[summary[resolution.TIE_OUTCOME].fillna("") != ""]
+    lines = ["## Refinement", ""]
+    if done.empty:
+        return lines + [
+            "- no tie decided the frontier or a per-level choice: nothing re-solved",
+            "",
+        ]
+    lines.append(
+        "Re-solved at a tighter gap because their cost ties decided the frontier or a per-level "
+        "choice; 'equivalent': still tied at the last gap (the sizes cost the same to the "
+        "solver's resolution)."
+    )
+    lines.append("")
+    for _, r in done.iterrows():
+        lines.append(
+            f"- {r['scenario']}: re-solved at {r[resolution.REFINED_GAP]:.4%}, "
+            f"{r[resolution.TIE_OUTCOME]} ({_interval_text(r)} $M/yr)"
+        )
+    return lines + [""]
+
+
 def _warnings_markdown(summary: pd.DataFrame) -> list[str]:
     """Every scenario's warnings, as the solve reported them."""
     if "warnings" not in summary:
@@ -935,7 +960,7 @@ def study_summary_markdown(
             f"- {r['scenario']}: {_interval_text(r)} $M/yr, {metric} = {r[metric]:.4f}{tie_text}"
         )
     lines += _limited_by_markdown(feasible, metric)
-    lines += ["", *_resolution_markdown(summary)]
+    lines += ["", *_resolution_markdown(summary), *_refine_markdown(summary)]
     lines += _events_and_sb6_markdown(summary)
     lines += ["", "## Solver", ""]
     if len(feasible):

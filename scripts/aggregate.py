@@ -1,4 +1,5 @@
-"""Rule aggregate: scenario summaries -> summary.parquet and sweep.nc."""
+"""Rule aggregate: scenario summaries -> summary.parquet and sweep.nc (ties refined when the
+study asks for it)."""
 
 import json
 import logging
@@ -6,7 +7,9 @@ from pathlib import Path
 
 from dcpower import resolution
 from dcpower.logs import configure_logging
+from dcpower.refine import refine_study, scenario_solver
 from dcpower.results import write_parquet_atomic
+from dcpower.study import RefineConfig, ScenarioSettings
 from dcpower.sweep import WARNING_SEP, aggregate, solved, write_dataset_atomic
 
 logger = logging.getLogger("dcpower.workflow")
@@ -16,13 +19,30 @@ def main(
     summaries: list[str],
     dims: list[str],
     metric: str,
+    levels: list[float],
     attrs: dict[str, str],
+    refine: RefineConfig,
+    settings: ScenarioSettings | None,
+    base_case: Path,
     out_summary: Path,
     out_dataset: Path,
 ) -> None:
     rows = [json.loads(Path(p).read_text()) for p in summaries]
     logger.info("aggregate %d scenarios over %s", len(rows), dims)
-    summary = aggregate(rows, dims, metric)
+    if refine.mip_rel_gaps and settings is not None:
+        summary, log = refine_study(
+            rows,
+            dims,
+            metric,
+            levels,
+            refine.mip_rel_gaps,
+            settings,
+            scenario_solver(base_case, None),
+        )
+        for line in log:
+            logger.info("refine: %s", line)
+    else:
+        summary = aggregate(rows, dims, metric)
     feasible = solved(summary)
     logger.info(
         "requested MIP gap %.4f%%, worst achieved %.4f%%",
@@ -41,11 +61,16 @@ def main(
 if __name__ == "__main__":
     sm = snakemake  # noqa: F821 - injected by Snakemake
     configure_logging(sm.log[0])
+    scenario = dict(sm.params.scenario)
     main(
         list(sm.input.summaries),
         list(sm.params.dims),
         str(sm.params.frontier_metric),
+        [float(v) for v in sm.params.levels],
         dict(sm.params.labels),
+        RefineConfig.model_validate(dict(sm.params.refine)),
+        ScenarioSettings.model_validate(scenario) if scenario else None,
+        Path(sm.input.base_case),
         Path(sm.output.summary),
         Path(sm.output.dataset),
     )
