@@ -133,7 +133,8 @@ def set_nines_axis(ax, values: np.ndarray, levels: Iterable[float] = ()) -> floa
 
     ax.set_xscale("function", functions=(forward, inverse))
     ax.set_xlim(0.0, inverse(cap + 0.05))
-    ticks = [0.0] + [1.0 - 10.0**-k for k in range(1, int(np.floor(cap)) + 1)]
+    # whole nines up to half a nine below the cap, where "1" is drawn (no overlapping labels)
+    ticks = [0.0] + [1.0 - 10.0**-k for k in range(1, int(np.floor(cap - 0.5)) + 1)]
     labels = ["0"] + [f"{t:.{k}f}" for k, t in enumerate(ticks[1:], start=1)]
     if inverse(cap) not in ticks:
         ticks.append(float(inverse(cap)))

@@ -30,9 +30,8 @@ COMPONENT_READINGS: dict[str, str] = {
         "these hours; more or faster units relax them"
     ),
     "reserves": (
-        "ancillary-service awards are limited by headroom, energy backing or the N+1 rule; "
-        "N+1 binding means reliability, not price, sets how the site runs: adding units or "
-        "battery power buys back market revenue"
+        "ancillary-service awards are limited here by the resources' headroom, ramp or start "
+        "capability within the products' deployment times"
     ),
     "load_reserves": (
         "the flexible load's curtailment budget limits the reserves it can offer; a larger "
@@ -44,6 +43,49 @@ COMPONENT_READINGS: dict[str, str] = {
     ),
     "events": (
         "a grid emergency directive caps withdrawal; on-site gas and battery carry the load"
+    ),
+}
+#: readings of single families that say more than their component's (keys must be families)
+FAMILY_READINGS: dict[str, str] = {
+    "gen_max_output": (
+        "the gas units run or offer reserves up to their rating: more units (or MW per unit) "
+        "would sell more energy or reserves - see the gas marginal value"
+    ),
+    "poi_reserve_up": (
+        "up-reserve awards are capped by the export limit if all were deployed at once: "
+        "the interconnection, not the assets, limits reserve sales"
+    ),
+    "poi_reserve_down": (
+        "down-reserve awards are capped by the import limit if all were deployed at once: "
+        "the interconnection, not the assets, limits reserve sales"
+    ),
+    "bess_up_headroom": (
+        "the battery's MW is fully used by dispatch plus up-reserves: more BESS MW would sell "
+        "more reserves - see the BESS power marginal value"
+    ),
+    "bess_down_headroom": (
+        "the battery's MW is fully used by charging plus down-reserves: more BESS MW would "
+        "sell more Reg-Down"
+    ),
+    "reserve_energy_up": (
+        "the battery's stored energy above the floor is what limits its up-reserves: more MWh "
+        "(or a lower ride-through floor) would sell more - see the BESS energy marginal value"
+    ),
+    "reserve_energy_down": (
+        "the battery's room below its ceiling limits its down-reserves: more MWh would sell "
+        "more Reg-Down"
+    ),
+    "soc_floor": (
+        "the ride-through energy held for the critical load binds: reliability costs market "
+        "revenue here; more MWh relaxes it"
+    ),
+    "n_plus_1": (
+        "the N+1 rule, not price, sets how the site runs: more units or battery MW buy back "
+        "market revenue"
+    ),
+    "n_plus_1_units": (
+        "the N+1 rule keeps units committed that price alone would not: more units or "
+        "battery MW buy back market revenue"
     ),
 }
 #: the model's balances (rows of dispatch_milp itself, no component)
@@ -67,5 +109,7 @@ def family_reading(family: str) -> str:
     """What an investor should read into the family binding often ("" for an unknown one)."""
     if family not in CONSTRAINT_FAMILIES:
         return ""
+    if family in FAMILY_READINGS:
+        return FAMILY_READINGS[family]
     comp = family_component(family)
     return BALANCE_READING if comp is None else COMPONENT_READINGS[comp]

@@ -21,3 +21,8 @@ def test_readings_point_at_the_owning_asset():
     assert "N+1" in reading.family_reading("n_plus_1")
     assert reading.family_reading("power_balance") == reading.BALANCE_READING
     assert reading.family_reading("no_such_family") == ""
+
+
+def test_family_readings_name_existing_families():
+    assert set(reading.FAMILY_READINGS) <= set(CONSTRAINT_FAMILIES)
+    assert "BESS energy" in reading.family_reading("reserve_energy_up")
