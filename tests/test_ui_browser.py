@@ -337,3 +337,34 @@ def test_sweep_page_shows_every_number_whole_at_1400_px(browser, app_url, tmp_pa
     shot = base64.b64decode(cdp.call("Page.captureScreenshot", format="png")["data"])
     (tmp_path / "ui_sweep.png").write_bytes(shot)
     print(f"screenshot: {tmp_path / 'ui_sweep.png'}")
+    _an_old_error_does_not_hide_a_new_one(cdp, app_url, tmp_path)
+
+
+def _an_old_error_does_not_hide_a_new_one(cdp, app_url, tmp_path):
+    """Results page: a bad upload's error, then a path typed after it gets its own error."""
+    (tmp_path / "first.json").write_text("{not json")
+    (tmp_path / "second.json").write_text("[]")
+    cdp.call("Page.navigate", url=f"{app_url}/results")
+    radio = (
+        "[...document.querySelectorAll('[data-testid=\"stRadio\"] label')]"
+        ".find(l => l.innerText.includes('Results JSON file'))"
+    )
+    _wait_for(lambda: cdp.js(f"!!{radio}"), 60, "the results page's source choice")
+    cdp.js(f"{radio}.click()")
+    _wait_for(lambda: cdp.js("document.querySelector('input[type=file]') !== null"), 30, "upload")
+    doc = cdp.call("DOM.getDocument")
+    node = cdp.call("DOM.querySelector", nodeId=doc["root"]["nodeId"], selector="input[type=file]")
+    cdp.call("DOM.setFileInputFiles", nodeId=node["nodeId"], files=[str(tmp_path / "first.json")])
+    _wait_for(lambda: "first.json" in cdp.js(BODY) and "Cannot open" in cdp.js(BODY), 30, "A")
+    box = cdp.js(
+        "(() => { const i = [...document.querySelectorAll('input')].find(e => e.getAttribute("
+        "'aria-label') === 'Results JSON path'); const r = i.getBoundingClientRect(); "
+        "return {x: r.x + 5, y: r.y + r.height / 2}; })()"
+    )
+    cdp.click(box["x"], box["y"])
+    cdp.call("Input.insertText", text=str(tmp_path / "second.json"))
+    cdp.call("Input.dispatchKeyEvent", type="keyDown", key="Enter", code="Enter",
+             windowsVirtualKeyCode=13)  # fmt: skip
+    _wait_for(lambda: "second.json" in cdp.js(BODY), 30, "the error of the path typed last")
+    body = cdp.js(BODY)
+    assert "Cannot open the results" in body and "second.json" in body
