@@ -681,7 +681,10 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
     step line; clicking a point selects its scenario (selection parameter ``pick``)."""
     df = frontier_data(summary, metric)
     cols = ["scenario", "label", "cost_musd", metric, "frontier", "kind"]
-    df = df[cols]
+    lower = "annual_total_cost_lower_bound_usd"
+    df["cost_lower_musd"] = df[lower].astype(float) / 1e6 if lower in df else np.nan
+    df["tied_with"] = df["tied_with"].fillna("") if "tied_with" in df else ""
+    df = df[[*cols, "cost_lower_musd", "tied_with"]]
     x = alt.X(f"{metric}:Q", title=metric_label(metric), axis=alt.Axis(format=".0%"))
     y = alt.Y("cost_musd:Q", title="annual total cost ($M/yr)", scale=alt.Scale(zero=False))
     pick = alt.selection_point(name="pick", fields=["scenario"], on="click")
@@ -702,6 +705,8 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
             tooltip=[
                 alt.Tooltip("scenario:N"),
                 alt.Tooltip("cost_musd:Q", title="$M/yr", format=",.3f"),
+                alt.Tooltip("cost_lower_musd:Q", title="proven ≥ $M/yr", format=",.3f"),
+                alt.Tooltip("tied_with:N", title="tied in cost with"),
                 alt.Tooltip(f"{metric}:Q", title=metric, format=".3f"),
                 alt.Tooltip("frontier:N", title="Pareto"),
             ],

@@ -154,9 +154,12 @@ def economics_panel(results: dict[str, Any]) -> None:
     with guarded("the economics waterfall"):
         frame = charts.waterfall_frame(econ)  # raises when the bars do not add up
         c1, c2, c3 = st.columns(3)
-        c1.metric("Total revenue", f"{econ['total_revenue_usd']:,.2f} $")
-        c2.metric("Total cost", f"{econ['total_cost_usd']:,.2f} $")
-        c3.metric("Net value (objective)", f"{econ['net_value_usd']:,.2f} $")
+        for col, label, key in (
+            (c1, "Total revenue", "total_revenue_usd"),
+            (c2, "Total cost", "total_cost_usd"),
+            (c3, "Net value (objective)", "net_value_usd"),
+        ):  # compact, the full value on hover
+            col.metric(label, state.compact_number(econ[key], "$"), help=f"{econ[key]:,.2f} $")
         st.altair_chart(charts.waterfall_chart(econ))
         st.caption(
             f"The {len(frame) - 1} bars add up to the net value "
