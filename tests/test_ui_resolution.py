@@ -222,3 +222,14 @@ class _Now:
 
     def start(self):
         self.fn(*self.args)
+
+
+def test_frontier_draws_each_cost_interval():
+    summary = _summary().assign(frontier=[True, True])
+    spec = charts.frontier_chart(summary, "survival_prob_8h").to_dict()
+    rules = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "rule"]
+    assert len(rules) == 1
+    enc = rules[0]["encoding"]
+    assert enc["y"]["field"] == "cost_lower_musd" and enc["y2"]["field"] == "cost_musd"
+    data = pd.DataFrame(spec["datasets"][rules[0]["data"]["name"]])
+    assert sorted(data["cost_lower_musd"]) == pytest.approx([0.8e-6, 1.9e-6])

@@ -713,6 +713,11 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
         )
         .add_params(pick)
     )
+    intervals = (  # each cost's interval: from the proven lower bound up to the cost
+        alt.Chart(df[df["cost_lower_musd"].notna()])
+        .mark_rule(color="#7f7f7f", strokeWidth=2)
+        .encode(x=x, y=alt.Y("cost_lower_musd:Q"), y2=alt.Y2("cost_musd:Q"))
+    )
     eff = df[df["frontier"]].sort_values(metric)
     line = (
         alt.Chart(eff)
@@ -728,7 +733,7 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
         .encode(x=x, y=y, text="label:N")
         for part, align, dx in ((text[~right], "left", 10), (text[right], "right", -10))
     ]  # labels towards the inside of the plot, never over its edge
-    return alt.layer(line, points, *labels).properties(
+    return alt.layer(intervals, line, points, *labels).properties(
         width=WIDTH, height=480, title="Cost–reliability frontier"
     )
 
