@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,6 +33,7 @@ from pydantic import (
 )
 
 from dcpower.errors import InputError
+from dcpower.filecheck import check_input_file
 
 TIMESTEPS_MINUTES = (5, 15, 30, 60)
 #: BESS wear per MWh of charge + discharge, $/MWh: cell replacement ≈ 120 $/kWh (BloombergNEF's
@@ -134,6 +136,19 @@ class Horizon(_Strict):
             raise ValueError(
                 f"the horizon must be at most {MAX_HORIZON_DAYS} days; fix: shorten it"
             )
+        tz = ZoneInfo(self.timezone)
+        for label, day in (("start", self.start), ("end", self.end)):
+            offset = datetime(day.year, day.month, day.day, tzinfo=tz).utcoffset()
+            minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+            if minutes % self.timestep_minutes:
+                raise ValueError(
+                    f"horizon.timezone {self.timezone!r} is UTC{'-' if minutes < 0 else '+'}"
+                    f"{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d} at the {label} ({day}), "
+                    "not a whole number of "
+                    f"{self.timestep_minutes}-min steps from UTC, so local midnight is not a "
+                    "model step boundary; fix: choose horizon.timestep_minutes dividing the "
+                    "offset (e.g. 15 or 30) or another horizon.timezone"
+                )
         return self
 
 
@@ -869,6 +884,17 @@ class Case(_Strict):
     def _events(cls, v: list[Any]) -> list[Any]:
         return _event_names(v)
 
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, v: str) -> str:
+        # control, format (e.g. bidi overrides) and line-separator characters would reach
+        # the terminal and file names raw
+        if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") for c in v):
+            raise ValueError(
+                "the name holds control or invisible characters; fix: use printable text"
+            )
+        return v
+
     @model_validator(mode="after")
     def _cross(self) -> Case:
         offered = {p.strip().upper() for p in self.market.reserve_products}
@@ -879,10 +905,11 @@ class Case(_Strict):
                 f"{sorted(offered)}: add them to market.reserve_products or remove them from "
                 "load.reserves.products"
             )
-        if self.reliability.ride_through_minutes > 0 and self.bess.energy_mwh == 0:
+        if self.reliability.ride_through_minutes > 0 and not self.bess.installed:
             raise ValueError(
-                "reliability.ride_through_minutes > 0 needs a battery (bess.energy_mwh > 0); "
-                "set ride_through_minutes to 0 for a site without storage"
+                "reliability.ride_through_minutes > 0 needs a battery (bess.energy_mwh > 0 and "
+                "bess.power_mw > 0: the stored energy must be dischargeable); set "
+                "ride_through_minutes to 0 for a site without storage"
             )
         if self.events:
             _events_in_horizon(self)
@@ -998,6 +1025,31 @@ def resolve_paths(case: Case, base_dir: Path) -> Case:
     return case.model_copy(update=update)
 
 
+def input_files(case: Case) -> list[tuple[str, Path]]:
+    """(field, path) of every file the case names, found from the schema: each field typed
+    ``Path`` in any section (so a new file field cannot be missed by output checks or roots)."""
+    out: list[tuple[str, Path]] = []
+
+    def walk(model: BaseModel, prefix: str) -> None:
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            if isinstance(value, Path):
+                out.append((f"{prefix}{name}", value))
+            elif isinstance(value, BaseModel):
+                walk(value, f"{prefix}{name}.")
+            elif isinstance(value, list | tuple):
+                for i, item in enumerate(value):
+                    if isinstance(item, BaseModel):
+                        walk(item, f"{prefix}{name}[{i}].")
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    if isinstance(item, BaseModel):
+                        walk(item, f"{prefix}{name}.{key}.")
+
+    walk(case, "")
+    return out
+
+
 def _no_constant(name: str) -> float:
     # NaN / Infinity / -Infinity are not JSON; keep them as floats so the schema names the field
     return float(name.replace("Infinity", "inf"))
@@ -1066,6 +1118,11 @@ def parse_json_text(raw: bytes, source: str) -> Any:
         ) from None
     except RecursionError:
         raise CaseError(source, [("$", "JSON nested too deeply; fix: give a case JSON")]) from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise CaseError(
+            source,
+            [("$", f"a number cannot be read ({str(exc)[:80]}); fix: give numbers of normal size")],
+        ) from None
     dups: list[tuple[str, str]] = []
     data = _plain(data, "$", dups)
     if dups:
@@ -1076,8 +1133,11 @@ def parse_json_text(raw: bytes, source: str) -> Any:
 def load_case(path: str | Path, *, echo_input: bool = True) -> Case:
     """Read and validate a case JSON file; raises CaseError naming every problem."""
     path = Path(path)
-    if not path.is_file():
-        raise CaseError(str(path), [("$", "file not found; fix: check the path")])
+    try:
+        check_input_file(path, "case")
+    except InputError as exc:
+        reason = str(exc).removeprefix("case: ").replace(": not found;", ": file not found;")
+        raise CaseError(str(path), [("$", reason.replace("data file", "case JSON"))]) from None
     try:
         raw = path.read_bytes()
     except OSError as exc:

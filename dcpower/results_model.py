@@ -181,8 +181,10 @@ class PerMwh(_Section):
 
 
 class Economics(_Section):
-    """Revenue and cost stacks ($) that add up to the net value (= the objective); reserve
-    revenue keys are ``reserve_<product>_revenue_usd`` of the market's products."""
+    """Revenue and cost stacks ($) that add up to the net value; reserve revenue keys are
+    ``reserve_<product>_revenue_usd`` of the market's products. The net value equals the
+    solver's objective except by the terms settled after the solve
+    (``settled_after_solve_usd``): net_value_usd = objective_usd − Σ of those costs."""
 
     revenues_usd: UsdStack
     costs_usd: UsdStack
@@ -190,6 +192,13 @@ class Economics(_Section):
     total_cost_usd: float
     net_value_usd: float
     objective_usd: float | None
+    settled_after_solve_usd: UsdStack = Field(
+        default_factory=dict,
+        description="cost lines (also in costs_usd, positive $) settled from the dispatch after "
+        "the solve and not in the solver's objective: today only transmission_cp_charge_usd, "
+        "when a 4CP tariff's response is 'alert' or 'none' (tariff.charge_in_objective false); "
+        "empty when net_value_usd = objective_usd",
+    )
     energy_mwh: EnergyTotals
     usd_per_mwh: PerMwh
 

@@ -122,9 +122,10 @@ def _explain_infeasible(x: DispatchInputs, opts: dict[str, Any]) -> InfeasibleCa
     if not violations:
         return InfeasibleCaseError(
             "the case is infeasible and the elastic re-solve could not localise it "
-            f"(status {report.status.value}); check POI limits, SOC limits and N+1 settings",
+            f"(status {report.status.value}); check {', '.join(_suspects(x))}",
             {},
         )
+    binding = explain.binding_constraints(m)
     lines = ["the case is infeasible; relaxing these constraint families makes it feasible:"]
     for family, hits in violations.items():
         stamps = ", ".join(
@@ -134,7 +135,29 @@ def _explain_infeasible(x: DispatchInputs, opts: dict[str, Any]) -> InfeasibleCa
         lines.append(
             f"  {family}: {dispatch_milp.CONSTRAINT_FAMILIES[family]} — violated at {stamps}{more}"
         )
+        # what it conflicts with: the other families binding at those steps
+        others = sorted(
+            {f for t, _ in hits for f in binding.get(t, ()) if f not in violations}
+            & set(dispatch_milp.CONSTRAINT_FAMILIES)
+        )
+        if others:
+            lines.append(f"    in conflict with (binding at those steps): {', '.join(others)}")
     return InfeasibleCaseError("\n".join(lines), violations)
+
+
+def _suspects(x: DispatchInputs) -> list[str]:
+    """The case settings that can cap or force the withdrawal, for an unlocalised conflict."""
+    case = x.case
+    out = ["POI limits (poi.import_limit_mw, poi.export_limit_mw)", "SOC limits (bess)"]
+    if case.reliability.n_plus_1:
+        out.append("reliability.n_plus_1")
+    if case.events:
+        out.append("event caps (events[].cap_mw)")
+    if case.tariff is not None and case.tariff.response == "alert":
+        out.append("CP alert caps (tariff.alert.max_withdrawal_mw)")
+    if case.load.reserves.weekly_curtailment_limit_mwh is not None:
+        out.append("the weekly curtailment limit (load.reserves.weekly_curtailment_limit_mwh)")
+    return out
 
 
 MONOLITHIC_MAX_DAYS = 14

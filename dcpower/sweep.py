@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -192,6 +193,17 @@ def check_config(
     return study_config_problems(config, preflight=True, data_dir=data_dir)
 
 
+def _exists_or_unreadable(path: Path) -> bool:
+    """False only when ``path`` is plainly missing (other problems are :func:`load_case`'s)."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
+
+
 def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
     """What the files say about a valid study config: the base case and every scenario case
     validate, and each year's market data (energy at the settlement point and the reserve
@@ -203,15 +215,15 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
     from dcpower.runner import load_market
 
     base_path = Path(study.study.base_case)
-    if not base_path.is_file():
+    if not _exists_or_unreadable(base_path):
         return [
             f"study.base_case {str(base_path)!r} does not exist; allowed: a path to a case JSON "
             "relative to the workflow folder"
         ]
     try:
         base = load_case(base_path)
-    except CaseError as exc:
-        return [f"study.base_case: {exc}"]
+    except CaseError as exc:  # one line per problem, each naming the key and the case's field
+        return [f"study.base_case {str(base_path)!r}: {path}: {msg}" for path, msg in exc.problems]
     problems: list[str] = []
     seen: set[str] = set()
     settings = study.scenario_settings()
