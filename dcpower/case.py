@@ -46,11 +46,28 @@ DEFAULT_GEN_RATED_PF = 0.8
 #: cost of reactive power at the POI beyond the PF limit, $/MVArh: an assumption of this
 #: project (no tariff figure); utilities bill poor PF in many ways — set your own.
 DEFAULT_EXCESS_REACTIVE_USD_PER_MVARH = 10.0
+# AC screening (dcpower.topology.ac_network) defaults: typical values, assumptions to replace with
+# the utility's short-circuit data and the transformer's test report (README, "AC screening").
+#: three-phase short-circuit power at the POI, MVA: a moderate 138 kV bus (≈ 10.5 kA; 138 kV
+#: fault currents are typically 10–40 kA); SCR ≈ 17 for a 150 MW site (below 3 is weak).
+DEFAULT_POI_SHORT_CIRCUIT_MVA = 2_500.0
+#: X/R of the grid's Thevenin impedance: typical of 69–345 kV buses (about 5–20 in practice).
+DEFAULT_POI_X_OVER_R = 10.0
+#: transformer short-circuit impedance, % on its own rating: IEC 60076-5 Table 1's recognised
+#: minimum for 63–100 MVA two-winding transformers.
+DEFAULT_TRANSFORMER_IMPEDANCE_PCT = 12.5
+#: transformer X/R: the middle of the typical range of ~100 MVA power transformers (≈ 30–50,
+#: the IEEE C37.010 application guide's curve of X/R against rating).
+DEFAULT_TRANSFORMER_X_OVER_R = 40.0
+#: steady-state voltage band at the POI and the site bus, pu: the normal-condition band of US
+#: transmission planning criteria (0.95–1.05 pu; an assumption: use the utility's requirement).
+DEFAULT_VOLTAGE_BAND_PU = (0.95, 1.05)
 
 # Upper bounds of the inputs, realistic for one data-center site; pydantic names the bound in
 # its message ("Input should be less than or equal to 10000").
 MAX_MW = 10_000.0  # load, BESS power, unit size, POI limits, ramp (MW/min)
 MAX_MVA = 20_000.0  # PCS and transformer ratings
+MAX_SHORT_CIRCUIT_MVA = 200_000.0  # grid strength at the POI
 MAX_MWH = 200_000.0  # BESS energy and reserved energy
 MAX_USD_PER_MWH = 100_000.0  # fuel, curtailment, degradation; |export price adder| ≤ 10 000
 MAX_ADDER_USD_PER_MWH = 10_000.0
@@ -585,6 +602,38 @@ class Poi(_Strict):
         description="Cost of MVArh at the POI beyond the PF limit, $/MVArh (default 10: an "
         "assumption, not a tariff figure; set your utility's).",
     )
+    short_circuit_mva: float = Field(
+        DEFAULT_POI_SHORT_CIRCUIT_MVA,
+        ge=10,
+        le=MAX_SHORT_CIRCUIT_MVA,
+        description="Three-phase short-circuit power of the grid at the POI, MVA (AC screening "
+        "only). Default 2500: a moderate 138 kV bus (≈ 10.5 kA); use the utility's figure.",
+    )
+    x_over_r: float = Field(
+        DEFAULT_POI_X_OVER_R,
+        ge=0.1,
+        le=100,
+        description="X/R of the grid's Thevenin impedance at the POI, - (AC screening only). "
+        "Default 10: typical of transmission buses (5–20).",
+    )
+    voltage_band_pu: list[Annotated[float, Field(ge=0.5, le=1.5)]] = Field(
+        list(DEFAULT_VOLTAGE_BAND_PU),
+        min_length=2,
+        max_length=2,
+        description="[min, max] steady-state voltage at the POI and the site bus, pu (AC "
+        "screening). Default [0.95, 1.05]: the normal-condition band of US transmission "
+        "planning criteria.",
+    )
+
+    @field_validator("voltage_band_pu")
+    @classmethod
+    def _band(cls, v: list[float]) -> list[float]:
+        lo, hi = v
+        if not 0.5 <= lo < 1.0 < hi <= 1.5:
+            raise ValueError(
+                f"voltage_band_pu must be [min, max] with 0.5 ≤ min < 1 < max ≤ 1.5 pu; got {v}"
+            )
+        return v
 
 
 class Transformer(_Strict):
@@ -593,6 +642,20 @@ class Transformer(_Strict):
     rating_mva: float = Field(gt=0, le=MAX_MVA, description="Apparent power rating, MVA.")
     polygon_facets: int = Field(
         16, ge=4, le=128, description="Facets K of the inscribed polygon for MVA circles."
+    )
+    impedance_pct: float = Field(
+        DEFAULT_TRANSFORMER_IMPEDANCE_PCT,
+        ge=1,
+        le=40,
+        description="Short-circuit impedance on the transformer's own rating, % (AC screening "
+        "only). Default 12.5: IEC 60076-5 Table 1's minimum for 63–100 MVA units.",
+    )
+    x_over_r: float = Field(
+        DEFAULT_TRANSFORMER_X_OVER_R,
+        ge=1,
+        le=200,
+        description="X/R of the transformer's impedance, - (AC screening only). Default 40: "
+        "typical of ~100 MVA power transformers (30–50).",
     )
 
 

@@ -527,15 +527,20 @@ def describe_os_error(exc: OSError) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def explainability_section(binding: dict[int, list[str]], x: DispatchInputs) -> dict[str, Any]:
-    """Binding families per timestep, counts per family and a plain-language summary."""
+def explainability_section(
+    binding: dict[int, list[str]],
+    x: DispatchInputs,
+    extra_families: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Binding families per timestep, counts per family and a plain-language summary.
+    ``extra_families``: families found after the solve (AC screening), name → meaning."""
     from dcpower.optimization import dispatch_milp, explain
 
+    families = {**dispatch_milp.CONSTRAINT_FAMILIES, **(extra_families or {})}
     counts = explain.binding_counts(binding)
     n = x.n_steps
     summary = [
-        f"{fam} binds in {k} of {n} steps: {dispatch_milp.CONSTRAINT_FAMILIES.get(fam, '')}"
-        for fam, k in counts.items()
+        f"{fam} binds in {k} of {n} steps: {families.get(fam, '')}" for fam, k in counts.items()
     ]
     return {
         "tolerance": {
@@ -552,7 +557,7 @@ def explainability_section(binding: dict[int, list[str]], x: DispatchInputs) -> 
             for t, names in binding.items()
         ],
         "binding_timesteps_per_family": counts,
-        "families": dispatch_milp.CONSTRAINT_FAMILIES,
+        "families": families,
         "summary": summary,
     }
 
@@ -616,15 +621,28 @@ def assemble_results(
     market: MarketData,
     solution: DispatchSolution,
     wall_s: float,
+    ac: Any = None,
 ) -> dict[str, Any]:
     """Build the results dict from a solved dispatch: every section, the economics stack from
-    the objective's own terms, warnings and the independent invariant checks."""
+    the objective's own terms, warnings and the independent invariant checks.
+
+    ``ac``: the AC screening of the dispatch (``dcpower.topology.ac_screening.AcScreening``,
+    which the runner computes): its columns join the electrical table, its steps outside the
+    voltage band the binding report, its summary the ``ac_screening`` section."""
     from dcpower.economics import economics_from_terms, per_mwh_figures
     from dcpower.invariants import check_invariants
     from dcpower.optimization import dispatch_milp
     from dcpower.resources import gas_gen
 
     dispatch, electrical = solution.dispatch, solution.electrical
+    binding = {t: list(names) for t, names in solution.binding.items()}
+    extra_families: dict[str, str] = {}
+    if ac is not None:
+        electrical = electrical.assign(**ac.columns)
+        extra_families[ac.family] = ac.family_text
+        for t in ac.outside_band:
+            binding[t] = sorted({*binding.get(t, []), ac.family})
+        binding = dict(sorted(binding.items()))
     terms, kinds = dict(solution.terms_usd), dispatch_milp.term_kinds(x)
     if case.tariff is not None and case.tariff.response != "perfect_foresight":
         from dcpower.economics import settled_charge_usd
@@ -672,7 +690,7 @@ def assemble_results(
         "dispatch": frame_to_records(dispatch),
         "electrical": frame_to_records(electrical),
         "economics": econ,
-        "explainability": explainability_section(solution.binding, x),
+        "explainability": explainability_section(binding, x, extra_families),
         "model": {
             "gen_start_delay_steps": gas_gen.start_delay_steps(
                 case.gas_gen, case.horizon.timestep_minutes
@@ -680,6 +698,8 @@ def assemble_results(
             "transformer_polygon_facets": case.transformer.polygon_facets,
         },
     }
+    if ac is not None:
+        results["ac_screening"] = ac.summary
     if solution.marginal_values is not None:
         results["marginal_values"] = solution.marginal_values
     if case.tariff is not None and x.tariff is not None:
@@ -694,7 +714,7 @@ def assemble_results(
     results["solver"]["wall_seconds"] = wall_s
     _gap_to_lp_bound(results)
     results["verification"] = {"violations": check_invariants(results)}
-    results["warnings"] = result_warnings(results, dispatch)
+    results["warnings"] = result_warnings(results, dispatch) + (ac.warnings if ac else [])
     return results
 
 

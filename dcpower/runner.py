@@ -35,6 +35,7 @@ from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
 from dcpower.resources.load import LoadProfileError, build_load_segments
 from dcpower.results import assemble_results
+from dcpower.topology import ac_screening
 
 logger = logging.getLogger(__name__)
 
@@ -323,7 +324,10 @@ def run_case(
         report.lp_bound = lp.objective
         report.lp_seconds = lp.total_seconds
         report.lp_solve_seconds = lp.solve_seconds
-    return assemble_results(case, x, market, solution, time.perf_counter() - started)
+    ac = ac_screening.screen(
+        case, solution.dispatch, solution.electrical, x.reserve_products, x.timestamps
+    )
+    return assemble_results(case, x, market, solution, time.perf_counter() - started, ac)
 
 
 if __name__ == "__main__":  # ``python -m dcpower.runner CASE --out R.json`` = ``dcpower run``

@@ -419,6 +419,9 @@ def scenario_summary(
     )
     for fam, n in results["explainability"]["binding_timesteps_per_family"].items():
         row[columns.binding_steps_column(fam)] = n
+    ac = results.get("ac_screening") or {}
+    for name, (_, _, key) in columns.AC_SUMMARY_COLUMNS.items():
+        row[name] = float("nan") if ac.get(key) is None else ac[key]
     mv = results.get("marginal_values")
     if mv is not None:
         costs = unit_costs(settings.costs)
@@ -576,6 +579,8 @@ def _unit_of(name: str) -> str:
         return UNITS[name]
     if name in columns.HEADROOM_COLUMNS:
         return columns.HEADROOM_COLUMNS[name][0]
+    if name in columns.AC_SUMMARY_COLUMNS:
+        return columns.AC_SUMMARY_COLUMNS[name][0]
     if name.endswith("_usd"):
         return "$/yr"
     if columns.survival_duration_h(name) is not None:
