@@ -150,6 +150,13 @@ def set_nines_axis(ax, values: np.ndarray, levels: Iterable[float] = ()) -> floa
     return cap
 
 
+#: policy → (colour, line style, legend label) of its frontier
+POLICY_STYLE = {
+    "perfect_foresight": ("tab:blue", "--", "Pareto, perfect foresight (upper bound)"),
+    "forecast": ("tab:red", "-", "Pareto, forecast policy (what to bank on)"),
+}
+
+
 def plot_frontier(
     summary: pd.DataFrame,
     metric: str,
@@ -160,7 +167,9 @@ def plot_frontier(
 
     All scenarios are grey; Pareto-efficient ones (``pareto`` column) are highlighted, labelled
     and joined by a step line in ``metric`` order (cheapest cost to reach each reliability).
-    The highlighted scatter has gid ``"pareto"``. The reliability axis is in nines
+    The highlighted scatter has gid ``"pareto"``; with an ``operations_policy`` column, one
+    frontier per policy (gid ``"pareto_<policy>"``): perfect foresight dashed (the upper
+    bound), the forecast policy solid (what to bank on). The reliability axis is in nines
     (:func:`set_nines_axis`: 0.9, 0.99, 0.999 equally spaced) with ``levels`` marked; each
     cost's interval (``annual_total_cost_lower_bound_usd`` to the cost) is a vertical bar.
 
@@ -183,7 +192,6 @@ def plot_frontier(
     levels = [float(v) for v in levels]
     x = summary[metric].to_numpy(float)
     y = summary["annual_total_cost_usd"].to_numpy(float) / 1e6
-    eff = summary["pareto"].to_numpy(bool)
     fig = Figure(figsize=(8, 5.5), layout="constrained")
     ax = fig.add_subplot()
     set_nines_axis(ax, x[np.isfinite(x)], levels)
@@ -196,21 +204,31 @@ def plot_frontier(
             ecolor="0.55", elinewidth=1, capsize=2, zorder=2, label="cost interval (solver bound)",
         )  # fmt: skip
     ax.scatter(x, y, s=24, color="0.7", label="all scenarios", zorder=2, gid="all")
-    order = np.argsort(x[eff], kind="stable")
-    xe, ye = x[eff][order], y[eff][order]
-    ax.step(xe, ye, where="pre", color="tab:blue", lw=1.5, zorder=3)
-    ax.scatter(
-        xe,
-        ye,
-        s=48,
-        color="tab:blue",
-        edgecolor="k",
-        zorder=4,
-        label="Pareto-efficient",
-        gid="pareto",
+    policies = (
+        [(None, np.ones(len(summary), bool))]
+        if columns.POLICY_DIM not in summary.columns
+        else [(p, (summary[columns.POLICY_DIM] == p).to_numpy()) for p in POLICY_STYLE]
     )
-    rows = summary[eff].iloc[order]
-    _label_points(ax, xe, ye, rows)
+    for policy, mine in policies:  # one frontier per dispatch policy (the study dimension)
+        eff = summary["pareto"].to_numpy(bool) & mine
+        if policy is not None and not eff.any():
+            continue
+        colour, dash, label = POLICY_STYLE.get(policy, ("tab:blue", "-", "Pareto-efficient"))
+        order = np.argsort(x[eff], kind="stable")
+        xe, ye = x[eff][order], y[eff][order]
+        ax.step(xe, ye, where="pre", color=colour, lw=1.5, ls=dash, zorder=3)
+        ax.scatter(
+            xe,
+            ye,
+            s=48,
+            color=colour,
+            edgecolor="k",
+            zorder=4,
+            label=label,
+            gid="pareto" if policy is None else f"pareto_{policy}",
+        )
+        rows = summary[eff].iloc[order]
+        _label_points(ax, xe, ye, rows)
     ax.set_xlabel(metric_label(metric))
     ax.set_ylabel("Annual total cost ($M/yr)")
     ax.set_title("Cost–reliability frontier (reliability in nines: 0.9, 0.99, 0.999 evenly spaced)")

@@ -29,7 +29,7 @@ Solver = Callable[[dict[str, Any], ScenarioSettings], dict[str, Any]]
 
 
 def _groups(summary: pd.DataFrame) -> list[pd.DataFrame]:
-    by = [d for d in (sweep.YEAR_DIM, sweep.EVENT_DIM) if d in summary.columns]
+    by = [d for d in (sweep.YEAR_DIM, sweep.EVENT_DIM, sweep.POLICY_DIM) if d in summary.columns]
     return [g for _, g in summary.groupby(by, sort=False)] if by else [summary]
 
 

@@ -65,7 +65,8 @@ def cost_interval_columns(results: Mapping[str, Any], scale: float, cost: float)
 
 def tied_with(summary: pd.DataFrame, by: Iterable[str] = ()) -> pd.Series:
     """For each scenario, the scenarios (names joined by ``TIE_SEP``) whose cost interval
-    overlaps its own, within the same group of ``by`` columns (market year, event); "" if none.
+    overlaps its own, within the same group of ``by`` columns (market year, event, dispatch
+    policy); "" if none.
 
     A scenario without a lower bound counts as an exact point; one without a cost ties with
     nothing.

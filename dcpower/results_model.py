@@ -195,9 +195,10 @@ class Economics(_Section):
     settled_after_solve_usd: UsdStack = Field(
         default_factory=dict,
         description="cost lines (also in costs_usd, positive $) settled from the dispatch after "
-        "the solve and not in the solver's objective: today only transmission_cp_charge_usd, "
-        "when a 4CP tariff's response is 'alert' or 'none' (tariff.charge_in_objective false); "
-        "empty when net_value_usd = objective_usd",
+        "the solve and not in the solver's objective: transmission_cp_charge_usd when a 4CP "
+        "tariff's response is 'alert' or 'none' (tariff.charge_in_objective false), "
+        "realtime_deviation_cost_usd when operations.settlement is 'two_settlement'; empty "
+        "when net_value_usd = objective_usd",
     )
     energy_mwh: EnergyTotals
     usd_per_mwh: PerMwh
@@ -301,6 +302,14 @@ class EventInfo(_Section):
     operating_cost_usd: dict[str, float] = Field(
         description="fuel (with starts), flexible_curtailment, voll, energy_net (import cost − "
         "export revenue) and net_value_in_window of the event's steps, $"
+    )
+    fuel_supply: str | None = Field(None, description="the gas units' fuel: gas_gen.fuel_supply")
+    pipeline_gas_fraction: float | None = Field(
+        None, ge=0, le=1, description="share of pipeline gas delivered in the event, -"
+    )
+    pipeline_gas_source: str | None = None
+    gas_available_mw_min: float | None = Field(
+        None, description="least gas output the units' fuel allowed in the event's steps, MW"
     )
 
 
@@ -406,6 +415,91 @@ class MarginalValue(_Section):
     note: str
 
 
+Probability = Annotated[float, Field(ge=0, le=1)]
+ByDuration = dict[str, float]
+
+
+class OutageStarts(_Section):
+    """Per outage start (one per dispatch step): survival and expected unserved MWh by
+    duration (keys: hours as text)."""
+
+    start_utc: list[UtcText]
+    survival_prob: dict[str, list[Probability]]
+    expected_unserved_critical_mwh: dict[str, list[float]]
+
+
+class OutageInfo(_Section):
+    """Outage survival from every step (``dcpower.reliability``; REopt's failure modes)."""
+
+    assumptions: str
+    durations_h: list[float]
+    survival_prob_by_duration_h: dict[str, Probability] = Field(
+        description="duration (h, as text) → survival probability averaged over outage starts"
+    )
+    survival_min_by_duration_h: dict[str, Probability]
+    survival_percentiles_by_duration_h: dict[str, dict[str, Probability]] = Field(
+        description="percentile (%) → duration → survival probability over starts"
+    )
+    expected_unserved_critical_mwh_by_duration_h: ByDuration = Field(
+        description="mean over starts of the expected unserved critical MWh per outage"
+    )
+    expected_outage_cost_usd_by_duration_h: ByDuration = Field(
+        description="expected unserved critical MWh × critical VoLL, $ per outage"
+    )
+    limited_by_by_duration_h: dict[str, str] = Field(
+        description="why survival is below 1, in words (empty when every start survives)"
+    )
+    by_start: OutageStarts
+
+
+class ForecastErrorStats(_Section):
+    """Errors of the forecasts the committed days were decided on (forecast − actual)."""
+
+    mae: float = Field(description="mean absolute error, $/MWh (energy) or $/MW per hour (AS)")
+    bias: float = Field(description="mean of forecast − actual, same unit")
+    steps: int = Field(description="forecast steps (unpublished at their decision time)")
+
+
+class Redispatch(_Section):
+    """A re-dispatch of a committed day when a grid event's notice came."""
+
+    notice_utc: UtcText
+    from_utc: UtcText = Field(description="first step re-dispatched (the steps before held)")
+
+
+class Foresight(_Section):
+    """The dispatch policy: clairvoyant (an upper bound) or causal (``operations``)."""
+
+    policy: Literal["perfect_foresight", "forecast"]
+    label: str = Field(description="'upper bound' (perfect_foresight) or 'realisable (causal)'")
+    note: str | None = None
+    decision_time_local: str | None = Field(None, description="local HH:MM the day before")
+    decisions: int | None = Field(None, description="operating days committed")
+    first_decision_utc: UtcText | None = None
+    last_decision_utc: UtcText | None = None
+    decision_times_utc: list[UtcText] | None = None
+    forecast_source: str | None = None
+    forecast_file: str | None = None
+    information_set: str | None = None
+    settlement: Literal["day_ahead", "two_settlement"] | None = Field(
+        None, description="operations.settlement"
+    )
+    forecast_errors: dict[str, dict[str, ForecastErrorStats]] | None = Field(
+        None, description="product (energy or AS) → local year → errors"
+    )
+    redispatches: list[Redispatch] | None = Field(
+        None, description="re-dispatches at grid events' notice times"
+    )
+    planned_net_value_usd: float | None = Field(
+        None,
+        description="the committed schedule's value at the prices its day-ahead decisions saw "
+        "(CP charges unknown: 0), $",
+    )
+    realised_net_value_usd: float | None = Field(
+        None, description="the committed days' value at the actual prices, $ (= economics)"
+    )
+
+
 class Results(_Section):
     """The results document of one solved case."""
 
@@ -443,6 +537,12 @@ class Results(_Section):
         None, description="grid emergency events; present when the case has events"
     )
     sb6: Sb6Screen | None = Field(None, description="Texas SB 6 backup-generation screen")
+    outage: OutageInfo | None = Field(
+        None, description="outage survival from every step (REopt's failure modes)"
+    )
+    foresight: Foresight | None = Field(
+        None, description="dispatch policy (operations.policy) and, when causal, its forecasts"
+    )
     outputs: Outputs | None = None
 
     @field_validator("dispatch")

@@ -42,6 +42,7 @@ from pydantic import (
 )
 
 from dcpower.case import MAX_MW
+from dcpower.columns import POLICY_DIM
 
 #: where a market's shipped data lives, below the workflow folder: ``resources_data/<iso>``.
 DATA_ROOT = Path("resources_data")
@@ -399,8 +400,37 @@ class OutageConfig(_Section):
         min_length=1, description="Outage durations simulated, h."
     )
     failure_to_start_probability: Fraction = Field(description="Per-unit failure to start.")
+    operational_availability: Fraction = Field(
+        1.0, description="Per-unit probability of not being down for maintenance at an outage."
+    )
+    mean_time_to_failure_h: Positive | None = Field(
+        None, description="Mean running hours between unit failures, h; null: never fails."
+    )
+    fuel_limit_mwh: NonNegative | None = Field(
+        None, description="Output MWh the units can produce in one outage; null: unlimited."
+    )
+    outage_start_units: Literal["dispatched", "cold"] = Field(
+        "cold",
+        description="'dispatched': units the dispatch has running need no start; 'cold': every "
+        "unit starts.",
+    )
 
     _unique = field_validator("outage_durations_h")(_distinct)
+
+    def case_overrides(self) -> dict[str, dict[str, Any]]:
+        """The case fields this sets in every scenario (``gas_gen`` and ``reliability``)."""
+        return {
+            "gas_gen": {
+                "failure_to_start_probability": self.failure_to_start_probability,
+                "operational_availability": self.operational_availability,
+                "mean_time_to_failure_h": self.mean_time_to_failure_h,
+                "fuel_limit_mwh": self.fuel_limit_mwh,
+            },
+            "reliability": {
+                "outage_durations_h": [float(h) for h in self.outage_durations_h],
+                "outage_start_units": self.outage_start_units,
+            },
+        }
 
     def metrics(self) -> list[str]:
         """Survival columns the outage simulation writes, e.g. ``survival_prob_8h``."""
@@ -436,8 +466,7 @@ class ReliabilityConfig(OutageConfig):
     def outage(self) -> OutageConfig:
         """The part a scenario's solve uses (frontier and report settings excluded)."""
         return OutageConfig(
-            outage_durations_h=self.outage_durations_h,
-            failure_to_start_probability=self.failure_to_start_probability,
+            **{name: getattr(self, name) for name in OutageConfig.model_fields},
         )
 
 
@@ -472,6 +501,27 @@ class RefineConfig(_Section):
         if any(b >= a for a, b in zip(gaps, gaps[1:], strict=False)):
             raise ValueError(f"refine.mip_rel_gaps {gaps}: each gap must be below the one before")
         return self
+
+
+class OperationsConfig(_Section):
+    """``operations``: the dispatch policies swept (the case's ``operations.policy``); every
+    other operations setting (forecast, decision time) is the base case's."""
+
+    policy: list[Literal["perfect_foresight", "forecast"]] = Field(
+        ["perfect_foresight"],
+        min_length=1,
+        description="Dispatch policies, one scenario dimension: perfect_foresight (every price "
+        "of each window known: the upper bound) and/or forecast (each day committed the day "
+        "before from forecasts, settled at actual prices). Anything but [perfect_foresight] adds "
+        "the dimension operations_policy; with both, the summary gives each size's "
+        "foresight_premium_usd = clairvoyant − realised net operating value.",
+    )
+
+    _unique = field_validator("policy")(_distinct)
+
+    def optional_dims(self) -> list[str]:
+        """``operations_policy`` when the policies are not just ``perfect_foresight``."""
+        return [] if self.policy == ["perfect_foresight"] else [POLICY_DIM]
 
 
 class ResourcesConfig(_Section):
@@ -511,6 +561,11 @@ class StudyConfig(_Section):
     solve: SolveConfig
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
     refine: RefineConfig = Field(default_factory=RefineConfig)
+    operations: OperationsConfig = Field(default_factory=OperationsConfig)
+
+    def optional_dims(self) -> list[str]:
+        """Sections' keys that add a dimension of their own (grid, operations)."""
+        return [*self.grid.optional_dims(), *self.operations.optional_dims()]
 
     def scenario_settings(self) -> ScenarioSettings:
         """What a scenario's solve uses of the study (see :class:`ScenarioSettings`)."""

@@ -9,7 +9,6 @@ year. Scenario names follow Snakemake's ``Paramspace`` layout
 from __future__ import annotations
 
 import itertools
-import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,12 +18,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from dcpower import columns, headroom, resolution
+from dcpower import columns, economics, headroom, reliability, resolution
 from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.errors import InfeasibleError, InputError, NoSolutionError
 from dcpower.events import NONE as NONE_EVENT
-from dcpower.outage import OutageSite, survival_by_start, survival_summary
-from dcpower.resources import bess as bess_model
+from dcpower.outage import survival_summary
 from dcpower.results import records_to_frame
 from dcpower.study import (
     CostsConfig,
@@ -39,6 +37,8 @@ GRID_DIMS = ("bess_mwh", "gen_units", "transformer_mva")
 YEAR_DIM = "market_year"
 #: the grid emergency event of a scenario (``none`` or a shipped event's name)
 EVENT_DIM = "events"
+#: the dispatch policy of a scenario (``study.operations.policy``; case ``operations.policy``)
+POLICY_DIM = columns.POLICY_DIM
 #: dimensions a study adds only when its grid sets them (``grid.poi_import_mw``)
 OPTIONAL_DIMS = (headroom.DIM,)
 HOURS_PER_YEAR = 8760.0
@@ -68,6 +68,7 @@ UNITS = {
     "solver_gap_requested": "-",
     resolution.LOWER: "$/yr",
     "cost_unclosed_usd": "$/yr",
+    "foresight_premium_pct": "%",
 }
 #: separator of a scenario's warnings in the summary's ``warnings`` column
 WARNING_SEP = " | "
@@ -83,6 +84,8 @@ def grid_dims(market: MarketConfig, optional: Iterable[str] = ()) -> list[str]:
         dims.append(YEAR_DIM)
     if EVENT_DIM in optional:
         dims.append(EVENT_DIM)
+    if POLICY_DIM in optional:
+        dims.append(POLICY_DIM)
     return dims
 
 
@@ -92,11 +95,13 @@ def scenario_grid(study: StudyConfig) -> pd.DataFrame:
     axes: list[list[Any]] = [grid.bess_mwh, grid.gen_units, grid.transformer_mva]
     if grid.poi_import_mw is not None:
         axes.append(grid.poi_import_mw)
-    dims = grid_dims(study.market, grid.optional_dims())
+    dims = grid_dims(study.market, study.optional_dims())
     if YEAR_DIM in dims:
         axes.append(study.market.years)
     if EVENT_DIM in dims:
         axes.append(grid.events)
+    if POLICY_DIM in dims:
+        axes.append(study.operations.policy)
     return pd.DataFrame(list(itertools.product(*axes)), columns=dims)
 
 
@@ -177,8 +182,12 @@ def scenario_case(base: Case, sizes: dict[str, Any], settings: ScenarioSettings)
     if headroom.DIM in sizes:  # the tariff's alert cap and reserves read the case's limit
         data["poi"]["import_limit_mw"] = float(sizes[headroom.DIM])
     data["solver"].update(settings.solve.case_overrides())
+    for section, fields in settings.outage.case_overrides().items():
+        data[section].update(fields)
     if EVENT_DIM in sizes:
         data["events"] = [] if sizes[EVENT_DIM] == NONE_EVENT else [sizes[EVENT_DIM]]
+    if POLICY_DIM in sizes:
+        data["operations"] = {**data.get("operations", {}), "policy": sizes[POLICY_DIM]}
     return case_from_dict(data, source=f"scenario {data['name']}")
 
 
@@ -227,7 +236,7 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
     problems: list[str] = []
     seen: set[str] = set()
     settings = study.scenario_settings()
-    dims = grid_dims(study.market, study.grid.optional_dims())
+    dims = grid_dims(study.market, study.optional_dims())
     grid = scenario_grid(study)
     for sizes in grid.to_dict(orient="records"):
         try:
@@ -296,51 +305,19 @@ def annualised_costs(sizes: dict[str, Any], case: Case, costs: CostsConfig) -> d
     return out
 
 
-def outage_site(case: Case, failure_probability: float) -> OutageSite:
-    """Islanded-operation parameters of a case."""
-    b, g = case.bess, case.gas_gen
-    return OutageSite(
-        bess_power_mw=b.power_mw,
-        bess_energy_mwh=b.energy_mwh,
-        bess_soc_min_mwh=b.soc_min_fraction * b.energy_mwh,
-        bess_soc_max_mwh=bess_model.soc_max_mwh(b),
-        charge_efficiency=b.charge_efficiency,
-        discharge_efficiency=b.discharge_efficiency,
-        gen_units=g.units,
-        unit_mw=g.unit_mw,
-        start_delay_minutes=g.start_delay_minutes,
-        failure_to_start_probability=failure_probability,
-    )
-
-
-def outage_substeps(timestep_minutes: int, start_delay_minutes: float) -> int:
-    """Sub-steps per model step so the start delay is simulated to the minute, not rounded up
-    to a whole model step (a 10-min delay is 10 min of battery bridging, not an hour)."""
-    delay = int(round(start_delay_minutes))
-    if delay <= 0 or abs(delay - start_delay_minutes) > 1e-9:
-        return 1
-    return timestep_minutes // math.gcd(timestep_minutes, delay)
+def outage_case(case: Case, outage: OutageConfig) -> Case:
+    """The case with the study's outage settings (failure modes, durations, start units)."""
+    data = case.model_dump(mode="json")
+    for section, fields in outage.case_overrides().items():
+        data[section].update(fields)
+    return case_from_dict(data, source=f"case {case.name} with the study's outage settings")
 
 
 def outage_survival(results: dict[str, Any], outage: OutageConfig) -> pd.DataFrame:
-    """Survival probability per outage start (rows: UTC step) and duration (columns)."""
-    case = Case.model_validate(results["case"])
-    d = records_to_frame(results["dispatch"])
-    soc_end = d["bess_soc_mwh"].to_numpy()
-    soc_start = np.concatenate([[bess_model.soc_initial_mwh(case.bess)], soc_end[:-1]])
-    durations = [float(h) for h in outage.outage_durations_h]
-    step = case.horizon.timestep_minutes
-    factor = outage_substeps(step, case.gas_gen.start_delay_minutes)
-    probs = survival_by_start(
-        np.repeat(soc_start, factor),  # only each step's first sub-step is read back
-        np.repeat(d["load_critical_mw"].to_numpy(), factor),
-        outage_site(case, float(outage.failure_to_start_probability)),
-        durations,
-        step // factor,
-    )[::factor]
-    return pd.DataFrame(
-        probs, index=d.index, columns=[columns.survival_column(h) for h in durations]
-    )
+    """Survival probability per outage start (rows: UTC step) and duration (columns), with the
+    study's outage settings applied to the results' case."""
+    case = outage_case(Case.model_validate(results["case"]), outage)
+    return reliability.survival_table(case, records_to_frame(results["dispatch"]))[0]
 
 
 def unit_costs(costs: CostsConfig) -> dict[str, float]:
@@ -389,6 +366,9 @@ def scenario_summary(
     for k, v in econ["costs_usd"].items():
         row[k] = v * scale
     row["net_operating_value_usd"] = econ["net_value_usd"] * scale
+    if POLICY_DIM in sizes:  # the groups the foresight premium is reported by, $/yr
+        for group, usd in economics.net_by_group(econ).items():
+            row[f"net_{group}_usd"] = usd * scale
     row["annual_total_cost_usd"] = (
         row["annualised_capex_usd"] + row["fixed_om_usd"] - row["net_operating_value_usd"]
     )
@@ -406,6 +386,10 @@ def scenario_summary(
     probs = survival.to_numpy()
     durations = [columns.survival_duration_h(c) for c in survival]
     row.update(survival_summary(probs, durations))
+    reasons = results.get("outage", {}).get("limited_by_by_duration_h", {})
+    row[OUTAGE_ASSUMPTIONS] = results.get("outage", {}).get("assumptions", "")
+    for h in durations:
+        row[limited_by_column(h)] = reasons.get(reliability.duration_key(h), "")
     s = results["solver"]
     row.update(
         solver_status=s["status"],
@@ -463,6 +447,32 @@ def event_costs(summary: pd.DataFrame) -> pd.Series:
     return cost.where(summary[EVENT_DIM] != NONE_EVENT)
 
 
+def foresight_premiums(summary: pd.DataFrame) -> dict[str, pd.Series]:
+    """Each forecast scenario's foresight premium, $/yr: the ``perfect_foresight`` scenario of
+    the same sizes (year, event) − its own net operating value, in total
+    (``foresight_premium_usd``), as % of the clairvoyant value's magnitude
+    (``foresight_premium_pct``) and per group (``foresight_premium_<group>_usd``: energy =
+    BESS arbitrage and gas dispatch, ancillary services, 4CP, other). NaN for clairvoyant
+    rows and where either has no dispatch."""
+    keys = [d for d in (*GRID_DIMS, *OPTIONAL_DIMS, YEAR_DIM, EVENT_DIM) if d in summary.columns]
+    clair = summary[summary[POLICY_DIM] == "perfect_foresight"].set_index(keys)
+    index = summary.set_index(keys).index
+    causal = summary[POLICY_DIM] != "perfect_foresight"
+    out: dict[str, pd.Series] = {}
+    value_columns = {"foresight_premium_usd": "net_operating_value_usd"}
+    value_columns.update(
+        {f"foresight_premium_{g}_usd": f"net_{g}_usd" for g in economics.PREMIUM_GROUPS}
+    )
+    for name, col in value_columns.items():
+        if col not in summary.columns:
+            continue
+        ref = pd.Series(index.map(clair[col].to_dict()), index=summary.index, dtype=float)
+        out[name] = (ref - summary[col]).where(causal)
+        if name == "foresight_premium_usd":
+            out["foresight_premium_pct"] = (100 * out[name] / ref.abs()).where(causal)
+    return out
+
+
 def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
     """True for scenarios no other beats on both annual total cost (lower) and ``metric``."""
     from dcpower.pareto import pareto_mask
@@ -470,6 +480,29 @@ def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
     return pareto_mask(
         summary["annual_total_cost_usd"].to_numpy(float), summary[metric].to_numpy(float)
     )
+
+
+#: summary column: the outage model's assumptions in words (failure modes, start units)
+OUTAGE_ASSUMPTIONS = "outage_assumptions"
+#: summary column: why the frontier metric is below 1, in words (``""`` where it is 1)
+LIMITED_BY = "reliability_limited_by"
+
+
+def limited_by_column(duration_h: float) -> str:
+    """Summary column of the reason for ``duration_h`` outages (``reliability_limited_by_8h``)."""
+    return f"{LIMITED_BY}_{float(duration_h):g}h"
+
+
+def frontier_limited_by(summary: pd.DataFrame, metric: str) -> pd.Series:
+    """``reliability_limited_by``: the reason for the frontier metric's duration where the metric
+    is below 1 (the first failing outage start and what ran short), else ``""``."""
+    hours = columns.survival_duration_h(metric)
+    source = limited_by_column(hours) if hours is not None else ""
+    if source not in summary.columns or metric not in summary.columns:
+        return pd.Series("", index=summary.index, dtype=object)
+    below = summary[metric].to_numpy(dtype=float) < 1.0
+    text = summary[source].fillna("").astype(str)
+    return text.where(below, "").astype(object)
 
 
 def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.DataFrame:
@@ -486,10 +519,13 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
     summary[per_unit] = summary[per_unit].astype(float)
     if EVENT_DIM in dims and "net_operating_value_usd" in summary.columns:
         summary["event_cost_usd"] = event_costs(summary)
+    if POLICY_DIM in dims and "net_operating_value_usd" in summary.columns:
+        summary = summary.assign(**foresight_premiums(summary))
     summary = headroom.add_relative_cost(summary, dims)
+    summary[LIMITED_BY] = frontier_limited_by(summary, metric)
     summary["pareto"] = False
     if metric in summary.columns:
-        by = [d for d in (YEAR_DIM, EVENT_DIM) if d in dims]
+        by = [d for d in (YEAR_DIM, EVENT_DIM, POLICY_DIM) if d in dims]
         key = by[0] if len(by) == 1 else by  # a one-element list: scalar group keys
         groups = list(summary.groupby(key).groups.values()) if by else [summary.index]
         for index in groups:
@@ -497,7 +533,7 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
             ok = part["annual_total_cost_usd"].notna() & part[metric].notna()
             if ok.any():
                 summary.loc[part.index[ok], "pareto"] = pareto_flags(part[ok], metric)
-    summary[resolution.TIED] = resolution.tied_with(summary, [YEAR_DIM, EVENT_DIM])
+    summary[resolution.TIED] = resolution.tied_with(summary, [YEAR_DIM, EVENT_DIM, POLICY_DIM])
     text = ["warnings", "cost_bound_method"]  # absent from summaries of older solves
     for c in text:
         summary[c] = summary[c].fillna("").astype(str) if c in summary else ""
@@ -647,12 +683,19 @@ def solve_scenario(
 
     case = scenario_case(load_case(base_case_path), sizes, settings)
     try:
-        results = run_case(case, data_dir=data_dir, solver_log=solver_log, marginal_values=True)
+        results = run_case(
+            case,
+            data_dir=data_dir,
+            solver_log=solver_log,
+            # one LP's duals: the clairvoyant dispatch has them, the forecast policy not
+            marginal_values=case.operations.policy == "perfect_foresight",
+        )
     except (InputError, InfeasibleError, NoSolutionError) as exc:
         dims = grid_dims(settings.market, sizes)
         return failed_summary(sizes, dims, exc.kind, str(exc)), None, None
-    survival = outage_survival(results, settings.outage)
     dispatch = records_to_frame(results["dispatch"])
+    # the scenario case carries the study's outage settings: its results' section is the study's
+    survival = reliability.survival_from_section(results["outage"], dispatch.index)
     return scenario_summary(results, sizes, settings, survival, dispatch), dispatch, survival
 
 
@@ -909,15 +952,47 @@ def _binding_markdown(feasible: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _limited_by_markdown(feasible: pd.DataFrame, metric: str) -> list[str]:
-    """Why each size's reliability metric is what it is (when the solve recorded it)."""
-    if "reliability_limited_by" not in feasible or metric not in feasible:
+def _reliability_markdown(feasible: pd.DataFrame, metric: str) -> list[str]:
+    """The outage model's assumptions and, per size, why its frontier metric is below 1."""
+    lines = ["", "## Reliability: the outage model and what limits each size", ""]
+    if OUTAGE_ASSUMPTIONS in feasible:
+        for text in sorted(set(feasible[OUTAGE_ASSUMPTIONS].dropna().astype(str)) - {""}):
+            lines.append(f"Outage model: {text}.")
+            lines.append("")
+    if LIMITED_BY in feasible:
+        for _, r in feasible.iterrows():
+            if r[LIMITED_BY]:
+                lines.append(f"- {r['scenario']} ({metric} = {r[metric]:.6g}): {r[LIMITED_BY]}")
+    return lines
+
+
+def _foresight_markdown(summary: pd.DataFrame) -> list[str]:
+    """Per size: the clairvoyant value (the upper bound), the forecast policy's realised one
+    (what to bank on) and the premium between them, in total and per group."""
+    if "foresight_premium_usd" not in summary.columns:
         return []
-    lines = ["", f"## Why each size's `{metric}` is what it is", ""]
-    for _, r in feasible.sort_values(metric).iterrows():
-        why = r["reliability_limited_by"]
-        if isinstance(why, str) and why:
-            lines.append(f"- {r['scenario']} ({metric} = {r[metric]:.4f}): {why}")
+    groups = [g for g in economics.PREMIUM_GROUPS if f"foresight_premium_{g}_usd" in summary]
+    lines = [
+        "",
+        "## Foresight premium (clairvoyant − forecast-driven net operating value, $/yr)",
+        "",
+        "The perfect_foresight value is an upper bound (every price of each window known); the "
+        "forecast policy's is what an operator deciding at the day-ahead close can bank on.",
+        "",
+        "| scenario | clairvoyant $/yr | realised $/yr | premium $/yr | premium % | "
+        + " | ".join(groups)
+        + " |",
+        "|---|---|---|---|---|" + "---|" * len(groups),
+    ]
+    ok = solved(summary)
+    causal = ok[ok["foresight_premium_usd"].notna()]
+    for _, r in causal.iterrows():
+        clair = r["net_operating_value_usd"] + r["foresight_premium_usd"]
+        per = " | ".join(f"{r[f'foresight_premium_{g}_usd']:,.0f}" for g in groups)
+        lines.append(
+            f"| {r['scenario']} | {clair:,.0f} | {r['net_operating_value_usd']:,.0f} | "
+            f"{r['foresight_premium_usd']:,.0f} | {r['foresight_premium_pct']:.1f} | {per} |"
+        )
     return lines
 
 
@@ -976,9 +1051,10 @@ def study_summary_markdown(
         lines.append(
             f"- {r['scenario']}: {_interval_text(r)} $M/yr, {metric} = {r[metric]:.4f}{tie_text}"
         )
-    lines += _limited_by_markdown(feasible, metric)
+    lines += _reliability_markdown(feasible, metric)
     lines += ["", *_resolution_markdown(summary), *_refine_markdown(summary)]
     lines += _events_and_sb6_markdown(summary)
+    lines += _foresight_markdown(summary)
     lines += ["", "## Solver", ""]
     if len(feasible):
         lines.append(
