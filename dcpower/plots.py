@@ -77,9 +77,9 @@ def scenario_label(row: pd.Series, sep: str = " · ") -> str:
 def _label_points(ax, xs, ys, rows: pd.DataFrame, bold=None) -> None:
     """Label each point with its scenario, towards the inside of the axes, alternating above and
     below; ``bold``: per point, whether its label is bold."""
-    mid = np.mean(ax.get_xlim())
+    mid = ax.transAxes.transform((0.5, 0.0))[0]  # display units: right for any axis scale
     for i, (xi, yi, (_, row)) in enumerate(zip(xs, ys, rows.iterrows(), strict=True)):
-        right = xi > mid
+        right = ax.transData.transform((xi, yi))[0] > mid
         ax.annotate(
             scenario_label(row),
             (xi, yi),
@@ -100,6 +100,56 @@ def metric_label(metric: str) -> str:
     return text if columns.survival_statistic(metric) == "prob" else f"worst-start {text}"
 
 
+#: the nines axis's cap: a probability of 1 is drawn this many nines to the right of the
+#: highest finite point or level (it has no finite number of nines)
+NINES_HEADROOM = 1.0
+
+
+def nines(p: np.ndarray | float) -> np.ndarray:
+    """Reliability in "nines": −log10(1 − p) (0.9 → 1, 0.99 → 2, 0.999 → 3; 1 → inf)."""
+    q = 1.0 - np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        return -np.log10(q)
+
+
+def set_nines_axis(ax, values: np.ndarray, levels: Iterable[float] = ()) -> float:
+    """Put the x axis of ``ax`` on a nines scale (data stay probabilities): 0.9, 0.99, 0.999
+    are equally spaced; the reliability ``levels`` are marked by dashed lines. A probability
+    of 1 is drawn at the cap (returned, in nines), ticked "1". Returns the cap."""
+    finite = [float(v) for v in nines(np.r_[np.asarray(values, float), list(levels)])]
+    finite = [v for v in finite if np.isfinite(v)]
+    cap = max([1.0, *finite]) + NINES_HEADROOM
+
+    def forward(p):
+        return np.minimum(nines(p), cap)
+
+    def inverse(n):
+        return 1.0 - 10.0 ** (-np.asarray(n, dtype=float))
+
+    ax.set_xscale("function", functions=(forward, inverse))
+    ax.set_xlim(0.0, inverse(cap + 0.05))
+    # whole nines up to half a nine below the cap, where "1" is drawn (no overlapping labels)
+    ticks = [0.0] + [1.0 - 10.0**-k for k in range(1, int(np.floor(cap - 0.5)) + 1)]
+    labels = ["0"] + [f"{t:.{k}f}" for k, t in enumerate(ticks[1:], start=1)]
+    if inverse(cap) not in ticks:
+        ticks.append(float(inverse(cap)))
+        labels.append("1")
+    ax.set_xticks(ticks, labels)
+    ax.minorticks_off()
+    for level in levels:
+        ax.axvline(level, color="tab:red", ls="--", lw=0.8, alpha=0.7, zorder=1, gid="level")
+        ax.annotate(
+            f"level {level:g}",
+            (level, 0.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, 3),
+            textcoords="offset points",
+            fontsize=7,
+            color="tab:red",
+        )
+    return cap
+
+
 #: policy → (colour, line style, legend label) of its frontier
 POLICY_STYLE = {
     "perfect_foresight": ("tab:blue", "--", "Pareto, perfect foresight (upper bound)"),
@@ -108,7 +158,10 @@ POLICY_STYLE = {
 
 
 def plot_frontier(
-    summary: pd.DataFrame, metric: str, paths: PathLike | Iterable[PathLike] = ()
+    summary: pd.DataFrame,
+    metric: str,
+    paths: PathLike | Iterable[PathLike] = (),
+    levels: Iterable[float] = (),
 ) -> Figure:
     """Cost–reliability frontier: annual total cost ($M/yr) against a survival probability.
 
@@ -116,7 +169,9 @@ def plot_frontier(
     and joined by a step line in ``metric`` order (cheapest cost to reach each reliability).
     The highlighted scatter has gid ``"pareto"``; with an ``operations_policy`` column, one
     frontier per policy (gid ``"pareto_<policy>"``): perfect foresight dashed (the upper
-    bound), the forecast policy solid (what to bank on).
+    bound), the forecast policy solid (what to bank on). The reliability axis is in nines
+    (:func:`set_nines_axis`: 0.9, 0.99, 0.999 equally spaced) with ``levels`` marked; each
+    cost's interval (``annual_total_cost_lower_bound_usd`` to the cost) is a vertical bar.
 
     Parameters
     ----------
@@ -127,15 +182,27 @@ def plot_frontier(
         Survival column on the x axis, e.g. ``survival_prob_4h`` (probability, -).
     paths : path or iterable of paths
         ``.png`` / ``.svg`` files to write.
+    levels : iterable of float
+        Reliability levels to mark (probability, -).
 
     Returns
     -------
     Figure
     """
+    levels = [float(v) for v in levels]
     x = summary[metric].to_numpy(float)
     y = summary["annual_total_cost_usd"].to_numpy(float) / 1e6
     fig = Figure(figsize=(8, 5.5), layout="constrained")
     ax = fig.add_subplot()
+    set_nines_axis(ax, x[np.isfinite(x)], levels)
+    lower_col = "annual_total_cost_lower_bound_usd"
+    if lower_col in summary:
+        lower = summary[lower_col].to_numpy(float) / 1e6
+        ok = np.isfinite(lower)
+        ax.errorbar(
+            x[ok], y[ok], yerr=np.vstack([y[ok] - lower[ok], np.zeros(ok.sum())]), fmt="none",
+            ecolor="0.55", elinewidth=1, capsize=2, zorder=2, label="cost interval (solver bound)",
+        )  # fmt: skip
     ax.scatter(x, y, s=24, color="0.7", label="all scenarios", zorder=2, gid="all")
     policies = (
         [(None, np.ones(len(summary), bool))]
@@ -164,9 +231,9 @@ def plot_frontier(
         _label_points(ax, xe, ye, rows)
     ax.set_xlabel(metric_label(metric))
     ax.set_ylabel("Annual total cost ($M/yr)")
-    ax.set_title("Cost–reliability frontier")
+    ax.set_title("Cost–reliability frontier (reliability in nines: 0.9, 0.99, 0.999 evenly spaced)")
     ax.grid(True, alpha=0.4)
-    ax.legend(loc="best")
+    ax.legend(loc="best", fontsize=8)
     save_figure(fig, paths)
     return fig
 

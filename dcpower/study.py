@@ -485,6 +485,24 @@ class SolveConfig(_Section):
         return self.model_dump(exclude_none=True)
 
 
+class RefineConfig(_Section):
+    """``refine``: re-solve the scenarios whose cost ties decide the frontier or a per-level
+    choice at each tighter gap in turn, until they separate; ties left after the last gap are
+    declared equivalent. Empty (the default): the ties are reported, nothing is re-solved."""
+
+    mip_rel_gaps: list[Fraction] = Field(
+        default_factory=list,
+        description="Relative MIP gaps of the refinement rounds, each below the one before.",
+    )
+
+    @model_validator(mode="after")
+    def _decreasing(self) -> RefineConfig:
+        gaps = self.mip_rel_gaps
+        if any(b >= a for a, b in zip(gaps, gaps[1:], strict=False)):
+            raise ValueError(f"refine.mip_rel_gaps {gaps}: each gap must be below the one before")
+        return self
+
+
 class OperationsConfig(_Section):
     """``operations``: the dispatch policies swept (the case's ``operations.policy``); every
     other operations setting (forecast, decision time) is the base case's."""
@@ -542,6 +560,7 @@ class StudyConfig(_Section):
     reliability: ReliabilityConfig
     solve: SolveConfig
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    refine: RefineConfig = Field(default_factory=RefineConfig)
     operations: OperationsConfig = Field(default_factory=OperationsConfig)
 
     def optional_dims(self) -> list[str]:

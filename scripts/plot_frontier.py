@@ -13,10 +13,10 @@ from dcpower.plots import (
 from dcpower.sweep import solved
 
 
-def main(summary_path: str, metric: str, out) -> None:
+def main(summary_path: str, metric: str, levels: list[float], out) -> None:
     summary = pd.read_parquet(summary_path)
     feasible = solved(summary)
-    plot_frontier(feasible, metric, [out.frontier_png, out.frontier_svg])
+    plot_frontier(feasible, metric, [out.frontier_png, out.frontier_svg], levels)
     plot_net_value_vs_bess(feasible, [out.net_png, out.net_svg])
     plot_cost_stack(feasible[feasible["pareto"]], [out.stack_png, out.stack_svg])
     plot_marginal_values(feasible[feasible["pareto"]], [out.marginal_png, out.marginal_svg])
@@ -25,4 +25,4 @@ def main(summary_path: str, metric: str, out) -> None:
 if __name__ == "__main__":
     sm = snakemake  # noqa: F821 - injected by Snakemake
     configure_logging(sm.log[0])
-    main(sm.input.summary, sm.params.metric, sm.output)
+    main(sm.input.summary, sm.params.metric, list(sm.params.levels), sm.output)

@@ -46,6 +46,8 @@ def section(model):
 # What one scenario's solve depends on besides its sizes (no grid lists, no resources, no
 # frontier/report settings): adding a grid value or editing those reruns no existing scenario.
 SCENARIO = STUDY.scenario_settings()
+# refine the ties that decide the frontier or a per-level choice (refine.mip_rel_gaps)
+REFINE = bool(STUDY.refine.mip_rel_gaps)
 
 
 def scenario_sizes(wildcards):

@@ -18,6 +18,7 @@ rule plot_frontier:
         marginal_svg=f"{RESULTS}/plots/marginal_values.svg",
     params:
         metric=STUDY.reliability.frontier_metric,
+        levels=list(STUDY.reliability.report_levels),
     log:
         f"{RESULTS}/logs/plot_frontier.log",
     benchmark:
@@ -114,3 +115,27 @@ if HEADROOM:
             "../envs/dcpower.yaml"
         script:
             "../../scripts/plot_headroom.py"
+
+
+rule study_report:
+    """The study summary as one HTML page with the figures inline: the report's landing page
+    (workflow/report/workflow.rst includes it)."""
+    input:
+        summary=f"{RESULTS}/study_summary.md",
+        figures=expand(f"{RESULTS}/plots/{{plot}}.png", plot=PLOTS),
+    output:
+        report(f"{RESULTS}/study_summary.html", caption="../report/study_summary.rst",
+               category="Summary"),
+    log:
+        f"{RESULTS}/logs/study_report.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/study_report.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    localrule: True
+    conda:
+        "../envs/dcpower.yaml"
+    script:
+        "../../scripts/study_report.py"
