@@ -16,6 +16,13 @@ if not config:
 include: "workflow/rules/common.smk"
 include: "workflow/rules/retrieve.smk"
 include: "workflow/rules/solve.smk"
+
+
+if SEARCH:
+
+    include: "workflow/rules/search.smk"
+
+
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 

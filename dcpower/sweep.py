@@ -81,12 +81,17 @@ def grid_dims(market: MarketConfig, optional: Iterable[str] = ()) -> list[str]:
 
 
 def scenario_grid(study: StudyConfig) -> pd.DataFrame:
-    """One row per scenario (Cartesian product of the grid lists), in grid order."""
+    """One row per scenario (Cartesian product of the grid lists), in grid order. A search
+    study's sizes are chosen as it runs: its rows are the corners of the search bounds (what
+    the pre-flight checks)."""
     grid = study.grid
-    axes: list[list[Any]] = [grid.bess_mwh, grid.gen_units, grid.transformer_mva]
-    if grid.poi_import_mw is not None:
-        axes.append(grid.poi_import_mw)
-    dims = grid_dims(study.market, grid.optional_dims())
+    if study.search is not None:
+        axes: list[list[Any]] = [sorted(set(b)) for b in study.search.bounds().values()]
+    else:
+        axes = [grid.bess_mwh, grid.gen_units, grid.transformer_mva]
+        if grid.poi_import_mw is not None:
+            axes.append(grid.poi_import_mw)
+    dims = grid_dims(study.market, study.optional_dims())
     if YEAR_DIM in dims:
         axes.append(study.market.years)
     if EVENT_DIM in dims:
@@ -210,7 +215,7 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
     problems: list[str] = []
     seen: set[str] = set()
     settings = study.scenario_settings()
-    dims = grid_dims(study.market, study.grid.optional_dims())
+    dims = grid_dims(study.market, study.optional_dims())
     grid = scenario_grid(study)
     for sizes in grid.to_dict(orient="records"):
         try:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from dcpower.logs import configure_logging
 from dcpower.results import write_parquet_atomic
+from dcpower.search import add_round_column
 from dcpower.sweep import aggregate, write_dataset_atomic
 
 logger = logging.getLogger("dcpower.workflow")
@@ -18,10 +19,13 @@ def main(
     attrs: dict[str, str],
     out_summary: Path,
     out_dataset: Path,
+    rounds: list[str] | None = None,
 ) -> None:
     rows = [json.loads(Path(p).read_text()) for p in summaries]
     logger.info("aggregate %d scenarios over %s", len(rows), dims)
     summary = aggregate(rows, dims, metric)
+    if rounds is not None:  # a search: the round that evaluated each size
+        summary = add_round_column(summary, [json.loads(Path(p).read_text()) for p in rounds])
     write_parquet_atomic(summary, out_summary)
     write_dataset_atomic(summary, dims, {**attrs, "frontier_metric": metric}, out_dataset)
 
@@ -36,4 +40,5 @@ if __name__ == "__main__":
         dict(sm.params.labels),
         Path(sm.output.summary),
         Path(sm.output.dataset),
+        list(sm.input.rounds) if hasattr(sm.input, "rounds") else None,
     )

@@ -21,7 +21,7 @@ except StudyConfigError as _exc:
 RESULTS = f"results/{STUDY.study.name}"
 PLOTS = ["frontier", "net_value_vs_bess", "cost_stack", "marginal_values"]
 DATA_DIR = str(DATA_ROOT / STUDY.market.iso)
-DIMS = _sweep.grid_dims(STUDY.market, STUDY.grid.optional_dims())
+DIMS = _sweep.grid_dims(STUDY.market, STUDY.optional_dims())
 # several market years: each size across years (worst/mean/best) in a plot of its own
 MULTI_YEAR = _sweep.YEAR_DIM in DIMS
 if MULTI_YEAR:
@@ -31,6 +31,8 @@ HEADROOM = _sweep.headroom.DIM in DIMS
 if HEADROOM:
     PLOTS.append("headroom")
 SCENARIOS = Paramspace(_sweep.scenario_grid(STUDY))  # bess_mwh~400/gen_units~4/…
+# sizing by search (workflow/rules/search.smk): the scenarios come from the search's rounds
+SEARCH = STUDY.search is not None
 
 
 def section(model):

@@ -1,6 +1,22 @@
+def search_params():
+    """What the summary and frontier rules use of a search (None for a grid study)."""
+    if not SEARCH:
+        return None
+    return {"search": section(STUDY.search), "duration_h": STUDY.grid.bess_duration_h}
+
+
+def report_inputs(wildcards):
+    """summary.parquet, and a search's round files."""
+    out = {"summary": f"{RESULTS}/summary.parquet"}
+    if SEARCH:
+        out["rounds"] = search_all(wildcards)["rounds"]
+    return out
+
+
 rule plot_frontier:
-    """Cost-vs-reliability frontier, net value vs BESS, the frontier's revenue/cost stack and
-    its assets' marginal values."""
+    """Cost-vs-reliability frontier (with a search: its path round by round and the chosen size
+    per level), net value vs BESS, the frontier's revenue/cost stack and its assets' marginal
+    values."""
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
@@ -18,6 +34,8 @@ rule plot_frontier:
         marginal_svg=f"{RESULTS}/plots/marginal_values.svg",
     params:
         metric=STUDY.reliability.frontier_metric,
+        levels=list(STUDY.reliability.report_levels),
+        search=search_params(),
     log:
         f"{RESULTS}/logs/plot_frontier.log",
     benchmark:
@@ -34,9 +52,10 @@ rule plot_frontier:
 
 
 rule study_summary:
-    """Short study summary: best scenario per reliability level, binding-constraint statistics."""
+    """Short study summary: best scenario per reliability level, binding-constraint statistics;
+    a search's chosen size per level, solves and the same-resolution grid's."""
     input:
-        summary=f"{RESULTS}/summary.parquet",
+        unpack(report_inputs),
     output:
         report(f"{RESULTS}/study_summary.md", caption="../report/study_summary.rst",
                category="Summary"),
@@ -44,6 +63,7 @@ rule study_summary:
         study_name=STUDY.study.name,
         market_label=STUDY.market.label(),
         reliability=section(STUDY.reliability),
+        search=search_params(),
     log:
         f"{RESULTS}/logs/study_summary.log",
     benchmark:
