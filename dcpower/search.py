@@ -488,8 +488,9 @@ def reliability_corner(space: Space) -> tuple[int, ...]:
 
 
 def initial_design(space: Space) -> list[tuple[int, ...]]:
-    """Round 0: the middle of every dimension, and each integer dimension's lowest and highest
-    value with the others in the middle (the first reliability steps)."""
+    """Round 0: the middle of every dimension, each integer dimension's lowest and highest
+    value with the others in the middle (the first reliability steps), and the most reliable
+    size (:func:`reliability_corner`)."""
     mid = tuple(len(d.values) // 2 for d in space.dims)
     out = [mid]
     for k, d in enumerate(space.dims):
@@ -498,6 +499,8 @@ def initial_design(space: Space) -> list[tuple[int, ...]]:
                 p = mid[:k] + (j,) + mid[k + 1 :]
                 if p not in out:
                     out.append(p)
+    if reliability_corner(space) not in out:  # whether any size can meet the levels
+        out.append(reliability_corner(space))
     return out
 
 

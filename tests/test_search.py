@@ -232,7 +232,7 @@ def _solve(sizes: dict) -> dict:
 
     study = load_study_config(_raw())
     row, _, _ = solve_scenario(
-        ROOT / study.study.base_case, sizes, study.scenario_settings(), ROOT / "resources_data"
+        ROOT / study.study.base_case, sizes, study.scenario_settings(), None
     )
     return row
 
@@ -242,9 +242,10 @@ def test_search_finds_the_dense_grid_cheapest_per_level_with_a_quarter_of_its_so
     """The tiny study's dense grid (5 BESS × 4 unit counts, one day, real solves) against the
     search: per level within the tolerance of the grid's cheapest, in at most 25 % of its
     solves. The search reads its solves from the grid's (the same deterministic solve)."""
-    study = load_study_config({**_raw(), "search": {**_raw()["search"], "max_solves": 20}})
+    study = load_study_config(_raw())
     cfg, levels = study.search, list(study.reliability.report_levels)
     space = search.space_of(cfg)
+    assert cfg.max_solves == space.n_points() // 4  # the budget: a quarter of the grid
     points = [space.sizes(p) for p in space.points()]
     with ProcessPoolExecutor(max_workers=2) as pool:
         dense = pd.DataFrame(list(pool.map(_solve, points)))
