@@ -172,6 +172,27 @@ def test_search_respects_the_solve_budget():
     assert len(summary) == 4 and rounds[-1]["reason"].startswith("solve budget spent")
 
 
+def test_several_market_years_size_for_the_worst_year_or_the_mean():
+    """Two sizes in two years: A costs 10 (2023) and 14 (2024) M$/yr and survives 0.995 / 0.98,
+    B costs 13 and 13 and survives 0.999 / 0.995. For level 0.99 the worst year rules A out
+    (0.98) and picks B; the mean (12 M$/yr, 0.9875) rules A out too; for level 0.98 the worst
+    year picks B (13 < 14), the mean picks A (12 < 13). The report gives each year's cost."""
+    rows = []
+    for year, a, b in ((2023, (10e6, 0.995), (13e6, 0.999)), (2024, (14e6, 0.98), (13e6, 0.995))):
+        for bess, (cost, metric) in ((200, a), (300, b)):
+            rows.append({**_row(bess, 4, cost, metric, 35_000.0), "market_year": year})
+    summary = pd.DataFrame(rows)
+    for years, expected in (("worst", (300, 300)), ("mean", (200, 300))):
+        cfg = _search_config(gen_units=[4, 4], years=years)
+        chosen = search.search_report(summary, cfg, METRIC, [0.98, 0.99], 4.0)
+        assert tuple(c.sizes["bess_mwh"] for c in chosen) == expected, years
+    text = search.search_markdown(
+        summary, _search_config(gen_units=[4, 4]), METRIC, [0.99], 4.0, []
+    )
+    assert "| 0.99 | 13.000 | 13.000 |" in text  # B in 2023 and 2024
+    assert "4 years" not in text and "× 2 years" in text
+
+
 def test_search_round_column_marks_the_round_that_evaluated_each_size():
     rounds = [
         {"round": 0, "sizes": [{"bess_mwh": 200, "gen_units": 4, "transformer_mva": 160}]},
@@ -231,9 +252,7 @@ def _solve(sizes: dict) -> dict:
     from dcpower.sweep import solve_scenario
 
     study = load_study_config(_raw())
-    row, _, _ = solve_scenario(
-        ROOT / study.study.base_case, sizes, study.scenario_settings(), None
-    )
+    row, _, _ = solve_scenario(ROOT / study.study.base_case, sizes, study.scenario_settings(), None)
     return row
 
 
