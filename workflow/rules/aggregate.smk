@@ -1,14 +1,3 @@
-def aggregate_inputs(wildcards):
-    """The grid's scenario summaries, or the search's (with its round files)."""
-    if SEARCH:
-        return search_all(wildcards)
-    return {
-        "summaries": expand(
-            f"{RESULTS}/scenarios/{{params}}/summary.json", params=SCENARIOS.instance_patterns
-        )
-    }
-
-
 rule aggregate:
     """All scenario summaries -> summary.parquet (one row per scenario) and sweep.nc (xarray);
     a search adds each row's search_round."""

@@ -1,18 +1,3 @@
-def search_params():
-    """What the summary and frontier rules use of a search (None for a grid study)."""
-    if not SEARCH:
-        return None
-    return {"search": section(STUDY.search), "duration_h": STUDY.grid.bess_duration_h}
-
-
-def report_inputs(wildcards):
-    """summary.parquet, and a search's round files."""
-    out = {"summary": f"{RESULTS}/summary.parquet"}
-    if SEARCH:
-        out["rounds"] = search_all(wildcards)["rounds"]
-    return out
-
-
 rule plot_frontier:
     """Cost-vs-reliability frontier (with a search: its path round by round and the chosen size
     per level), net value vs BESS, the frontier's revenue/cost stack and its assets' marginal
