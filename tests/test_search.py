@@ -324,3 +324,33 @@ def test_search_killed_and_resumed_solves_nothing_twice(tmp_path):
 
     again = run_snakemake(work, *cmd[3:], "-n")
     assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_frontier_plot_marks_the_search_path_and_the_chosen_size_per_level(tmp_path):
+    """The frontier plot colours every size by its round (gid search_path, one point per size,
+    coloured by the round number), stars the chosen size of each level (gid chosen) and prints
+    its assets' annualised cost vs marginal value; the UI chart numbers the rounds."""
+    from dcpower.plots import plot_frontier
+    from dcpower.ui.charts import frontier_chart
+
+    cfg = _search_config(gen_units=[3, 5])
+    rows = [
+        {**_row(b, u, 1e6 * u + 40_000.0 * b, {3: 0.8, 4: 0.95, 5: 0.999}[u], 5_000.0)}
+        for b, u in ((200, 4), (200, 3), (200, 5), (100, 4), (100, 5))
+    ]
+    summary = pd.DataFrame(rows).assign(search_round=[0, 0, 0, 1, 1], pareto=False, scenario="s")
+    chosen = search.chosen_rows(summary, cfg, METRIC, [0.9, 0.99], 4.0)
+    assert list(chosen["bess_mwh"]) == [100, 100] and list(chosen["gen_units"]) == [4, 5]
+    fig = plot_frontier(summary, METRIC, [tmp_path / "f.png"], chosen=chosen)
+    ax = fig.axes[0]
+    (path,) = [c for c in ax.collections if c.get_gid() == "search_path"]
+    assert list(path.get_array()) == [0, 0, 0, 1, 1]
+    (star,) = [c for c in ax.collections if c.get_gid() == "chosen"]
+    assert [tuple(o) for o in star.get_offsets()] == [(0.95, 4.0 + 4.0), (0.999, 5.0 + 4.0)]
+    note = "\n".join(t.get_text() for t in fig.texts)
+    assert "bess_energy 35,000 vs 5,000/MWh" in note and "level 0.99" in note
+    spec = frontier_chart(summary, METRIC).to_dict()
+    assert any(
+        layer.get("encoding", {}).get("text", {}).get("field") == "search_round"
+        for layer in spec["layer"]
+    )

@@ -677,7 +677,9 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
     step line; clicking a point selects its scenario (selection parameter ``pick``)."""
     df = frontier_data(summary, metric)
     cols = ["scenario", "label", "cost_musd", metric, "frontier", "kind"]
-    df = df[cols]
+    # a search study: each size numbered by the round that evaluated it (search path)
+    searched = "search_round" in df.columns and bool((df["search_round"] >= 0).any())
+    df = df[cols + (["search_round"] if searched else [])]
     x = alt.X(f"{metric}:Q", title=metric_label(metric), axis=alt.Axis(format=".0%"))
     y = alt.Y("cost_musd:Q", title="annual total cost ($M/yr)", scale=alt.Scale(zero=False))
     pick = alt.selection_point(name="pick", fields=["scenario"], on="click")
@@ -700,6 +702,7 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
                 alt.Tooltip("cost_musd:Q", title="$M/yr", format=",.3f"),
                 alt.Tooltip(f"{metric}:Q", title=metric, format=".3f"),
                 alt.Tooltip("frontier:N", title="Pareto"),
+                *([alt.Tooltip("search_round:Q", title="search round")] if searched else []),
             ],
         )
         .add_params(pick)
@@ -715,9 +718,14 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
         .mark_text(align="left", dx=8, dy=-8, fontSize=10)
         .encode(x=x, y=y, text="label:N")
     )
-    return alt.layer(line, points, labels).properties(
-        width=WIDTH, height=380, title="Cost–reliability frontier"
-    )
+    layers = [line, points, labels]
+    if searched:
+        layers.append(
+            alt.Chart(df)
+            .mark_text(align="right", dx=-7, dy=8, fontSize=9, color="#555555")
+            .encode(x=x, y=y, text="search_round:Q")
+        )
+    return alt.layer(*layers).properties(width=WIDTH, height=380, title="Cost–reliability frontier")
 
 
 # --------------------------------------------------------------------------- grid events
