@@ -328,6 +328,8 @@ def test_frame_to_records_equals_the_value_by_value_conversion(example_results):
         out = df.copy()
         if isinstance(out.index, pd.DatetimeIndex):
             out.insert(0, "timestamp", out.index.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        if out.columns.empty:  # pandas 2 gives no records for rows without columns
+            return [{} for _ in range(len(out))]
         return _clean(out.reset_index(drop=True).to_dict(orient="records"))
 
     index = pd.date_range("2024-01-01", periods=4, freq="h", tz="UTC", name="timestamp")
