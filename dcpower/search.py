@@ -638,8 +638,13 @@ def search_markdown(
             if math.isfinite(per_solve)
             else ""
         )
-        + f". Sizes judged by their {'worst year' if search.years == 'worst' else 'mean'}"
-        + (" over the market years." if n_years > 1 else "."),
+        + "."
+        + (
+            f" Sizes judged by their {'worst year' if search.years == 'worst' else 'mean'} over "
+            "the market years."
+            if n_years > 1
+            else ""
+        ),
         "",
         f"Stop rule: a size is the cheapest for its level when no lattice neighbour (one step "
         f"in one dimension), evaluated or predicted, meets the level and costs more than "
