@@ -44,8 +44,10 @@ from dcpower import columns
 from dcpower.study import SearchConfig
 from dcpower.sweep import YEAR_DIM, scenario_name
 
-#: the sizes the frontier metric is taken as non-decreasing in (reliability steps)
-RELIABILITY_DIMS = ("bess_mwh", "gen_units")
+#: the sizes the frontier metric is taken as monotone in (reliability steps): +1 non-decreasing
+#: (more MWh, more units), -1 non-increasing (a longer BESS duration is less MW); the outage is
+#: islanded, so the transformer and POI limit are taken as not moving it
+RELIABILITY_DIMS = {"bess_mwh": 1, "gen_units": 1, "bess_duration_h": -1}
 #: summary column of the round that first evaluated a size (-1: not a search scenario)
 ROUND_COLUMN = "search_round"
 COST = "annual_total_cost_usd"
@@ -144,8 +146,9 @@ def size_slopes(row: Mapping[str, Any], duration_h: float) -> dict[str, float | 
     """d annual total cost / d size of one scenario row, $/yr per unit of each search
     dimension: annualised cost of one unit minus its marginal value (the row's columns).
 
-    ``bess_mwh`` carries its power too (MW = MWh / ``duration_h``); ``gen_units`` is one unit's
-    MW times the gas value per MW; ``poi_import_mw`` has no annualised cost in the study."""
+    ``bess_mwh`` carries its power too (MW = MWh / duration, the row's or ``duration_h``);
+    ``bess_duration_h`` is its power at the same MWh; ``gen_units`` is one unit's MW times the
+    gas value per MW; ``poi_import_mw`` has no annualised cost in the study."""
 
     def net(asset: str) -> float | None:
         mv = row.get(columns.marginal_value_column(asset))
@@ -156,7 +159,11 @@ def size_slopes(row: Mapping[str, Any], duration_h: float) -> dict[str, float | 
         return uc - float(mv)
 
     energy, power = net("bess_energy"), net("bess_power")
-    bess = None if energy is None or power is None else energy + power / float(duration_h)
+    mwh, mw = float(row.get("bess_mwh") or 0), float(row.get("bess_mw") or 0)
+    duration_h = mwh / mw if mwh > 0 and mw > 0 else float(row.get("bess_duration_h", duration_h))
+    bess = None if energy is None or power is None else energy + power / duration_h
+    # a longer duration at the same MWh is less MW: d MW / d h = -MWh / h²
+    hours = None if power is None else -power * mwh / duration_h**2
     gas = net("gas")
     units = float(row.get("gen_units") or 0)
     gen_mw = float(row.get("gen_mw") or 0)
@@ -166,6 +173,7 @@ def size_slopes(row: Mapping[str, Any], duration_h: float) -> dict[str, float | 
         "gen_units": per_unit,
         "transformer_mva": net("transformer"),
         "poi_import_mw": net("poi_import"),
+        "bess_duration_h": hours,
     }
 
 
@@ -378,14 +386,18 @@ def metric_bounds(
 ) -> tuple[float, float]:
     """(lowest, highest) metric a lattice point can have, from the evaluated sizes below and
     above it in the reliability dimensions (other dimensions taken as not moving the metric)."""
-    rel = [k for k, d in enumerate(space.dims) if d.name in RELIABILITY_DIMS]
+    rel = [
+        (k, RELIABILITY_DIMS[d.name])
+        for k, d in enumerate(space.dims)
+        if d.name in RELIABILITY_DIMS
+    ]
     lo, hi = -math.inf, math.inf
     for p, e in evals.items():
         if not e.ok:
             continue
-        if all(p[k] <= point[k] for k in rel):
+        if all(sign * p[k] <= sign * point[k] for k, sign in rel):
             lo = max(lo, e.metric)
-        if all(p[k] >= point[k] for k in rel):
+        if all(sign * p[k] >= sign * point[k] for k, sign in rel):
             hi = min(hi, e.metric)
     if tuple(point) in evals and evals[tuple(point)].ok:
         m = evals[tuple(point)].metric
@@ -483,7 +495,10 @@ def choose(
 def reliability_corner(space: Space) -> tuple[int, ...]:
     """The most reliable size: the reliability dimensions at their highest, others mid-range."""
     return tuple(
-        len(d.values) - 1 if d.name in RELIABILITY_DIMS else len(d.values) // 2 for d in space.dims
+        (len(d.values) - 1 if RELIABILITY_DIMS[d.name] > 0 else 0)
+        if d.name in RELIABILITY_DIMS
+        else len(d.values) // 2
+        for d in space.dims
     )
 
 

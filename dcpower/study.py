@@ -200,6 +200,7 @@ class GridConfig(GridScaling):
 _SizeBound = Annotated[list[NonNegative], Field(min_length=2, max_length=2)]
 _UnitBound = Annotated[list[Annotated[StrictInt, Field(ge=0)]], Field(min_length=2, max_length=2)]
 _PoiBound = Annotated[list[PoiLimit], Field(min_length=2, max_length=2)]
+_DurationBound = Annotated[list[Positive], Field(min_length=2, max_length=2)]
 
 
 class SearchConfig(_Section):
@@ -219,10 +220,16 @@ class SearchConfig(_Section):
         None,
         description="POI import limit bounds [low, high], MW (adds the dimension poi_import_mw).",
     )
+    bess_duration_h: _DurationBound | None = Field(
+        None,
+        description="BESS duration bounds [low, high], h (BESS MW = MWh / duration; adds the "
+        "dimension bess_duration_h; absent: grid.bess_duration_h).",
+    )
     steps: dict[str, Positive] = Field(
         default_factory=dict,
         description="Lattice step per continuous size (bess_mwh, transformer_mva, "
-        "poi_import_mw) in its unit; default (high - low) / 16. Gas units step by 1.",
+        "poi_import_mw, bess_duration_h) in its unit; default (high - low) / 16. Gas units "
+        "step by 1.",
     )
     max_solves: Annotated[StrictInt, Field(ge=1)] = Field(
         description="Solve budget: scenarios solved over all rounds (sizes × market years)."
@@ -269,6 +276,8 @@ class SearchConfig(_Section):
         }
         if self.poi_import_mw is not None:
             out["poi_import_mw"] = tuple(self.poi_import_mw)
+        if self.bess_duration_h is not None:
+            out["bess_duration_h"] = tuple(self.bess_duration_h)
         return out  # type: ignore[return-value]
 
     def step_of(self, name: str) -> float:
@@ -592,10 +601,11 @@ class StudyConfig(_Section):
         return self
 
     def optional_dims(self) -> list[str]:
-        """The grid's optional dimensions, or the search's (``poi_import_mw`` when bounded)."""
+        """The grid's optional dimensions, or the search's (``poi_import_mw``,
+        ``bess_duration_h`` when bounded)."""
         if self.search is None:
             return self.grid.optional_dims()
-        return ["poi_import_mw"] if self.search.poi_import_mw is not None else []
+        return [d for d in ("poi_import_mw", "bess_duration_h") if d in self.search.bounds()]
 
     def scenario_settings(self) -> ScenarioSettings:
         """What a scenario's solve uses of the study (see :class:`ScenarioSettings`)."""

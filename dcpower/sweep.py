@@ -38,8 +38,10 @@ GRID_DIMS = ("bess_mwh", "gen_units", "transformer_mva")
 YEAR_DIM = "market_year"
 #: the grid emergency event of a scenario (``none`` or a shipped event's name)
 EVENT_DIM = "events"
-#: dimensions a study adds only when its grid sets them (``grid.poi_import_mw``)
-OPTIONAL_DIMS = (headroom.DIM,)
+#: the BESS duration as a dimension of its own (a search's ``search.bess_duration_h``)
+DURATION_DIM = "bess_duration_h"
+#: dimensions a study adds only when its grid (or search) sets them (``grid.poi_import_mw``)
+OPTIONAL_DIMS = (headroom.DIM, DURATION_DIM)
 HOURS_PER_YEAR = 8760.0
 
 #: summary columns and their units (xarray attributes, report tables).
@@ -49,6 +51,7 @@ UNITS = {
     "gen_units": "units",
     "transformer_mva": "MVA",
     headroom.DIM: "MW",
+    DURATION_DIM: "h",
     "gen_mw": "MW",
     "annualised_capex_usd": "$/yr",
     "fixed_om_usd": "$/yr",
@@ -159,7 +162,7 @@ def _with_market(data: dict[str, Any], market: MarketConfig, year: int, name: st
 def scenario_case(base: Case, sizes: dict[str, Any], settings: ScenarioSettings) -> Case:
     """The base case with the scenario's sizes, market and solver settings applied."""
     energy = float(sizes["bess_mwh"])
-    power = energy / float(settings.grid.bess_duration_h)
+    power = energy / float(sizes.get(DURATION_DIM, settings.grid.bess_duration_h))
     name = f"{settings.study_name}:{scenario_name(sizes, grid_dims(settings.market, sizes))}"
     data = _with_market(
         base.model_dump(mode="json"), settings.market, study_year(settings.market, sizes), name

@@ -360,3 +360,34 @@ def test_frontier_plot_marks_the_search_path_and_the_chosen_size_per_level(tmp_p
         layer.get("encoding", {}).get("text", {}).get("field") == "search_round"
         for layer in spec["layer"]
     )
+
+
+def test_bess_duration_is_a_search_dimension_with_power_following_it():
+    """search.bess_duration_h adds the dimension: a scenario's BESS MW is its MWh / duration
+    (PCS × 1.1), its slope is the power's net value × −MWh/h², and a longer duration (less MW)
+    is never more reliable: a failure at 2 h fails at 4 h."""
+    from dcpower.case import load_case
+    from dcpower.sweep import grid_dims, scenario_case, scenario_grid
+
+    raw = _raw()
+    raw["search"]["bess_duration_h"] = [2, 4]
+    raw["search"]["steps"]["bess_duration_h"] = 1
+    study = load_study_config(raw)
+    assert grid_dims(study.market, study.optional_dims())[-1] == "bess_duration_h"
+    assert len(scenario_grid(study)) == 8  # corners of 3 ranges (transformer fixed) × 2
+    sizes = {"bess_mwh": 320, "gen_units": 4, "transformer_mva": 160, "bess_duration_h": 2}
+    case = scenario_case(load_case(ROOT / study.study.base_case), sizes, study.scenario_settings())
+    assert case.bess.power_mw == 160 and case.bess.pcs_mva == pytest.approx(176)
+
+    row = {**_row(320, 4, 1e7, 0.5, 35_000.0), "bess_mw": 160.0}
+    row[columns.marginal_value_column("bess_power")] = 50_000.0
+    row[columns.unit_cost_column("bess_power")] = 20_000.0
+    slopes = search.size_slopes(row, 4.0)
+    assert slopes["bess_duration_h"] == pytest.approx(-30_000.0 * -320 / 4)  # +1 h: −80 MW
+    assert slopes["bess_mwh"] == pytest.approx(0.0 + -30_000.0 / 2)
+
+    space = search.space_of(study.search)
+    evals = search.evaluations(pd.DataFrame([{**row, "bess_duration_h": 2}]), space, METRIC, 4.0)
+    at_4h = space.point({**sizes, "bess_duration_h": 4})
+    assert search.metric_bounds(space, evals, at_4h)[1] == 0.5
+    assert search.reliability_corner(space)[-1] == 0  # the most reliable size: shortest duration
