@@ -503,9 +503,10 @@ def reliability_corner(space: Space) -> tuple[int, ...]:
 
 
 def initial_design(space: Space) -> list[tuple[int, ...]]:
-    """Round 0: the middle of every dimension, each integer dimension's lowest and highest
-    value with the others in the middle (the first reliability steps), and the most reliable
-    size (:func:`reliability_corner`)."""
+    """Round 0: the middle of every dimension, and each integer dimension's lowest and highest
+    value with the others in the middle (the first reliability steps). The most reliable size
+    (:func:`reliability_corner`) follows in round 1 if no size meets a level by then: a solve
+    is spent on it only where needed (a tight budget counts solves, not rounds)."""
     mid = tuple(len(d.values) // 2 for d in space.dims)
     out = [mid]
     for k, d in enumerate(space.dims):
@@ -514,8 +515,6 @@ def initial_design(space: Space) -> list[tuple[int, ...]]:
                 p = mid[:k] + (j,) + mid[k + 1 :]
                 if p not in out:
                     out.append(p)
-    if reliability_corner(space) not in out:  # whether any size can meet the levels
-        out.append(reliability_corner(space))
     return out
 
 
