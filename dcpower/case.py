@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -32,6 +33,7 @@ from pydantic import (
 )
 
 from dcpower.errors import InputError
+from dcpower.filecheck import check_input_file
 
 TIMESTEPS_MINUTES = (5, 15, 30, 60)
 #: BESS wear per MWh of charge + discharge, $/MWh: cell replacement ≈ 120 $/kWh (BloombergNEF's
@@ -44,11 +46,28 @@ DEFAULT_GEN_RATED_PF = 0.8
 #: cost of reactive power at the POI beyond the PF limit, $/MVArh: an assumption of this
 #: project (no tariff figure); utilities bill poor PF in many ways — set your own.
 DEFAULT_EXCESS_REACTIVE_USD_PER_MVARH = 10.0
+# AC screening (dcpower.topology.ac_network) defaults: typical values, assumptions to replace with
+# the utility's short-circuit data and the transformer's test report (README, "AC screening").
+#: three-phase short-circuit power at the POI, MVA: a moderate 138 kV bus (≈ 10.5 kA; 138 kV
+#: fault currents are typically 10–40 kA); SCR ≈ 17 for a 150 MW site (below 3 is weak).
+DEFAULT_POI_SHORT_CIRCUIT_MVA = 2_500.0
+#: X/R of the grid's Thevenin impedance: typical of 69–345 kV buses (about 5–20 in practice).
+DEFAULT_POI_X_OVER_R = 10.0
+#: transformer short-circuit impedance, % on its own rating: IEC 60076-5 Table 1's recognised
+#: minimum for 63–100 MVA two-winding transformers.
+DEFAULT_TRANSFORMER_IMPEDANCE_PCT = 12.5
+#: transformer X/R: the middle of the typical range of ~100 MVA power transformers (≈ 30–50,
+#: the IEEE C37.010 application guide's curve of X/R against rating).
+DEFAULT_TRANSFORMER_X_OVER_R = 40.0
+#: steady-state voltage band at the POI and the site bus, pu: the normal-condition band of US
+#: transmission planning criteria (0.95–1.05 pu; an assumption: use the utility's requirement).
+DEFAULT_VOLTAGE_BAND_PU = (0.95, 1.05)
 
 # Upper bounds of the inputs, realistic for one data-center site; pydantic names the bound in
 # its message ("Input should be less than or equal to 10000").
 MAX_MW = 10_000.0  # load, BESS power, unit size, POI limits, ramp (MW/min)
 MAX_MVA = 20_000.0  # PCS and transformer ratings
+MAX_SHORT_CIRCUIT_MVA = 200_000.0  # grid strength at the POI
 MAX_MWH = 200_000.0  # BESS energy and reserved energy
 MAX_USD_PER_MWH = 100_000.0  # fuel, curtailment, degradation; |export price adder| ≤ 10 000
 MAX_ADDER_USD_PER_MWH = 10_000.0
@@ -134,6 +153,19 @@ class Horizon(_Strict):
             raise ValueError(
                 f"the horizon must be at most {MAX_HORIZON_DAYS} days; fix: shorten it"
             )
+        tz = ZoneInfo(self.timezone)
+        for label, day in (("start", self.start), ("end", self.end)):
+            offset = datetime(day.year, day.month, day.day, tzinfo=tz).utcoffset()
+            minutes = int(offset.total_seconds() // 60) if offset is not None else 0
+            if minutes % self.timestep_minutes:
+                raise ValueError(
+                    f"horizon.timezone {self.timezone!r} is UTC{'-' if minutes < 0 else '+'}"
+                    f"{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d} at the {label} ({day}), "
+                    "not a whole number of "
+                    f"{self.timestep_minutes}-min steps from UTC, so local midnight is not a "
+                    "model step boundary; fix: choose horizon.timestep_minutes dividing the "
+                    "offset (e.g. 15 or 30) or another horizon.timezone"
+                )
         return self
 
 
@@ -570,6 +602,38 @@ class Poi(_Strict):
         description="Cost of MVArh at the POI beyond the PF limit, $/MVArh (default 10: an "
         "assumption, not a tariff figure; set your utility's).",
     )
+    short_circuit_mva: float = Field(
+        DEFAULT_POI_SHORT_CIRCUIT_MVA,
+        ge=10,
+        le=MAX_SHORT_CIRCUIT_MVA,
+        description="Three-phase short-circuit power of the grid at the POI, MVA (AC screening "
+        "only). Default 2500: a moderate 138 kV bus (≈ 10.5 kA); use the utility's figure.",
+    )
+    x_over_r: float = Field(
+        DEFAULT_POI_X_OVER_R,
+        ge=0.1,
+        le=100,
+        description="X/R of the grid's Thevenin impedance at the POI, - (AC screening only). "
+        "Default 10: typical of transmission buses (5–20).",
+    )
+    voltage_band_pu: list[Annotated[float, Field(ge=0.5, le=1.5)]] = Field(
+        list(DEFAULT_VOLTAGE_BAND_PU),
+        min_length=2,
+        max_length=2,
+        description="[min, max] steady-state voltage at the POI and the site bus, pu (AC "
+        "screening). Default [0.95, 1.05]: the normal-condition band of US transmission "
+        "planning criteria.",
+    )
+
+    @field_validator("voltage_band_pu")
+    @classmethod
+    def _band(cls, v: list[float]) -> list[float]:
+        lo, hi = v
+        if not 0.5 <= lo < 1.0 < hi <= 1.5:
+            raise ValueError(
+                f"voltage_band_pu must be [min, max] with 0.5 ≤ min < 1 < max ≤ 1.5 pu; got {v}"
+            )
+        return v
 
 
 class Transformer(_Strict):
@@ -578,6 +642,20 @@ class Transformer(_Strict):
     rating_mva: float = Field(gt=0, le=MAX_MVA, description="Apparent power rating, MVA.")
     polygon_facets: int = Field(
         16, ge=4, le=128, description="Facets K of the inscribed polygon for MVA circles."
+    )
+    impedance_pct: float = Field(
+        DEFAULT_TRANSFORMER_IMPEDANCE_PCT,
+        ge=1,
+        le=40,
+        description="Short-circuit impedance on the transformer's own rating, % (AC screening "
+        "only). Default 12.5: IEC 60076-5 Table 1's minimum for 63–100 MVA units.",
+    )
+    x_over_r: float = Field(
+        DEFAULT_TRANSFORMER_X_OVER_R,
+        ge=1,
+        le=200,
+        description="X/R of the transformer's impedance, - (AC screening only). Default 40: "
+        "typical of ~100 MVA power transformers (30–50).",
     )
 
 
@@ -869,6 +947,17 @@ class Case(_Strict):
     def _events(cls, v: list[Any]) -> list[Any]:
         return _event_names(v)
 
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, v: str) -> str:
+        # control, format (e.g. bidi overrides) and line-separator characters would reach
+        # the terminal and file names raw
+        if any(unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp") for c in v):
+            raise ValueError(
+                "the name holds control or invisible characters; fix: use printable text"
+            )
+        return v
+
     @model_validator(mode="after")
     def _cross(self) -> Case:
         offered = {p.strip().upper() for p in self.market.reserve_products}
@@ -879,10 +968,11 @@ class Case(_Strict):
                 f"{sorted(offered)}: add them to market.reserve_products or remove them from "
                 "load.reserves.products"
             )
-        if self.reliability.ride_through_minutes > 0 and self.bess.energy_mwh == 0:
+        if self.reliability.ride_through_minutes > 0 and not self.bess.installed:
             raise ValueError(
-                "reliability.ride_through_minutes > 0 needs a battery (bess.energy_mwh > 0); "
-                "set ride_through_minutes to 0 for a site without storage"
+                "reliability.ride_through_minutes > 0 needs a battery (bess.energy_mwh > 0 and "
+                "bess.power_mw > 0: the stored energy must be dischargeable); set "
+                "ride_through_minutes to 0 for a site without storage"
             )
         if self.events:
             _events_in_horizon(self)
@@ -998,6 +1088,31 @@ def resolve_paths(case: Case, base_dir: Path) -> Case:
     return case.model_copy(update=update)
 
 
+def input_files(case: Case) -> list[tuple[str, Path]]:
+    """(field, path) of every file the case names, found from the schema: each field typed
+    ``Path`` in any section (so a new file field cannot be missed by output checks or roots)."""
+    out: list[tuple[str, Path]] = []
+
+    def walk(model: BaseModel, prefix: str) -> None:
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            if isinstance(value, Path):
+                out.append((f"{prefix}{name}", value))
+            elif isinstance(value, BaseModel):
+                walk(value, f"{prefix}{name}.")
+            elif isinstance(value, list | tuple):
+                for i, item in enumerate(value):
+                    if isinstance(item, BaseModel):
+                        walk(item, f"{prefix}{name}[{i}].")
+            elif isinstance(value, dict):
+                for key, item in value.items():
+                    if isinstance(item, BaseModel):
+                        walk(item, f"{prefix}{name}.{key}.")
+
+    walk(case, "")
+    return out
+
+
 def _no_constant(name: str) -> float:
     # NaN / Infinity / -Infinity are not JSON; keep them as floats so the schema names the field
     return float(name.replace("Infinity", "inf"))
@@ -1066,6 +1181,11 @@ def parse_json_text(raw: bytes, source: str) -> Any:
         ) from None
     except RecursionError:
         raise CaseError(source, [("$", "JSON nested too deeply; fix: give a case JSON")]) from None
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise CaseError(
+            source,
+            [("$", f"a number cannot be read ({str(exc)[:80]}); fix: give numbers of normal size")],
+        ) from None
     dups: list[tuple[str, str]] = []
     data = _plain(data, "$", dups)
     if dups:
@@ -1076,8 +1196,11 @@ def parse_json_text(raw: bytes, source: str) -> Any:
 def load_case(path: str | Path, *, echo_input: bool = True) -> Case:
     """Read and validate a case JSON file; raises CaseError naming every problem."""
     path = Path(path)
-    if not path.is_file():
-        raise CaseError(str(path), [("$", "file not found; fix: check the path")])
+    try:
+        check_input_file(path, "case")
+    except InputError as exc:
+        reason = str(exc).removeprefix("case: ").replace(": not found;", ": file not found;")
+        raise CaseError(str(path), [("$", reason.replace("data file", "case JSON"))]) from None
     try:
         raw = path.read_bytes()
     except OSError as exc:

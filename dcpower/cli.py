@@ -11,13 +11,21 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import re
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from dcpower.case import Case, CaseError, case_json_schema, load_case, with_solver_overrides
+from dcpower.case import (
+    Case,
+    CaseError,
+    case_json_schema,
+    input_files,
+    load_case,
+    with_solver_overrides,
+)
 from dcpower.errors import (
     DcpowerError,
     InfeasibleError,
@@ -40,8 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="solve one case and write its results JSON")
     run.add_argument("case", type=Path, help="case JSON file")
-    run.add_argument("--out", type=Path, required=True, help="results JSON to write")
-    run.add_argument("--parquet", type=Path, help="folder for dispatch/electrical/binding Parquet")
+    run.add_argument("--out", required=True, help="results JSON to write")
+    run.add_argument("--parquet", help="folder for dispatch/electrical/binding Parquet")
     run.add_argument(
         "--relax-integrality",
         action="store_true",
@@ -68,14 +76,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--mip-gap", type=float, help="override solver.mip_rel_gap")
     run.add_argument("--time-limit", type=float, help="override solver.time_limit_s, s")
     run.add_argument("--threads", type=int, help="override solver.threads")
-    run.add_argument("--data-dir", type=Path, help="ISO data folder (default: shipped data)")
+    run.add_argument("--data-dir", help="ISO data folder (default: shipped data)")
     run.add_argument("-v", "--verbose", action="store_true")
     val = sub.add_parser(
         "validate",
         help="check a case file and its data (market prices, load file) and list every problem",
     )
     val.add_argument("case", type=Path)
-    val.add_argument("--data-dir", type=Path, help="ISO data folder (default: shipped data)")
+    val.add_argument("--data-dir", help="ISO data folder (default: shipped data)")
     schema = sub.add_parser(
         "schema", help="print the JSON Schema of a case (default) or of a results document"
     )
@@ -130,15 +138,75 @@ def _ui(args: argparse.Namespace) -> int:
             return proc.wait()
 
 
-def _inputs_of(case: Case, case_path: Path) -> list[Path]:
-    """Files a run reads: outputs must never be one of them."""
-    files = [case_path, case.market.price_file, case.market.reserve_price_file]
-    files.append(case.load.profile_file)
-    return [Path(f) for f in files if f is not None]
+def _inputs_of(case: Case, case_path: Path) -> list[tuple[str, Path]]:
+    """Files a run reads, as (field, path): the case and every file field of the case
+    (:func:`dcpower.case.input_files`); outputs must never be one of them."""
+    return [("case", case_path), *input_files(case)]
+
+
+#: options that need the integer model: with --relax-integrality (or solver.relax_integrality)
+#: they would be dropped, so they are refused instead
+_NEEDS_INTEGERS = (
+    ("proven_bound", "--proven-bound"),
+    ("marginal_values", "--marginal-values"),
+    ("lp_bound", "--lp-bound"),
+    ("mip_gap", "--mip-gap"),
+)
+
+
+def _option_conflicts(args: argparse.Namespace, case: Case) -> None:
+    """Refuse options that cannot combine (nothing is silently dropped)."""
+    if not (args.relax_integrality or case.solver.relax_integrality):
+        return
+    given = [
+        opt
+        for attr, opt in _NEEDS_INTEGERS
+        if getattr(args, attr) is not None and getattr(args, attr) is not False
+    ]
+    if given:
+        why = (
+            "--relax-integrality"
+            if args.relax_integrality
+            else "the case's solver.relax_integrality true"
+        )
+        raise InputError(
+            f"{', '.join(given)} cannot be combined with {why}: they are computed from the "
+            "integer model (the relaxation is already its own LP bound, has no MIP gap and no "
+            f"integer solution to price); fix: drop {' / '.join(given)} or the relaxation"
+        )
+
+
+def _data_dir_arg(value: str | None) -> Path | None:
+    """``--data-dir`` as a Path: not empty, an existing folder when given."""
+    if value is None:
+        return None
+    if value.strip() == "":
+        raise InputError("--data-dir: empty path; fix: give the ISO data folder or leave it out")
+    p = Path(value)
+    try:
+        is_dir = p.is_dir()
+        exists = is_dir or p.exists()
+    except OSError:  # e.g. a name too long for the file system
+        raise InputError(f"--data-dir: {p} cannot be used (name too long?)") from None
+    if not exists:
+        raise InputError(f"--data-dir: {p} not found; fix: give an existing data folder")
+    if not is_dir:
+        raise InputError(f"--data-dir: {p} is a file, not a folder; fix: give the data folder")
+    return p
+
+
+#: control characters (C0, DEL, C1) and invisible direction/width marks: escaped, never sent
+#: raw to the terminal (a file name or message could otherwise move the cursor or recolour it)
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _say(text: str, file: IO[str] | None = None) -> None:
+    """``print`` with control characters shown as escapes (``\\x1b``)."""
+    print(_UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text), file=file)
 
 
 def _print_problems(source: str, problems: list[tuple[str, str]]) -> None:
-    print(f"error: {CaseError(source, problems)}", file=sys.stderr)
+    _say(f"error: {CaseError(source, problems)}", file=sys.stderr)
 
 
 class _Interrupt:
@@ -164,7 +232,7 @@ class _Interrupt:
 
 
 def _interrupted(what: str) -> int:
-    print(f"interrupted: {what}; no output was written", file=sys.stderr)
+    _say(f"interrupted: {what}; no output was written", file=sys.stderr)
     return EXIT_INTERRUPTED
 
 
@@ -172,7 +240,9 @@ def _run(args: argparse.Namespace) -> int:
 
     with _Interrupt() as interrupt:
         try:
+            data_dir = _data_dir_arg(args.data_dir)
             case = load_case(args.case)
+            _option_conflicts(args, case)
             case = with_solver_overrides(
                 case,
                 str(args.case),
@@ -184,12 +254,12 @@ def _run(args: argparse.Namespace) -> int:
                 args.out,
                 args.parquet,
                 _inputs_of(case, args.case),
-                protected_dirs=[_market_data_dir(args.data_dir)],
+                protected_dirs=[_market_data_dir(data_dir)],
             )
             results = run_case(
                 case,
                 relax=True if args.relax_integrality else None,
-                data_dir=args.data_dir,
+                data_dir=data_dir,
                 lp_bound=args.lp_bound,
                 proven_bound=args.proven_bound,
                 marginal_values=args.marginal_values,
@@ -203,27 +273,27 @@ def _run(args: argparse.Namespace) -> int:
             if isinstance(exc, NoSolutionError) and interrupt.seen:
                 return _interrupted(str(args.case))  # the solver swallowed the Ctrl-C
             where = "" if isinstance(exc, InputError) else f"{args.case}: "
-            print(f"error: {where}{exc}", file=sys.stderr)
+            _say(f"error: {where}{exc}", file=sys.stderr)
             return exc.exit_code
         except OSError as exc:
-            print(
+            _say(
                 f"error: cannot write {describe_os_error(exc)}; nothing was changed",
                 file=sys.stderr,
             )
             return EXIT_BAD_INPUT
     for path in plan.removed_orphans:
-        print(f"note: removed {path}, left by an earlier run that was killed", file=sys.stderr)
+        _say(f"note: removed {path}, left by an earlier run that was killed", file=sys.stderr)
     s, econ = results["solver"], results["economics"]
-    print(
+    _say(
         f"{case.name}: {s['status']} net value {econ['net_value_usd']:,.2f} $ "
         f"({_gap_text(s)}; build {s['build_seconds']:.2f} s, "
         f"solve {s['solve_seconds']:.2f} s; {s['n_rows']} rows, {s['n_columns']} columns, "
         f"{s['n_integer']} integer) → {args.out}"
     )
     for w in results.get("warnings", []):
-        print(f"warning: {w}", file=sys.stderr)
+        _say(f"warning: {w}", file=sys.stderr)
     for v in results["verification"]["violations"]:
-        print(f"warning: invariant violated: {v}", file=sys.stderr)
+        _say(f"warning: invariant violated: {v}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -239,17 +309,18 @@ def _validate(args: argparse.Namespace) -> int:
     """The checks of `run` without the solve: schema, overrides, market data, load, precheck."""
     with _Interrupt():
         try:
+            data_dir = _data_dir_arg(args.data_dir)
             case = load_case(args.case)
-            problems = input_problems(case, args.data_dir)
+            problems = input_problems(case, data_dir)
         except KeyboardInterrupt:
             return _interrupted(str(args.case))
-        except CaseError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_BAD_INPUT
+        except DcpowerError as exc:
+            _say(f"error: {exc}", file=sys.stderr)
+            return exc.exit_code
     if problems:
         _print_problems(str(args.case), problems)
         return EXIT_BAD_INPUT
-    print(f"{args.case}: valid case {case.name!r} (market data and load cover the horizon)")
+    _say(f"{args.case}: valid case {case.name!r} (market data and load cover the horizon)")
     return EXIT_OK
 
 

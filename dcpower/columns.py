@@ -158,6 +158,31 @@ _FIXED += [
     Column("pcs_polygon_loading_pct", "%", "PCS loading on the MVA polygon, % of rating", _E),
     Column("gen_polygon_loading_pct", "%", "gas-unit loading on the MVA polygon, % of rating", _E),
     Column("load_q_mvar", "MVAr", "reactive power drawn by the load", _E),
+    # AC screening (dcpower.topology.ac_screening): null where a step was not screened
+    Column(
+        "ac_point",
+        "1",
+        "operating point the AC columns of the step describe (the one closest to or furthest "
+        "outside the voltage band): 0 dispatched, 1 all up awards deployed, -1 all down awards "
+        "deployed; null: step not screened",
+        _E,
+    ),
+    Column("poi_voltage_pu", "pu", "POI voltage from the AC power flow at ac_point", _E),
+    Column(
+        "mv_bus_voltage_pu",
+        "pu",
+        "site (MV) bus voltage from the AC power flow at ac_point (null with a non-null "
+        "ac_point: no AC solution, voltage collapse)",
+        _E,
+    ),
+    Column(
+        "transformer_ac_loading_pct",
+        "%",
+        "transformer loading from the AC power flow at ac_point (current at the actual voltage, "
+        "losses included), % of rating",
+        _E,
+    ),
+    Column("transformer_losses_mw", "MW", "transformer losses from the AC power flow", _E),
     Column(TIMESTAMP, "UTC", "interval start (ISO 8601 UTC text in JSON)", _E),
     Column(TIMESTAMP, "UTC", "interval start of the binding row", _B),
     Column("family", "", "constraint family binding in the step", _B),
@@ -166,6 +191,16 @@ _FIXED += [
 FIXED: dict[Table, dict[str, Column]] = {}
 for _c in _FIXED:
     FIXED.setdefault(_c.table, {})[_c.name] = _c
+
+#: electrical columns of the AC screening (null where a step was not screened)
+AC_COLUMNS = (
+    "ac_point",
+    "poi_voltage_pu",
+    "mv_bus_voltage_pu",
+    "transformer_ac_loading_pct",
+    "transformer_losses_mw",
+)
+assert all(c in FIXED[_E] for c in AC_COLUMNS)
 
 #: loading columns held to 100 % (MVA or MW limits) and their polygon (model) counterparts
 LOADING_COLUMNS = tuple(f"{el}_loading_pct" for el in _ELEMENTS)
@@ -619,5 +654,31 @@ HEADROOM_COLUMNS: dict[str, tuple[str, str]] = {
         "$/yr",
         "annual total cost minus that of the same assets and market year at the highest POI "
         "import limit of the study",
+    ),
+}
+
+
+#: summary columns of the AC screening: name -> (unit, description, key of
+#: ``results["ac_screening"]``)
+AC_SUMMARY_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "ac_min_voltage_pu": (
+        "pu",
+        "lowest POI or site-bus voltage at the AC-screened points",
+        "min_voltage_pu",
+    ),
+    "ac_max_voltage_pu": (
+        "pu",
+        "highest POI or site-bus voltage at the AC-screened points",
+        "max_voltage_pu",
+    ),
+    "ac_steps_outside_band": (
+        "timesteps",
+        "screened steps outside poi.voltage_band_pu (or without an AC solution)",
+        "steps_outside_band",
+    ),
+    "ac_max_transformer_loading_pct": (
+        "%",
+        "highest AC transformer loading (current at the actual voltage)",
+        "max_transformer_ac_loading_pct",
     ),
 }

@@ -17,7 +17,6 @@ the reported event cost is a lower bound on what an unprepared site would pay.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -27,6 +26,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
+
+from dcpower.tables import TableError, parse_numbers, read_table, require_columns
 
 CATALOGUE_PATH = (
     Path(__file__).resolve().parents[1]
@@ -61,20 +62,30 @@ def _utc(local: str, tz: str) -> pd.Timestamp:
 def catalogue(path: Path = CATALOGUE_PATH) -> dict[str, GridEventWindow]:
     """The shipped events by name (times converted from local Central time to UTC)."""
     out: dict[str, GridEventWindow] = {}
-    with open(path, encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            source = (
-                f"{row['source_title']} ({row['source_publisher']}, {row['source_date']}), "
-                f"{row['source_url']}"
-            )
-            out[row["name"]] = GridEventWindow(
-                row["name"],
-                _utc(row["start_local"], row["timezone"]),
-                _utc(row["end_local"], row["timezone"]),
-                float(row["cap_mw"]),
-                source,
-                row["window"],
-            )
+    field = "events catalogue"
+    table = read_table(path, field)
+    where = f"{field}: {path}"
+    require_columns(
+        table,
+        ["name", "start_local", "end_local", "timezone", "cap_mw", "window", "source_title"],
+        where,
+        TableError,
+        "restore the shipped file",
+    )
+    caps = parse_numbers(table["cap_mw"], f"{where} column 'cap_mw'", lo=0.0)
+    for row, cap in zip(table.to_dict("records"), caps, strict=True):
+        source = (
+            f"{row['source_title']} ({row['source_publisher']}, {row['source_date']}), "
+            f"{row['source_url']}"
+        )
+        out[row["name"]] = GridEventWindow(
+            row["name"],
+            _utc(row["start_local"], row["timezone"]),
+            _utc(row["end_local"], row["timezone"]),
+            float(cap),
+            source,
+            row["window"],
+        )
     return out
 
 

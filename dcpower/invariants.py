@@ -17,6 +17,7 @@ from dcpower import columns
 from dcpower.case import Case
 from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
+from dcpower.topology.deployment import DIRECTIONS, deployed_points, limit_excess
 
 BALANCE_TOL_MW = 1e-6
 #: Σ|Q of the sources| may exceed |Q of the load| by this much, MVAr
@@ -198,6 +199,13 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
     if reserves:
         check("poi_reserve_up", exp_ - imp + up_all - case.poi.export_limit_mw)
         check("poi_reserve_down", imp - exp_ + dn_all - case.poi.import_limit_mw)
+        # every award of a direction deployed together, rebuilt from the tables alone: each
+        # element's P ± its awards (the grid by the site balance), Q as dispatched, against the
+        # MW limits and MVA ratings with the true circle and with the model's polygon
+        points = deployed_points(d, e, products)
+        for state in DIRECTIONS:
+            for limit, over in limit_excess(points[state], case, producing).items():
+                check(f"deployed_{state}_{limit}", over)
     if case.events:
         out += _check_events(case, d)
     # Economics add up to the objective
@@ -209,7 +217,21 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
         )
     obj = econ.get("objective_usd")
     tariff = results.get("tariff")
-    if obj is not None and tariff is not None and not tariff["charge_in_objective"]:
+    settled = econ.get("settled_after_solve_usd", {})
+    expected = (
+        {"transmission_cp_charge_usd"}
+        if tariff is not None and not tariff["charge_in_objective"]
+        else set()
+    )
+    if set(settled) != expected:
+        out.append(
+            f"economics: settled_after_solve_usd names {sorted(settled)}, the case settles "
+            f"{sorted(expected)} after the solve"
+        )
+    for name, usd in settled.items():
+        if abs(econ["costs_usd"].get(name, math.nan) - usd) > ECONOMICS_TOL_USD:
+            out.append(f"economics: settled {name} {usd:.2f} $ differs from its cost line")
+    if obj is not None and expected:
         # a CP charge settled after the solve is not in the solver's objective
         obj = obj - econ["costs_usd"].get("transmission_cp_charge_usd", 0.0)
     if obj is not None and abs(econ["net_value_usd"] - obj) > max(

@@ -7,9 +7,7 @@ the suffix. Money is shown in $M/yr.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -19,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from dcpower import columns
+from dcpower.results import write_atomic_with
 
 PathLike = str | os.PathLike[str]
 DPI = 150
@@ -42,26 +41,22 @@ COST_COMPONENTS = [
 def save_figure(fig: Figure, paths: PathLike | Iterable[PathLike]) -> None:
     """Write ``fig`` atomically to every path (``.png`` at 150 dpi or ``.svg``).
 
-    Each file is rendered to a temporary file in the target folder and moved into place with
-    :func:`os.replace`, so readers never see a partial figure. Parent folders are created.
+    Each file goes through the one output writer (:func:`dcpower.results.write_atomic_with`:
+    checked target, temporary file in the target folder, then renamed into place), so readers
+    never see a partial figure. Parent folders are created.
     """
     for path in [paths] if isinstance(paths, str | os.PathLike) else paths:
         path = Path(path)
         fmt = _FORMATS.get(path.suffix.lower())
         if fmt is None:
             raise ValueError(f"{path}: figure paths must end in .png or .svg")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        os.close(fd)
-        try:
-            meta = {"Date": None} if fmt == "svg" else None  # reproducible SVG bytes
-            fig.savefig(tmp, format=fmt, dpi=DPI, bbox_inches="tight", metadata=meta)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        meta = {"Date": None} if fmt == "svg" else None  # reproducible SVG bytes
+        write_atomic_with(
+            path,
+            lambda tmp, fmt=fmt, meta=meta: fig.savefig(
+                tmp, format=fmt, dpi=DPI, bbox_inches="tight", metadata=meta
+            ),
+        )
 
 
 def scenario_label(row: pd.Series, sep: str = " · ") -> str:

@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from dcpower import __version__, columns
 from dcpower.errors import InputError
+from dcpower.filecheck import check_output_name, check_output_target
 from dcpower.results_model import RESULTS_SCHEMA_VERSION, Results
 
 if TYPE_CHECKING:  # the assembly's inputs; imported lazily so that reading results needs no solver
@@ -172,7 +173,10 @@ def load_results(path: str | Path) -> dict[str, Any]:
 
 
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via a temporary file in the same folder, then rename over ``path``."""
+    """Write via a temporary file in the same folder, then rename over ``path``: the one
+    writer of every output (the target is checked by
+    :func:`dcpower.filecheck.check_output_target` first: a regular file, not shipped data)."""
+    check_output_target(path, "output")
     path.parent.mkdir(parents=True, exist_ok=True)
     # the pid in the name lets a later run remove it if this process dies before the rename
     fd, tmp = tempfile.mkstemp(
@@ -387,12 +391,22 @@ def plan_outputs(
 ) -> OutputPlan:
     """Check, before any solve, that the outputs can be written and overwrite no input.
 
-    ``inputs`` are files the run reads (case, price, load files): no output may be one of them.
-    ``protected_dirs`` (e.g. the shipped market data) receive no output. Orphaned temporary
-    files of earlier, killed runs are removed from the output folders. Raises OutputError.
+    ``inputs`` are files the run reads (paths, or (field, path) pairs such as
+    :func:`dcpower.case.input_files` gives): no output may be one of them. No output enters
+    the shipped data (all of ``resources_data/``) or ``protected_dirs`` (e.g. ``--data-dir``),
+    and an existing target must be a regular file (``filecheck.check_output_target``).
+    Orphaned temporary files of earlier, killed runs are removed from the output folders.
+    Raises OutputError.
     """
+    check_output_name(json_path, "--out")
+    if parquet_dir is not None:
+        check_output_name(parquet_dir, "--parquet")
     plan = OutputPlan(Path(json_path), Path(parquet_dir) if parquet_dir is not None else None)
-    inputs = [Path(p) for p in inputs if p is not None]
+    named = [
+        (str(p[0]), Path(p[1])) if isinstance(p, tuple) else ("input", Path(p))
+        for p in inputs
+        if p is not None
+    ]
     _check_name_lengths(plan.json_path, "--out")
     if plan.parquet_dir is not None:
         _check_name_lengths(plan.parquet_dir / PARQUET_TABLES[1], "--parquet")
@@ -414,19 +428,7 @@ def plan_outputs(
                 "results file name"
             )
     for target, label in labels.items():
-        for src in inputs:
-            if _same_file(target, src):
-                raise OutputError(
-                    f"{label}: {target} is an input of this run ({src}); writing it would destroy "
-                    "the input; fix: choose another output path"
-                )
-        for d in protected_dirs:
-            d = Path(d).resolve()
-            if d in target.resolve().parents:
-                raise OutputError(
-                    f"{label}: {target} lies in the market data folder {d}; fix: write results "
-                    "elsewhere (e.g. results/)"
-                )
+        check_output_target(target, label, named, protected_dirs)
         if target.is_dir():
             raise OutputError(f"{label}: {target} is a folder; fix: remove it or choose another")
     _check_writable_folder(plan.json_path.parent, "--out")
@@ -525,15 +527,20 @@ def describe_os_error(exc: OSError) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def explainability_section(binding: dict[int, list[str]], x: DispatchInputs) -> dict[str, Any]:
-    """Binding families per timestep, counts per family and a plain-language summary."""
+def explainability_section(
+    binding: dict[int, list[str]],
+    x: DispatchInputs,
+    extra_families: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Binding families per timestep, counts per family and a plain-language summary.
+    ``extra_families``: families found after the solve (AC screening), name → meaning."""
     from dcpower.optimization import dispatch_milp, explain
 
+    families = {**dispatch_milp.CONSTRAINT_FAMILIES, **(extra_families or {})}
     counts = explain.binding_counts(binding)
     n = x.n_steps
     summary = [
-        f"{fam} binds in {k} of {n} steps: {dispatch_milp.CONSTRAINT_FAMILIES.get(fam, '')}"
-        for fam, k in counts.items()
+        f"{fam} binds in {k} of {n} steps: {families.get(fam, '')}" for fam, k in counts.items()
     ]
     return {
         "tolerance": {
@@ -550,7 +557,7 @@ def explainability_section(binding: dict[int, list[str]], x: DispatchInputs) -> 
             for t, names in binding.items()
         ],
         "binding_timesteps_per_family": counts,
-        "families": dispatch_milp.CONSTRAINT_FAMILIES,
+        "families": families,
         "summary": summary,
     }
 
@@ -614,15 +621,28 @@ def assemble_results(
     market: MarketData,
     solution: DispatchSolution,
     wall_s: float,
+    ac: Any = None,
 ) -> dict[str, Any]:
     """Build the results dict from a solved dispatch: every section, the economics stack from
-    the objective's own terms, warnings and the independent invariant checks."""
+    the objective's own terms, warnings and the independent invariant checks.
+
+    ``ac``: the AC screening of the dispatch (``dcpower.topology.ac_screening.AcScreening``,
+    which the runner computes): its columns join the electrical table, its steps outside the
+    voltage band the binding report, its summary the ``ac_screening`` section."""
     from dcpower.economics import economics_from_terms, per_mwh_figures
     from dcpower.invariants import check_invariants
     from dcpower.optimization import dispatch_milp
     from dcpower.resources import gas_gen
 
     dispatch, electrical = solution.dispatch, solution.electrical
+    binding = {t: list(names) for t, names in solution.binding.items()}
+    extra_families: dict[str, str] = {}
+    if ac is not None:
+        electrical = electrical.assign(**ac.columns)
+        extra_families[ac.family] = ac.family_text
+        for t in ac.outside_band:
+            binding[t] = sorted({*binding.get(t, []), ac.family})
+        binding = dict(sorted(binding.items()))
     terms, kinds = dict(solution.terms_usd), dispatch_milp.term_kinds(x)
     if case.tariff is not None and case.tariff.response != "perfect_foresight":
         from dcpower.economics import settled_charge_usd
@@ -631,6 +651,9 @@ def assemble_results(
         terms[TERM], kinds[TERM] = settled_charge_usd(dispatch), "cost"
     econ = economics_from_terms(terms, kinds)
     econ["objective_usd"] = solution.report.objective
+    # the stack's lines that are not in the solver's objective (net = objective − their sum)
+    settled = [name for name in terms if name not in solution.terms_usd]
+    econ["settled_after_solve_usd"] = {name: econ["costs_usd"][name] for name in settled}
     econ.update(per_mwh_figures(dispatch, econ, x.dt_h))
     results: dict[str, Any] = {
         "schema_version": RESULTS_SCHEMA_VERSION,
@@ -667,7 +690,7 @@ def assemble_results(
         "dispatch": frame_to_records(dispatch),
         "electrical": frame_to_records(electrical),
         "economics": econ,
-        "explainability": explainability_section(solution.binding, x),
+        "explainability": explainability_section(binding, x, extra_families),
         "model": {
             "gen_start_delay_steps": gas_gen.start_delay_steps(
                 case.gas_gen, case.horizon.timestep_minutes
@@ -675,6 +698,8 @@ def assemble_results(
             "transformer_polygon_facets": case.transformer.polygon_facets,
         },
     }
+    if ac is not None:
+        results["ac_screening"] = ac.summary
     if solution.marginal_values is not None:
         results["marginal_values"] = solution.marginal_values
     if case.tariff is not None and x.tariff is not None:
@@ -689,12 +714,28 @@ def assemble_results(
     results["solver"]["wall_seconds"] = wall_s
     _gap_to_lp_bound(results)
     results["verification"] = {"violations": check_invariants(results)}
-    results["warnings"] = result_warnings(results, dispatch)
+    results["warnings"] = result_warnings(results, dispatch) + (ac.warnings if ac else [])
     return results
 
 
 #: unserved critical energy above this (MWh) is reported as shed
 SHED_TOLERANCE_MWH = 1e-6
+
+
+def _binding_at(results: dict[str, Any], steps: pd.DatetimeIndex, limit: int = 6) -> str:
+    """The constraint families binding at ``steps`` (most frequent first, with their step
+    counts and statements): what caps the supply where load is shed."""
+    from dcpower.optimization.dispatch_milp import CONSTRAINT_FAMILIES
+
+    rows = (results.get("explainability") or {}).get("binding_constraints") or []
+    wanted = {t.strftime("%Y-%m-%dT%H:%M") for t in steps}
+    counts: dict[str, int] = {}
+    for row in rows:
+        if str(row.get("timestamp", ""))[:16] in wanted:
+            for fam in row.get("families", []):
+                counts[fam] = counts.get(fam, 0) + 1
+    top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+    return ", ".join(f"{fam} ({CONSTRAINT_FAMILIES.get(fam, fam)}; {n} step(s))" for fam, n in top)
 
 
 def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str]:
@@ -706,10 +747,15 @@ def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str
     if shed > SHED_TOLERANCE_MWH:
         steps = dispatch.index[dispatch["critical_unserved_mw"].to_numpy() > 1e-6]
         first = steps[0].strftime("%Y-%m-%dT%H:%MZ") if len(steps) else "?"
+        causes = _binding_at(results, steps)
+        why = (
+            f"; binding at those steps: {causes}"
+            if causes
+            else "; check the POI import limit, gas units, BESS and reliability settings"
+        )
         out.append(
             f"critical load shed: {shed:,.3f} MWh unserved in {len(steps)} step(s), first at "
-            f"{first}; the dispatch pays VoLL for it; check the POI import limit, gas units, "
-            "BESS and reliability settings"
+            f"{first}; the dispatch pays VoLL for it{why}"
         )
     case = results.get("case") or {}
     if case.get("events"):

@@ -26,7 +26,7 @@ from dcpower import columns
 from dcpower.case import Case
 
 #: version of the results document; bump when a section gains, loses or renames a field
-RESULTS_SCHEMA_VERSION = 2
+RESULTS_SCHEMA_VERSION = 3
 
 UtcText = Annotated[
     str,
@@ -181,8 +181,10 @@ class PerMwh(_Section):
 
 
 class Economics(_Section):
-    """Revenue and cost stacks ($) that add up to the net value (= the objective); reserve
-    revenue keys are ``reserve_<product>_revenue_usd`` of the market's products."""
+    """Revenue and cost stacks ($) that add up to the net value; reserve revenue keys are
+    ``reserve_<product>_revenue_usd`` of the market's products. The net value equals the
+    solver's objective except by the terms settled after the solve
+    (``settled_after_solve_usd``): net_value_usd = objective_usd − Σ of those costs."""
 
     revenues_usd: UsdStack
     costs_usd: UsdStack
@@ -190,6 +192,13 @@ class Economics(_Section):
     total_cost_usd: float
     net_value_usd: float
     objective_usd: float | None
+    settled_after_solve_usd: UsdStack = Field(
+        default_factory=dict,
+        description="cost lines (also in costs_usd, positive $) settled from the dispatch after "
+        "the solve and not in the solver's objective: today only transmission_cp_charge_usd, "
+        "when a 4CP tariff's response is 'alert' or 'none' (tariff.charge_in_objective false); "
+        "empty when net_value_usd = objective_usd",
+    )
     energy_mwh: EnergyTotals
     usd_per_mwh: PerMwh
 
@@ -214,6 +223,29 @@ class Explainability(_Section):
     binding_timesteps_per_family: dict[str, int]
     families: dict[str, str] = Field(description="family → what it means")
     summary: list[str]
+
+
+class AcScreeningInfo(_Section):
+    """AC power-flow screening of the dispatch (``dcpower.topology.ac_screening``)."""
+
+    method: str
+    voltage_band_pu: list[float] = Field(min_length=2, max_length=2)
+    steps_screened: int = Field(ge=0, description="steps with AC columns (near a limit or extreme)")
+    steps_near_limit: int = Field(ge=0, description="steps an MVA, PF or Q row brings within 10 %")
+    steps_extreme: int = Field(ge=0, description="steps of the extremes (import, export, |Q|, ...)")
+    points_solved: int = Field(ge=0, description="AC power flows solved (dispatched + deployed)")
+    points_without_solution: int = Field(ge=0, description="points beyond voltage collapse")
+    steps_outside_band: int = Field(ge=0)
+    steps_transformer_over_rating: int = Field(
+        ge=0, description="steps whose AC transformer current exceeds its rating (0.1 % margin)"
+    )
+    min_voltage_pu: float | None
+    max_voltage_pu: float | None
+    max_transformer_ac_loading_pct: float | None
+    runpp_cross_check_abs_diff_pu: float | None = Field(
+        description="|batch solve − pandapower runpp| of the voltages at the worst point, pu"
+    )
+    wall_seconds: float = Field(ge=0)
 
 
 class ModelInfo(_Section):
@@ -393,6 +425,9 @@ class Results(_Section):
     )
     economics: Economics
     explainability: Explainability
+    ac_screening: AcScreeningInfo | None = Field(
+        None, description="AC power-flow screening (voltages, AC loading, losses)"
+    )
     model: ModelInfo
     verification: Verification
     warnings: list[str]

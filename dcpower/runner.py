@@ -35,6 +35,7 @@ from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
 from dcpower.resources.load import LoadProfileError, build_load_segments
 from dcpower.results import assemble_results
+from dcpower.topology import ac_screening
 
 logger = logging.getLogger(__name__)
 
@@ -122,9 +123,10 @@ def _explain_infeasible(x: DispatchInputs, opts: dict[str, Any]) -> InfeasibleCa
     if not violations:
         return InfeasibleCaseError(
             "the case is infeasible and the elastic re-solve could not localise it "
-            f"(status {report.status.value}); check POI limits, SOC limits and N+1 settings",
+            f"(status {report.status.value}); check {', '.join(_suspects(x))}",
             {},
         )
+    binding = explain.binding_constraints(m)
     lines = ["the case is infeasible; relaxing these constraint families makes it feasible:"]
     for family, hits in violations.items():
         stamps = ", ".join(
@@ -134,7 +136,29 @@ def _explain_infeasible(x: DispatchInputs, opts: dict[str, Any]) -> InfeasibleCa
         lines.append(
             f"  {family}: {dispatch_milp.CONSTRAINT_FAMILIES[family]} — violated at {stamps}{more}"
         )
+        # what it conflicts with: the other families binding at those steps
+        others = sorted(
+            {f for t, _ in hits for f in binding.get(t, ()) if f not in violations}
+            & set(dispatch_milp.CONSTRAINT_FAMILIES)
+        )
+        if others:
+            lines.append(f"    in conflict with (binding at those steps): {', '.join(others)}")
     return InfeasibleCaseError("\n".join(lines), violations)
+
+
+def _suspects(x: DispatchInputs) -> list[str]:
+    """The case settings that can cap or force the withdrawal, for an unlocalised conflict."""
+    case = x.case
+    out = ["POI limits (poi.import_limit_mw, poi.export_limit_mw)", "SOC limits (bess)"]
+    if case.reliability.n_plus_1:
+        out.append("reliability.n_plus_1")
+    if case.events:
+        out.append("event caps (events[].cap_mw)")
+    if case.tariff is not None and case.tariff.response == "alert":
+        out.append("CP alert caps (tariff.alert.max_withdrawal_mw)")
+    if case.load.reserves.weekly_curtailment_limit_mwh is not None:
+        out.append("the weekly curtailment limit (load.reserves.weekly_curtailment_limit_mwh)")
+    return out
 
 
 MONOLITHIC_MAX_DAYS = 14
@@ -300,7 +324,10 @@ def run_case(
         report.lp_bound = lp.objective
         report.lp_seconds = lp.total_seconds
         report.lp_solve_seconds = lp.solve_seconds
-    return assemble_results(case, x, market, solution, time.perf_counter() - started)
+    ac = ac_screening.screen(
+        case, solution.dispatch, solution.electrical, x.reserve_products, x.timestamps
+    )
+    return assemble_results(case, x, market, solution, time.perf_counter() - started, ac)
 
 
 if __name__ == "__main__":  # ``python -m dcpower.runner CASE --out R.json`` = ``dcpower run``

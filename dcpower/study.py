@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
+import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -124,10 +125,25 @@ class _Section(BaseModel):
 class StudyInfo(_Section):
     """``study``: what the study is called and which case it starts from."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", description="Results folder: results/<name>/.")
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_.-]+$",
+        max_length=100,
+        description="Results folder: results/<name>/.",
+    )
     base_case: str = Field(
         pattern=r"\.json$", description="Case JSON, relative to the workflow folder."
     )
+
+    @field_validator("name")
+    @classmethod
+    def _inside_results(cls, v: str) -> str:
+        # '.', '..' and hidden names would put (or hide) the outputs outside results/<name>/
+        if v.startswith("."):
+            raise ValueError(
+                f"study.name {v!r} would place outputs outside results/ (or hide them); allowed: "
+                "letters, digits, '_', '-' and '.' not at the start"
+            )
+        return v
 
 
 class GridScaling(_Section):
@@ -634,6 +650,60 @@ class StudyConfig(_Section):
 _TYPE_TAGS = {"int", "float", "str", "bool", "list", "dict"}
 
 
+def _duplicate_keys(node: yaml.Node | None, path: str, source: str) -> list[str]:
+    """``config: <key path>: duplicate key …`` for every key given twice in one mapping."""
+    out: list[str] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            full = f"{path}.{key}" if path else key
+            line = key_node.start_mark.line + 1
+            if key in seen:
+                out.append(
+                    f"config: {full}: duplicate key on line {line} (first on line {seen[key]}) "
+                    f"in {source}; the last one would silently win; fix: keep one"
+                )
+            seen.setdefault(key, line)
+            out += _duplicate_keys(value_node, full, source)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            out += _duplicate_keys(item, f"{path}[{i}]", source)
+    return out
+
+
+def read_study_yaml(path: str | Path) -> Any:
+    """A study config file parsed strictly: UTF-8, no duplicate keys. Raises StudyConfigError
+    naming the file (and the key and lines)."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise StudyConfigError([f"config: {p}: not UTF-8 text; fix: save it as UTF-8"]) from None
+    except OSError as exc:
+        raise StudyConfigError([f"config: {p}: cannot read the file ({exc.strerror})"]) from None
+    try:
+        dups = _duplicate_keys(yaml.compose(text, Loader=yaml.SafeLoader), "", str(p))
+        if dups:
+            raise StudyConfigError(dups)
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise StudyConfigError([f"config: {p}: not valid YAML{where}"]) from None
+
+
+def config_file_problems(paths: Iterable[str | Path]) -> list[str]:
+    """Problems of the config files themselves (duplicate keys, encoding, YAML syntax)."""
+    problems: list[str] = []
+    for path in paths:
+        try:
+            read_study_yaml(path)
+        except StudyConfigError as exc:
+            problems += exc.problems
+    return problems
+
+
 def _problem(error: Mapping[str, Any]) -> list[str]:
     """Plain messages of one pydantic error, each naming its key (``market.start``)."""
     # union members and validator functions appear in ``loc`` as tags: not keys
@@ -718,8 +788,6 @@ def json_schema() -> dict[str, Any]:
 
 def schema_yaml() -> str:
     """The schema as the YAML written to ``workflow/schemas/config.schema.yaml``."""
-    import yaml
-
     header = (
         "# Generated from dcpower.study.StudyConfig by `python -m dcpower.study`; do not edit.\n"
         "# The Snakefile validates through the model itself (dcpower.study.load_study_config),\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -195,6 +196,17 @@ def check_config(
     return study_config_problems(config, preflight=True, data_dir=data_dir)
 
 
+def _exists_or_unreadable(path: Path) -> bool:
+    """False only when ``path`` is plainly missing (other problems are :func:`load_case`'s)."""
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
+
+
 def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
     """What the files say about a valid study config: the base case and every scenario case
     validate, and each year's market data (energy at the settlement point and the reserve
@@ -206,15 +218,15 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
     from dcpower.runner import load_market
 
     base_path = Path(study.study.base_case)
-    if not base_path.is_file():
+    if not _exists_or_unreadable(base_path):
         return [
             f"study.base_case {str(base_path)!r} does not exist; allowed: a path to a case JSON "
             "relative to the workflow folder"
         ]
     try:
         base = load_case(base_path)
-    except CaseError as exc:
-        return [f"study.base_case: {exc}"]
+    except CaseError as exc:  # one line per problem, each naming the key and the case's field
+        return [f"study.base_case {str(base_path)!r}: {path}: {msg}" for path, msg in exc.problems]
     problems: list[str] = []
     seen: set[str] = set()
     settings = study.scenario_settings()
@@ -408,6 +420,9 @@ def scenario_summary(
     )
     for fam, n in results["explainability"]["binding_timesteps_per_family"].items():
         row[columns.binding_steps_column(fam)] = n
+    ac = results.get("ac_screening") or {}
+    for name, (_, _, key) in columns.AC_SUMMARY_COLUMNS.items():
+        row[name] = float("nan") if ac.get(key) is None else ac[key]
     mv = results.get("marginal_values")
     if mv is not None:
         costs = unit_costs(settings.costs)
@@ -556,6 +571,8 @@ def _unit_of(name: str) -> str:
         return UNITS[name]
     if name in columns.HEADROOM_COLUMNS:
         return columns.HEADROOM_COLUMNS[name][0]
+    if name in columns.AC_SUMMARY_COLUMNS:
+        return columns.AC_SUMMARY_COLUMNS[name][0]
     if name.endswith("_usd"):
         return "$/yr"
     if columns.survival_duration_h(name) is not None:

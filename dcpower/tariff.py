@@ -26,6 +26,14 @@ import pandas as pd
 
 from dcpower.case import Case, Tariff
 from dcpower.iso.base import MarketDataError
+from dcpower.tables import (
+    line_list,
+    parse_ints,
+    parse_numbers,
+    parse_times,
+    read_table,
+    require_columns,
+)
 
 TARIFF_DIR = Path(__file__).resolve().parents[1] / "resources_data" / "ercot" / "tariffs"
 INTERVALS_FILE = TARIFF_DIR / "four_cp_intervals.csv"
@@ -46,32 +54,58 @@ HOURLY_NOTE = (
 )
 
 
-def read_intervals(path: Path) -> pd.DataFrame:
+def read_intervals(path: Path, field: str = "tariff.intervals_file") -> pd.DataFrame:
     """CP intervals of a CSV (``interval_start_utc``, ``interval_end_utc``[, ``year``,
-    ``month``, ``ercot_load_mw``]); ``year``/``month`` default to the local (America/Chicago)
-    date of the interval start."""
-    try:
-        df = pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise MarketDataError(f"{path}: cannot read CP intervals ({exc})") from None
-    missing = {"interval_start_utc", "interval_end_utc"} - set(df.columns)
-    if missing:
-        raise MarketDataError(f"{path}: CP intervals file lacks columns {sorted(missing)}")
-    start = pd.to_datetime(df["interval_start_utc"], utc=True)
-    end = pd.to_datetime(df["interval_end_utc"], utc=True)
-    if (end <= start).any():
-        raise MarketDataError(f"{path}: a CP interval ends before it starts")
-    local = start.dt.tz_convert("America/Chicago")
+    ``month``, ``ercot_load_mw``]), read by the shared strict reader: times with a UTC offset
+    or Z, each interval ending after it starts, ``year``/``month`` whole numbers that agree
+    with the local (America/Chicago) date of the interval start (their default), and a finite,
+    non-negative ``ercot_load_mw`` (blank = unknown). Raises MarketDataError naming the lines."""
+    df = read_table(path, field, MarketDataError)
+    where = f"{field}: {path}"
+    require_columns(
+        df,
+        ["interval_start_utc", "interval_end_utc"],
+        where,
+        MarketDataError,
+        "give interval_start_utc and interval_end_utc (ISO 8601 with Z or an offset)",
+    )
+    start = parse_times(
+        df["interval_start_utc"], f"{where} column 'interval_start_utc'", MarketDataError
+    )
+    end = parse_times(df["interval_end_utc"], f"{where} column 'interval_end_utc'", MarketDataError)
+    backwards = np.asarray(end <= start)
+    if backwards.any():
+        raise MarketDataError(
+            f"{where}: a CP interval ends before it starts on line(s) "
+            f"{line_list(np.flatnonzero(backwards) + 2)}; fix: interval_end_utc > "
+            "interval_start_utc"
+        )
+    local = start.tz_convert("America/Chicago")
     out = pd.DataFrame(
-        {
-            "start_utc": start,
-            "end_utc": end,
-            "year": df["year"].astype(int) if "year" in df else local.dt.year,
-            "month": df["month"].astype(int) if "month" in df else local.dt.month,
-            "system_load_mw": df["ercot_load_mw"].astype(float)
-            if "ercot_load_mw" in df
-            else np.nan,
-        }
+        {"start_utc": start, "end_utc": end, "year": local.year, "month": local.month}
+    )
+    for col, lo, hi in (("year", 1900, 2200), ("month", 1, 12)):
+        if col not in df:
+            continue
+        given = parse_ints(df[col], f"{where} column {col!r}", lo, hi, MarketDataError)
+        wrong = given != out[col].to_numpy()
+        if wrong.any():
+            raise MarketDataError(
+                f"{where} column {col!r} contradicts the local (America/Chicago) date of "
+                f"interval_start_utc on line(s) {line_list(np.flatnonzero(wrong) + 2)}; fix: "
+                f"correct the {col} or the time (or leave the column out)"
+            )
+    out["system_load_mw"] = (
+        parse_numbers(
+            df["ercot_load_mw"],
+            f"{where} column 'ercot_load_mw'",
+            MarketDataError,
+            lo=0.0,
+            hi=1e7,
+            blank_is_missing=True,
+        )
+        if "ercot_load_mw" in df
+        else np.nan
     )
     return out.sort_values("start_utc").reset_index(drop=True)
 
@@ -131,12 +165,14 @@ def cp_intervals(
     if rule["intervals_source"] == "official":
         path = tariff.intervals_file or INTERVALS_FILE
         table = read_intervals(Path(path))
+        _check_interval_length(table, rule["interval_minutes"], Path(path), tariff)
         parts = []
         for year, month in months:
             rows = table[(table["year"] == year) & (table["month"] == month)]
             if len(rows) != k:
                 raise MarketDataError(
-                    f"{Path(path).name} has {len(rows)} CP interval(s) for {year}-{month:02d}, the "
+                    f"tariff.intervals_file: {path} has {len(rows)} CP interval(s) for "
+                    f"{year}-{month:02d}, the "
                     f"rule needs {k}; fix: give tariff.intervals_file with them, or "
                     "tariff.intervals_source 'system_load_peaks' (hourly ERCOT load peaks)"
                 )
@@ -145,6 +181,13 @@ def cp_intervals(
     else:
         from dcpower.iso.ercot.system_load import system_load_mw
 
+        if tariff.interval_minutes is not None and tariff.interval_minutes != 60:
+            raise MarketDataError(
+                f"tariff.interval_minutes is {tariff.interval_minutes}, but intervals_source "
+                "'system_load_peaks' takes the peak hours of the hourly ERCOT load (60-min "
+                "intervals); fix: leave tariff.interval_minutes out (or 60), or use "
+                "intervals_source 'official' with a tariff.intervals_file"
+            )
         load = system_load_mw(sorted({y for y, _ in months}), data_dir)
         local = load.index.tz_convert("America/Chicago")
         rows = []
@@ -166,6 +209,22 @@ def cp_intervals(
     out = out.sort_values("start_utc").reset_index(drop=True)
     out["in_horizon"] = (out["start_utc"] >= start_utc) & (out["start_utc"] < end_utc)
     return out
+
+
+def _check_interval_length(table: pd.DataFrame, minutes: int, path: Path, tariff: Tariff) -> None:
+    """Every official interval lasts the rule's ``interval_minutes`` (never silently other)."""
+    length = (table["end_utc"] - table["start_utc"]).dt.total_seconds() / 60.0
+    wrong = np.flatnonzero(length.to_numpy() != minutes)
+    if len(wrong):
+        field = (
+            "tariff.interval_minutes" if tariff.interval_minutes else f"tariff.rule {tariff.rule!r}"
+        )
+        raise MarketDataError(
+            f"tariff.intervals_file: {path}: CP interval(s) of {length.iloc[wrong[0]]:g} min, "
+            f"but {field} says "
+            f"{minutes} min (first at {table['start_utc'].iloc[wrong[0]].isoformat()}); fix: "
+            "set tariff.interval_minutes to the file's interval length, or correct the file"
+        )
 
 
 def step_weights(

@@ -855,3 +855,716 @@ def test_ui_binds_to_localhost_by_default():
     assert args.address == "127.0.0.1"
     config = (ROOT / ".streamlit" / "config.toml").read_text()
     assert 'address = "127.0.0.1"' in config
+
+
+# --------------------------------------------------------------------------- 10. one guarded path
+# Every file a run reads goes through one reader (dcpower.tables) and every output through one
+# writer (dcpower.filecheck.check_output_target): the same rules for CP intervals, load, prices.
+
+CP_START = "2023-07-10T21:45:00Z"
+CP_END = "2023-07-10T22:00:00Z"
+
+
+def _tariff_case(site: dict, intervals: Path, **tariff) -> dict:
+    case = json.loads(json.dumps(site["case"]))
+    case["tariff"] = {"intervals_file": str(intervals), "rate_usd_per_kw_yr": 50.0, **tariff}
+    return case
+
+
+def _intervals(path: Path, header: str, *rows: str) -> Path:
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+IV_HEAD = "interval_start_utc,interval_end_utc"
+INTERVAL_FILES = [
+    ("unparseable date", (IV_HEAD, f"yesterday,{CP_END}"), "not an ISO 8601 time"),
+    ("naive times", (IV_HEAD, "2023-07-10T21:45:00,2023-07-10T22:00:00"), "without a UTC offset"),
+    ("empty year", (IV_HEAD + ",year", f"{CP_START},{CP_END},"), "column 'year'"),
+    ("text year", (IV_HEAD + ",year", f"{CP_START},{CP_END},twenty"), "column 'year'"),
+    ("fractional month", (IV_HEAD + ",month", f"{CP_START},{CP_END},7.5"), "column 'month'"),
+    ("year contradicts time", (IV_HEAD + ",year", f"{CP_START},{CP_END},2022"), "contradicts"),
+    ("month contradicts time", (IV_HEAD + ",month", f"{CP_START},{CP_END},8"), "contradicts"),
+    ("text load", (IV_HEAD + ",ercot_load_mw", f"{CP_START},{CP_END},high"), "ercot_load_mw"),
+    ("NaN load", (IV_HEAD + ",ercot_load_mw", f"{CP_START},{CP_END},nan"), "non-finite"),
+    ("inf load", (IV_HEAD + ",ercot_load_mw", f"{CP_START},{CP_END},inf"), "non-finite"),
+    ("ends before start", (IV_HEAD, f"{CP_END},{CP_START}"), "ends before it starts"),
+    ("ragged line", (IV_HEAD, f"{CP_START},{CP_END},extra,fields"), "cannot parse as CSV"),
+    ("30-min interval, 15-min rule", (IV_HEAD, f"{CP_START},2023-07-10T22:15:00Z"), "15 min"),
+    ("header only", (IV_HEAD,), "has 0 CP interval(s)"),
+]
+
+
+@pytest.mark.parametrize("label, lines, named", INTERVAL_FILES, ids=[c[0] for c in INTERVAL_FILES])
+def test_bad_cp_intervals_file(site, outdir, tmp_path, capsys, label, lines, named):
+    iv = _intervals(tmp_path / "cp.csv", *lines)
+    res = _run_and_validate(capsys, _write_case(tmp_path, _tariff_case(site, iv)), outdir)
+    _assert_bad(res, str(iv), named)
+
+
+def test_cp_intervals_file_honours_interval_minutes(site, outdir, tmp_path, capsys):
+    """A 15-min file with tariff.interval_minutes 30 is refused naming the field, not ignored."""
+    iv = _intervals(tmp_path / "cp.csv", IV_HEAD, f"{CP_START},{CP_END}")
+    case = _tariff_case(site, iv, interval_minutes=30)
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "tariff.interval_minutes", "15 min")
+
+
+def test_cp_intervals_file_with_matching_columns_is_read(site, tmp_path):
+    from dcpower.tariff import read_intervals
+
+    iv = _intervals(
+        tmp_path / "cp.csv",
+        IV_HEAD + ",year,month,ercot_load_mw",
+        f"{CP_START},{CP_END},2023,7,80000",
+        "2023-08-10T16:45:00-05:00,2023-08-10T17:00:00-05:00,2023,8,",
+    )
+    t = read_intervals(iv)
+    assert t["start_utc"].tolist() == [
+        pd.Timestamp(CP_START),
+        pd.Timestamp("2023-08-10T21:45:00Z"),
+    ]
+    assert t["system_load_mw"].iloc[0] == 80000.0 and np.isnan(t["system_load_mw"].iloc[1])
+
+
+def _gz_truncated(path: Path, text: bytes) -> Path:
+    import gzip
+
+    blob = gzip.compress(text * 50)
+    path.write_bytes(blob[: len(blob) // 2])
+    return path
+
+
+@pytest.mark.parametrize("field", ["tariff.intervals_file", "market.price_file", "load"])
+def test_truncated_gzip_is_refused(site, outdir, tmp_path, capsys, field):
+    if field == "tariff.intervals_file":
+        bad = _gz_truncated(tmp_path / "cp.csv.gz", f"{IV_HEAD}\n{CP_START},{CP_END}\n".encode())
+        case = _tariff_case(site, bad)
+    elif field == "market.price_file":
+        bad = _gz_truncated(tmp_path / "p.csv.gz", Path(site["prices"]).read_bytes())
+        case = _mutated(site["case"], "market.price_file", str(bad))
+    else:
+        csv = tmp_path / "l.csv"
+        _load_csv(csv, _utc_day(), [10.0] * 24)
+        bad = _gz_truncated(tmp_path / "l.csv.gz", csv.read_bytes())
+        case = _mutated(site["case"], "load", {"profile_file": str(bad), "critical_fraction": 0.5})
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, str(bad), "truncated or corrupt")
+
+
+@pytest.mark.parametrize(
+    "field", ["market.price_file", "load.profile_file", "tariff.intervals_file"]
+)
+@pytest.mark.parametrize("kind", ["folder", "fifo", "too long", "latin-1", "empty"])
+def test_every_data_file_field_has_the_same_rules(site, outdir, tmp_path, capsys, field, kind):
+    """The same refusal, message and exit code, whichever field names the file."""
+    if kind == "folder":
+        bad, named = tmp_path / "data.csv", "is a folder"
+        bad.mkdir()
+    elif kind == "fifo":
+        bad, named = tmp_path / "data.csv", "FIFO"
+        os.mkfifo(bad)  # reading it would hang: refused before any read
+    elif kind == "too long":
+        bad, named = tmp_path / ("x" * 300 + ".csv"), "too long"
+    elif kind == "latin-1":
+        bad, named = _written(tmp_path / "data.csv", "caf\xe9,x\n1,2\n".encode("latin-1")), "UTF-8"
+    else:
+        bad, named = _written(tmp_path / "data.csv", b""), "is empty"
+    if field == "tariff.intervals_file":
+        case = _tariff_case(site, bad)
+    elif field == "load.profile_file":
+        case = _mutated(site["case"], "load", {"profile_file": str(bad), "critical_fraction": 0.5})
+    else:
+        case = _mutated(site["case"], "market.price_file", str(bad))
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, field, named)
+    assert "not found" not in res["err"]
+
+
+def test_load_step_partly_covered_is_refused(site, outdir, tmp_path, capsys):
+    """15-min samples with one missing in one hour: that hour is not averaged over 3 samples."""
+    stamps = pd.date_range("2023-07-10T05:00Z", periods=96, freq="15min")
+    keep = [i for i in range(96) if i != 41]  # sample 41 = 15:15Z: the 15:00Z hour loses one
+    load = _load_csv(
+        tmp_path / "load.csv",
+        [stamps[i].strftime("%Y-%m-%dT%H:%M:%SZ") for i in keep],
+        [10.0 + (i == 40) * 40.0 for i in keep],
+    )
+    case = _mutated(site["case"], "load", {"profile_file": str(load), "critical_fraction": 0.5})
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "load.profile_file", "3 of 4 samples", "2023-07-10T15:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    "minutes, named", [(90, "do not align"), (25, "do not divide")], ids=["90 min", "25 min"]
+)
+def test_load_spacing_that_does_not_fit_the_step_is_refused(
+    site, outdir, tmp_path, capsys, minutes, named
+):
+    stamps = pd.date_range("2023-07-10T05:00Z", "2023-07-11T05:00Z", freq=f"{minutes}min")
+    load = _load_csv(
+        tmp_path / "load.csv",
+        [t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in stamps],
+        [10.0] * len(stamps),
+    )
+    case = _mutated(site["case"], "load", {"profile_file": str(load), "critical_fraction": 0.5})
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "load.profile_file", named)
+
+
+def test_sub_step_load_is_averaged_and_upper_case_parquet_is_parquet(site, tmp_path):
+    """15-min samples average to the hour by hand; ``LOAD.PARQUET`` is read as Parquet."""
+    from dcpower.case import case_from_dict
+    from dcpower.resources.load import build_load_segments
+
+    stamps = pd.date_range("2023-07-10T05:00Z", periods=96, freq="15min")
+    mw = np.tile([8.0, 12.0, 10.0, 30.0], 24)  # each hour: (8 + 12 + 10 + 30) / 4 = 15 MW
+    path = tmp_path / "LOAD.PARQUET"
+    pd.DataFrame({"timestamp": stamps, "load_mw": mw}).to_parquet(path)
+    case = case_from_dict(
+        _mutated(site["case"], "load", {"profile_file": str(path), "critical_fraction": 0.5})
+    )
+    hours = pd.date_range("2023-07-10T05:00Z", periods=24, freq="h")
+    seg = build_load_segments(case.load, hours)
+    assert seg.total_mw.tolist() == [15.0] * 24
+    assert seg.critical_mw.tolist() == [7.5] * 24
+
+
+def test_huge_json_number_and_control_characters(site, outdir, tmp_path, capsys):
+    text = json.dumps(site["case"]).replace('"profile_mw": 10.0', '"profile_mw": ' + "9" * 5000)
+    res = _run_and_validate(capsys, _write_case(tmp_path, text), outdir)
+    _assert_bad(res, "number")
+    res = _run_and_validate(
+        capsys, _write_case(tmp_path, _mutated(site["case"], "name", "ok\x1b[2J\rgone")), outdir
+    )
+    _assert_bad(res, "$.name", "control")
+    assert "\x1b" not in res["err"] + res["verr"]
+
+
+def test_ride_through_needs_battery_power(site, outdir, tmp_path, capsys):
+    case = _mutated(site["case"], "bess", {"power_mw": 0, "energy_mwh": 20, "pcs_mva": 0})
+    case["reliability"]["ride_through_minutes"] = 15
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "bess.power_mw", "ride_through_minutes")
+
+
+def test_over_long_case_path(capsys, tmp_path):
+    long = tmp_path / ("c" * 300 + ".json")
+    for argv in (["validate", str(long)], ["run", str(long), "--out", str(tmp_path / "r.json")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "too long" in err and "--out" not in err and "Traceback" not in err
+    assert not (tmp_path / "r.json").exists()
+
+
+# data loss: no output may be an input (any file field), shipped data or a non-regular file
+
+
+def _loss_cases(site: dict, tmp_path: Path) -> dict:
+    iv = _intervals(tmp_path / "cp.csv", IV_HEAD, f"{CP_START},{CP_END}")
+    load = _load_csv(tmp_path / "load.csv", _utc_day(), [10.0] * 24)
+    case = _tariff_case(site, iv)
+    case["load"] = {"profile_file": str(load), "critical_fraction": 0.5}
+    shipped = ROOT / "resources_data"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    return {
+        "case": _write_case(tmp_path, case),
+        "targets": {
+            "intervals file": (["--out", str(iv)], "tariff.intervals_file"),
+            "load file": (["--out", str(load)], "load.profile_file"),
+            "load file via symlink": (["--out", str(_symlink(tmp_path, load))], "is an input"),
+            "shipped events, other data dir": (
+                [
+                    "--out",
+                    str(shipped / "ercot" / "events" / "grid_emergencies.csv"),
+                    "--data-dir",
+                    str(other),
+                ],
+                "market data folder",
+            ),
+            "shipped site load": (
+                ["--out", str(next((shipped / "sites").glob("*.csv.gz")))],
+                "market data folder",
+            ),
+            "new file in shipped sites": (
+                ["--out", str(shipped / "sites" / "new.json")],
+                "market data folder",
+            ),
+            "parquet into shipped data": (
+                ["--out", str(tmp_path / "r.json"), "--parquet", str(shipped / "generic_example")],
+                "--parquet",
+            ),
+            "device": (["--out", "/dev/null"], "is a device"),
+            "fifo": (["--out", str(fifo)], "FIFO"),
+            "empty parquet": (["--out", str(tmp_path / "r.json"), "--parquet", ""], "--parquet"),
+            "empty out": (["--out", ""], "--out"),
+            "empty data dir": (["--out", str(tmp_path / "r.json"), "--data-dir", ""], "--data-dir"),
+        },
+    }
+
+
+def _symlink(tmp_path: Path, target: Path) -> Path:
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    return link
+
+
+LOSS_IDS = [
+    "intervals file",
+    "load file",
+    "load file via symlink",
+    "shipped events, other data dir",
+    "shipped site load",
+    "new file in shipped sites",
+    "parquet into shipped data",
+    "device",
+    "fifo",
+    "empty parquet",
+    "empty out",
+    "empty data dir",
+]
+
+
+@pytest.mark.parametrize("label", LOSS_IDS)
+def test_no_output_overwrites_an_input_or_shipped_data(site, tmp_path, capsys, monkeypatch, label):
+    monkeypatch.chdir(tmp_path)  # an empty path must not mean "the working folder"
+    cases = _loss_cases(site, tmp_path)
+    args, named = cases["targets"][label]
+    shipped = _snapshot(ROOT / "resources_data")
+    inputs = {p: p.read_bytes() for p in tmp_path.glob("*.csv") if p.is_file()}
+    before = sorted(p.name for p in tmp_path.iterdir())
+    monkeypatch.setattr("dcpower.cli.run_case", lambda *a, **k: pytest.fail("solved"))
+    code = main(["run", str(cases["case"]), *args])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert named in err and "Traceback" not in err
+    assert _snapshot(ROOT / "resources_data") == shipped
+    assert all(p.read_bytes() == b for p, b in inputs.items())
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert stat_is_fifo(tmp_path / "fifo")
+
+
+def stat_is_fifo(path: Path) -> bool:
+    import stat
+
+    return stat.S_ISFIFO(os.lstat(path).st_mode)
+
+
+@pytest.mark.parametrize(
+    "writer", ["write_json_atomic", "write_text_atomic", "write_parquet_atomic", "save_figure"]
+)
+def test_every_writer_refuses_shipped_data_and_devices(tmp_path, writer):
+    """The one writer behind results, tables, summaries and plots has the same guard."""
+    from dcpower import plots, results
+    from dcpower.errors import InputError
+
+    target = ROOT / "resources_data" / "sites" / "probe.png"
+    calls = {
+        "write_json_atomic": lambda p: results.write_json_atomic({"a": 1}, p),
+        "write_text_atomic": lambda p: results.write_text_atomic("x", p),
+        "write_parquet_atomic": lambda p: results.write_parquet_atomic(pd.DataFrame({"a": [1]}), p),
+        "save_figure": lambda p: plots.save_figure(_figure(), p),
+    }
+    for bad in (target, Path("/dev/null")) if writer != "save_figure" else (target,):
+        with pytest.raises(InputError, match="market data folder|is a device"):
+            calls[writer](bad)
+    assert not target.exists()
+    calls[writer](tmp_path / "ok.png")  # an ordinary target still works
+    assert list(tmp_path.iterdir())
+
+
+def _figure():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    return fig
+
+
+@pytest.mark.parametrize(
+    "flags, case_relax",
+    [
+        (["--relax-integrality", "--proven-bound"], False),
+        (["--relax-integrality", "--marginal-values"], False),
+        (["--relax-integrality", "--lp-bound"], False),
+        (["--relax-integrality", "--mip-gap", "0"], False),
+        (["--marginal-values"], True),
+        (["--proven-bound"], True),
+    ],
+    ids=[
+        "relax+proven",
+        "relax+marginal",
+        "relax+lp",
+        "relax+mip-gap",
+        "case relax+marginal",
+        "case relax+proven",
+    ],
+)
+def test_options_that_cannot_combine_are_refused(site, outdir, tmp_path, capsys, flags, case_relax):
+    case = json.loads(json.dumps(site["case"]))
+    if case_relax:
+        case.setdefault("solver", {})["relax_integrality"] = True
+    before = _snapshot(outdir)
+    code = main(["run", str(_write_case(tmp_path, case)), "--out", str(outdir / "r.json"), *flags])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot be combined" in err
+    assert next(f for f in flags[::-1] if f.startswith("--") and f != "--relax-integrality") in err
+    assert ("solver.relax_integrality" in err) == case_relax
+    assert _snapshot(outdir) == before
+
+
+# study config: duplicate keys, names escaping results/, every message naming its key
+
+
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ("study:\n  name: a\n  name: b\n", "study.name: duplicate key on line 3"),
+        ("grid:\n  bess_mwh: [0]\ngrid:\n  bess_mwh: [400]\n", "grid: duplicate key on line 3"),
+        ("market:\n  reserve_products:\n    '2016': []\n    '2016': [REGUP]\n", "'2016'"),
+    ],
+    ids=["study.name", "section", "nested key"],
+)
+def test_study_yaml_duplicate_keys_are_refused(tmp_path, text, key):
+    from dcpower.study import config_file_problems
+
+    path = _written(tmp_path / "c.yaml", text)
+    problems = config_file_problems([path])
+    assert len(problems) == 1 and str(path) in problems[0]
+    assert key.replace("'2016'", "market.reserve_products.2016") in problems[0]
+
+
+@pytest.mark.parametrize("name", ["..", ".", ".hidden", "../x", "a/b", "x" * 101])
+def test_study_name_cannot_escape_results(name):
+    cfg = _test_config()
+    cfg["study"]["name"] = name
+    problems = check_config(cfg, ROOT / "resources_data" / "ercot")
+    assert problems and all(p.startswith("config: study.name") for p in problems[:1]), problems
+
+
+def test_workflow_refuses_duplicate_keys_before_any_job(tmp_path):
+    work = copy_workflow(tmp_path)
+    text = (work / "config/test/config.yaml").read_text()
+    (work / "config/test/dup.yaml").write_text(text + "\nstudy:\n  name: other\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "--cores", "1"]
+        + ["--configfile", "config/test/dup.yaml"],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "study: duplicate key" in output and "dup.yaml" in output
+    assert not (work / "results").exists()
+
+
+def test_base_case_problems_name_the_config_key_and_the_case_field(tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    cfg = _test_config()
+    base = json.loads((ROOT / cfg["study"]["base_case"]).read_text())
+    base["poi"]["import_limit_mw"] = float("nan")
+    bad = tmp_path / "base.json"
+    bad.write_text(json.dumps(base, allow_nan=True))
+    folder = tmp_path / "folder.json"
+    folder.mkdir()
+    for path, named in ((bad, "$.poi.import_limit_mw"), (folder, "is a folder")):
+        cfg["study"]["base_case"] = str(path)
+        problems = check_config(cfg, ROOT / "resources_data" / "ercot")
+        assert problems and all("study.base_case" in p for p in problems)
+        assert any(named in p for p in problems), problems
+
+
+# infeasibility diagnosis covers every capped-withdrawal family and names the conflict
+
+FLEX_LOAD = {
+    "profile_mw": 10.0,
+    "critical_fraction": 0.2,
+    "flexible_fraction": 0.5,
+    "reserves": {"weekly_curtailment_limit_mwh": 1.0},
+}
+
+
+@pytest.mark.parametrize("cap", ["event", "alert"])
+def test_withdrawal_cap_conflicts_are_named(site, tmp_path, capsys, cap):
+    """A zero withdrawal cap with no gas or battery needs the flexible load curtailed beyond
+    its 1 MWh weekly limit: exit 3 naming the cap family and the weekly limit, not "could not
+    localise"."""
+    case = _mutated(site["case"], "load", FLEX_LOAD)
+    if cap == "event":
+        case["events"] = [
+            {
+                "name": "probe",
+                "start": "2023-07-10T12:00:00-05:00",
+                "end": "2023-07-10T16:00:00-05:00",
+                "cap_mw": 0.0,
+                "source": "test",
+            }
+        ]
+        family = "event_cap"
+    else:
+        case["tariff"] = {
+            "response": "alert",
+            "rate_usd_per_kw_yr": 50.0,
+            "alert": {"max_withdrawal_mw": 0.0, "threshold_fraction": 0.5},
+        }
+        family = "cp_alert_cap"
+    out = tmp_path / "r.json"
+    code = main(["run", str(_write_case(tmp_path, case)), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert family in err and "load_week_limit" in err and "in conflict with" in err
+    assert "could not localise" not in err and not out.exists()
+
+
+def test_load_shed_warning_names_the_binding_families(site, tmp_path, capsys):
+    """A 0.8 PF load behind a 0.99 PF rule and a 4 MVA transformer: the shed is caused by the
+    PF rule and the transformer, and the warning says so."""
+    case = _mutated(
+        site["case"], "load", {"profile_mw": 10.0, "critical_fraction": 0.5, "power_factor": 0.8}
+    )
+    case["poi"]["min_power_factor"] = 0.99
+    case["transformer"]["rating_mva"] = 4
+    out = tmp_path / "r.json"
+    assert main(["run", str(_write_case(tmp_path, case)), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    shed = [line for line in err.splitlines() if "critical load shed" in line]
+    assert shed and "poi_pf_upper" in shed[0] and "transformer_mva" in shed[0]
+
+
+@pytest.mark.parametrize(
+    "tz, minutes, offset",
+    [
+        ("Asia/Kolkata", 60, "UTC+05:30"),
+        ("America/St_Johns", 60, "UTC-02:30"),
+        ("Asia/Kathmandu", 30, "UTC+05:45"),
+    ],
+)
+def test_time_zone_offset_off_the_step_names_the_zone(
+    site, outdir, tmp_path, capsys, tz, minutes, offset
+):
+    case = _mutated(site["case"], "horizon.timezone", tz)
+    case["horizon"]["timestep_minutes"] = minutes
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "horizon.timezone", offset, "horizon.timestep_minutes")
+    assert "does not exist" not in res["err"]
+
+
+# UI: every file a case or study names is checked against the roots after resolving links
+
+
+def test_ui_every_case_file_field_is_checked_against_the_roots(monkeypatch, tmp_path):
+    from dcpower.ui import state
+
+    monkeypatch.setenv(state.ENV_ROOTS, str(tmp_path / "allowed"))
+    outside = _intervals(tmp_path / "cp.csv", IV_HEAD, f"{SECRET},{CP_END}")
+    case = json.loads(EXAMPLE_CASE.read_text())
+    case["tariff"] = {"intervals_file": str(outside)}
+    got, problems = state.validate(case, "c.json", None)
+    assert got is None
+    assert [p for p, _ in problems] == ["$.tariff.intervals_file"]
+    assert SECRET not in str(problems)
+    (tmp_path / "allowed").mkdir()
+    link = tmp_path / "allowed" / "cp.csv"
+    link.symlink_to(outside)  # a link inside the roots that leads outside them
+    case["tariff"] = {"intervals_file": str(link)}
+    assert [p for p, _ in state.validate(case, "c.json", None)[1]] == ["$.tariff.intervals_file"]
+
+
+def test_ui_symlinked_sweep_files_are_not_followed_outside(monkeypatch, tmp_path):
+    from dcpower.ui import state
+
+    secret = tmp_path / "secret"
+    (secret / "scenarios" / "s1").mkdir(parents=True)
+    pd.DataFrame({"scenario": ["s1"], "annual_total_cost_usd": [1.0]}).to_parquet(
+        secret / "summary.parquet"
+    )
+    pd.DataFrame({"load_mw": [1.0]}).to_parquet(secret / "scenarios" / "s1" / "dispatch.parquet")
+    study = tmp_path / "allowed" / "study"
+    (study / "scenarios").mkdir(parents=True)
+    (study / "summary.parquet").symlink_to(secret / "summary.parquet")
+    (study / "scenarios" / "s1").symlink_to(secret / "scenarios" / "s1")
+    monkeypatch.setenv(state.ENV_ROOTS, str(tmp_path / "allowed"))
+    with pytest.raises(state.SweepError, match="outside the folders"):
+        state.load_sweep(study)
+    with pytest.raises(state.SweepError, match="outside the folders|not a scenario path"):
+        state.load_scenario_dispatch(study, "s1")
+
+
+def _listening(port: int) -> list[str]:
+    """Local addresses (hex, as /proc/net/tcp* write them) listening on ``port``."""
+    out = []
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(name) as fh:
+            for line in fh.readlines()[1:]:
+                parts = line.split()
+                addr, hexport = parts[1].split(":")
+                if int(hexport, 16) == port and parts[3] == "0A":
+                    out.append(addr)
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads /proc/net/tcp")
+def test_ui_listens_on_localhost_from_any_folder(tmp_path):
+    """`streamlit run <abs path>/app.py` from a folder without the project's settings binds
+    to 127.0.0.1 only: the app's own settings travel with it."""
+    import socket
+    import time
+
+    from dcpower.ui import APP_PATH
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAMLIT_")}
+    env["HOME"] = str(tmp_path)  # no user-level ~/.streamlit either
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.port", str(port)]
+        + ["--server.headless", "true"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _listening(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        addrs = _listening(port)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    assert addrs, "streamlit did not start"
+    assert set(addrs) == {"0100007F"}, addrs  # 127.0.0.1, not 0.0.0.0 or ::
+
+
+@pytest.mark.parametrize("field", ["price_file", "reserve_price_file"])
+@pytest.mark.parametrize("kind", ["truncated gzip", "folder", "naive times"])
+def test_generic_market_files_have_the_same_rules(tmp_path, capsys, field, kind):
+    case = json.loads((ROOT / "config" / "cases" / "example_generic.json").read_text())
+    src = ROOT / "resources_data" / "generic_example" / Path(case["market"][field]).name
+    for key in ("price_file", "reserve_price_file"):
+        case["market"][key] = str(
+            ROOT / "resources_data" / "generic_example" / Path(case["market"][key]).name
+        )
+    if kind == "truncated gzip":
+        bad, named = _gz_truncated(tmp_path / "x.csv.gz", src.read_bytes()), "truncated"
+    elif kind == "folder":
+        bad, named = tmp_path / "x.csv", "is a folder"
+        bad.mkdir()
+    else:
+        text = src.read_text().replace("Z,", ",")  # drop every UTC designator
+        bad, named = _written(tmp_path / "x.csv", text), "interval_start_utc"
+    case["market"][field] = str(bad)
+    path = _write_case(tmp_path, case)
+    for argv in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path / "r.json")]):
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 2 and f"market.{field}" in err and named in err, err
+        assert "Traceback" not in err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_system_load_peaks_refuse_another_interval_length(site, outdir, tmp_path, capsys):
+    case = json.loads(json.dumps(site["case"]))
+    case["tariff"] = {
+        "rule": "12cp",
+        "intervals_source": "system_load_peaks",
+        "interval_minutes": 30,
+        "rate_usd_per_kw_yr": 50.0,
+    }
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, "tariff.interval_minutes", "60-min")
+
+
+def test_control_characters_in_a_path_are_escaped(tmp_path, capsys):
+    bad = tmp_path / "c\x1b[31m\x07.json"
+    bad.write_text("{")
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err and "\\x1b[31m\\x07" in err
+
+
+def test_fetch_cache_never_replaces_shipped_data_or_a_fifo(tmp_path):
+    from dcpower.errors import InputError
+    from dcpower.filecheck import check_cache_target
+
+    shipped = next((ROOT / "resources_data" / "ercot").glob("*.csv.gz"))
+    fifo = tmp_path / "f.csv.gz"
+    os.mkfifo(fifo)
+    for bad, named in ((shipped, "never replaced"), (fifo, "FIFO")):
+        with pytest.raises(InputError, match=named):
+            check_cache_target(bad)
+    assert check_cache_target(tmp_path / "new.csv.gz") == tmp_path / "new.csv.gz"
+    assert check_cache_target(ROOT / "resources_data" / "ercot" / "absent_2099.csv.gz")
+
+
+@pytest.mark.parametrize("kind", ["missing", "a file"])
+def test_data_dir_problems_name_the_option(site, tmp_path, capsys, kind):
+    target = tmp_path / "nowhere" if kind == "missing" else site["prices"]
+    for argv in (
+        ["validate", str(site["dir"] / "case.json"), "--data-dir", str(target)],
+        ["run", str(site["dir"] / "case.json"), "--out", str(tmp_path / "r.json")]
+        + ["--data-dir", str(target)],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "--data-dir" in err and str(target) in err and "--out" not in err
+    assert not (tmp_path / "r.json").exists()
+
+
+def test_ui_results_path_that_is_a_fifo_is_not_read(monkeypatch, tmp_path):
+    from dcpower.ui import state
+
+    monkeypatch.setenv(state.ENV_ROOTS, str(tmp_path))
+    fifo = tmp_path / "r.json"
+    os.mkfifo(fifo)  # opening it would block the UI forever
+    with pytest.raises(ValueError, match="FIFO"):
+        state.load_results_file(fifo)
+
+
+@pytest.mark.parametrize("kind", ["truncated", "naive", "text MW"])
+def test_system_load_in_a_data_dir_goes_through_the_shared_reader(tmp_path, kind):
+    """The CP alert policy reads load_hourly_<year>.csv.gz from --data-dir: same rules."""
+    import gzip
+
+    from dcpower.iso.base import MarketDataError
+    from dcpower.iso.ercot.system_load import system_load_mw
+
+    good = "interval_start_utc,total_mw\n2023-07-10T05:00:00Z,70000\n2023-07-10T06:00:00Z,71000\n"
+    text = {
+        "truncated": good * 200,
+        "naive": good.replace(":00Z", ":00"),
+        "text MW": good.replace("71000", "lots"),
+    }[kind]
+    blob = gzip.compress(text.encode())
+    path = tmp_path / "load_hourly_2023.csv.gz"
+    path.write_bytes(blob[: len(blob) // 2] if kind == "truncated" else blob)
+    named = {"truncated": "truncated", "naive": "without a UTC offset", "text MW": "total_mw"}
+    with pytest.raises(MarketDataError, match=named[kind]) as info:
+        system_load_mw([2023], tmp_path)
+    assert str(path) in str(info.value)
+
+
+def test_truncated_file_in_a_data_dir_is_named(tmp_path, capsys):
+    """Shipped-layout files read from --data-dir have the same compression rule."""
+    shipped = ROOT / "resources_data" / "ercot"
+    dam = shipped / "dam_spp_hourly_2023_07_hb_north.csv.gz"
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / dam.name).write_bytes(dam.read_bytes()[:3000])
+    shutil.copy(shipped / "as_mcpc_hourly_2023_07.csv.gz", data)
+    for argv in (
+        ["validate", str(EXAMPLE_CASE), "--data-dir", str(data)],
+        ["run", str(EXAMPLE_CASE), "--out", str(tmp_path / "r.json"), "--data-dir", str(data)],
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert str(data / dam.name) in err and "truncated" in err and "Traceback" not in err
+    assert not (tmp_path / "r.json").exists()

@@ -15,6 +15,7 @@ from dcpower.topology.deployment import (
     POINT_COLUMNS,
     deployed_points,
     limit_excess,
+    unit_q_chord,
     unit_q_room_mvar,
 )
 
@@ -136,15 +137,25 @@ def test_gas_units_with_rrs_and_offline_nspin():
     assert up["gen_p_mw"].iloc[0] == pytest.approx(55.0)
     assert up["load_p_mw"].iloc[0] == pytest.approx(95.0)
     assert up["poi_p_mw"].iloc[0] == pytest.approx(95.0 - 55.0)
-    case = _case(gas_gen={"units": 2, "unit_mw": 20, "min_power_factor": 0.8})
+    case = _case(
+        gas_gen={"units": 2, "unit_mw": 20, "min_power_factor": 0.8, "min_stable_fraction": 0.0}
+    )
     ex = limit_excess(up, case, np.array([2.0]))
     assert ex["gen_circle"][0] == pytest.approx(math.hypot(43, 22.5) - 50)
-    # a unit at its 20 MW with half of 22.5 MVAr: the circle leaves √(25² − 20²) = 15 MVAr
-    assert unit_q_room_mvar(case) == pytest.approx(15.0)
-    assert ex["gen_unit_circle"][0] == pytest.approx(11.25 - 15.0)
-    # the 16-facet polygon leaves less at 20 MW than the circle
-    assert unit_q_room_mvar(case, 16) < 15.0
-    # Q beyond a unit's room at rated MW: 2 units, 31 MVAr → 15.5 > 15
+    # a unit at its 20 MW keeps √(25² − 20²) = 15 MVAr inside its circle, at its 0 MW minimum
+    # 25 MVAr: the chord falls by 0.5 MVAr per MW, so 2 units at 43 MW keep 50 − 21.5 = 28.5
+    assert unit_q_room_mvar(case, 20.0) == pytest.approx(15.0)
+    assert unit_q_chord(case) == pytest.approx((25.0, 0.5))
+    assert ex["gen_unit_circle"][0] == pytest.approx(22.5 - 28.5)
+    # the 16-facet polygon leaves less at 20 MW than the circle (a vertex at 0 MW: 25 MVAr)
+    assert unit_q_room_mvar(case, 20.0, 16) < 15.0
+    assert unit_q_room_mvar(case, 0.0, 16) == pytest.approx(25.0)
+    # both units at their 20 MW (40 MW) with 31 MVAr: 1 MVAr more than the 2 × 15 they keep
     d2, e2 = _tables([{"gen_mw": 40.0, "load_served_mw": 40.0, "gen_q_mvar": 31.0}])
     ex2 = limit_excess(deployed_points(d2, e2, PRODUCTS)["up"], case, np.array([2.0]))
-    assert ex2["gen_unit_circle"][0] == pytest.approx(0.5)
+    assert ex2["gen_unit_circle"][0] == pytest.approx(1.0)
+    # with a 10 MW minimum the chord runs from √(25² − 10²) at 10 MW to 15 at 20 MW
+    case10 = _case(gas_gen={"units": 2, "unit_mw": 20, "min_stable_fraction": 0.5})
+    low = math.sqrt(25**2 - 10**2)
+    fall = (low - 15.0) / 10.0
+    assert unit_q_chord(case10) == pytest.approx((low + 10 * fall, fall))

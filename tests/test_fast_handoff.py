@@ -108,13 +108,13 @@ def test_pruning_keeps_the_optimum_and_the_explanations():
     assert _lp_objective(x, prune=True) == pytest.approx(_lp_objective(x, prune=False), rel=1e-9)
     solver = strategies.WindowSolver(x, OPTS, relax=False, selective=True)
     m = solver.model
-    assert m.reactive_pruned and not hasattr(m, "transformer_mva") and len(m.pcs_mva) == 0
+    assert m.reactive_pruned and not hasattr(m, "transformer_mva") and not hasattr(m, "pcs_mva")
     for con in m.component_data_objects(pyo.Constraint, active=True):
         names = {v.parent_component().local_name for v in identify_variables(con.body)}
         assert not names & set(Q_VARS), con.name
     report = solver.solve(x, "monolithic_milp")
     full = dispatch_milp.build_dispatch_model(x, prune=False, per_unit=m.gen_per_unit)
-    assert not full.reactive_pruned and len(full.transformer_mva) > 0
+    assert not full.reactive_pruned and len(full.transformer_deployed_down) > 0
     for v in m.component_data_objects(pyo.Var):
         full.find_component(v.name).set_value(v.value, skip_validation=True)
     reactive.dispatch_reactive(full, x)

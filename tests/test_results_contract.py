@@ -119,7 +119,7 @@ def test_solver_status_enum_mirrors_the_solver():
 def test_example_and_rolling_results_validate(example_results, rolling_results):
     for doc in (example_results, _json(example_results), rolling_results):
         model = validate_results(doc)
-        assert model.schema_version == RESULTS_SCHEMA_VERSION == 2
+        assert model.schema_version == RESULTS_SCHEMA_VERSION == 3
         assert len(model.dispatch) == model.horizon.n_steps
     rolling = Results.model_validate(_json(rolling_results))
     assert rolling.solver.method == "rolling_horizon" and rolling.solver.windows == 3
@@ -189,7 +189,7 @@ def test_ui_reads_results_through_the_contract(example_results):
     from dcpower.ui import state
 
     good = state.results_json_bytes(example_results)
-    assert state.parse_results_upload("r.json", good)["schema_version"] == 2
+    assert state.parse_results_upload("r.json", good)["schema_version"] == 3
     old = json.loads(good)
     old["schema_version"] = 1
     with pytest.raises(ValueError, match=r"r\.json: .*schema_version 1.*dcpower run"):

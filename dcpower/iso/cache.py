@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dcpower.filecheck import check_input_file
 from dcpower.iso.base import MarketDataError
 from dcpower.iso.tidy import (
     check_values,
@@ -93,8 +95,9 @@ def load_tidy_cached(
         require_columns(df, [INDEX_NAME, key_col, val_col], src, what)
         values = numeric_column(df[val_col], src, val_col)
     else:  # shipped file written by this project: fast typed read
+        check_input_file(path, f"{what} file", MarketDataError)
         try:
-            if path.suffix == ".parquet":
+            if path.suffix.lower() == ".parquet":
                 df = pd.read_parquet(path)
             else:
                 df = pd.read_csv(
@@ -102,11 +105,16 @@ def load_tidy_cached(
                     usecols=[INDEX_NAME, "interval_end_utc", key_col, val_col],
                     dtype={key_col: "category", val_col: "float64"},
                 )
+        except (EOFError, zlib.error):
+            raise MarketDataError(
+                f"{what} file: {path}: the compressed file is truncated or corrupt; fix: restore "
+                "it (shipped data: git checkout; fetched: delete it and fetch again)"
+            ) from None
         except (OSError, ValueError) as exc:
             raise MarketDataError(
-                f"{path}: {what} file cannot be read ({exc}); expected the tidy layout of its "
-                "folder's README.md."
-            ) from exc
+                f"{path}: {what} file cannot be read ({type(exc).__name__}); expected the tidy "
+                "layout of its folder's README.md."
+            ) from None
         require_columns(df, [INDEX_NAME, key_col, val_col], src, what)
         values = check_values(df[val_col].to_numpy(dtype=float), src, val_col)
     times = parse_utc(df[INDEX_NAME], src, INDEX_NAME)

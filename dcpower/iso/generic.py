@@ -20,11 +20,13 @@ Prices are put on the model grid and gaps filled or reported by the shared code 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from dcpower.filecheck import check_input_file
 from dcpower.iso.base import MarketData, MarketDataError, MarketRequest, ReserveProduct
 from dcpower.iso.cache import TidyTable, load_tidy, sha256_file
 from dcpower.iso.tidy import safe_names
@@ -53,6 +55,16 @@ _RESERVE_LAYOUT = (
     "generic reserve price (tidy CSV/Parquet with columns interval_start_utc, product, "
     "price_usd_per_mw_h)"
 )
+
+
+def _named(field: str, read: Callable[[], TidyTable]) -> TidyTable:
+    """``read()``, with the case field named in any error it raises."""
+    try:
+        return read()
+    except MarketDataError as exc:
+        if str(exc).startswith(field):
+            raise
+        raise MarketDataError(f"{field}: {exc}") from None
 
 
 class GenericAdapter:
@@ -85,13 +97,16 @@ class GenericAdapter:
         files: list[dict[str, str]] = []
 
         path = self._file(request.price_file, "market.price_file", _ENERGY_LAYOUT)
-        table = load_tidy(
-            path,
-            "settlement_point",
-            "price_usd_per_mwh",
-            what=_ENERGY_LAYOUT,
-            careful=True,
-            default_key=point,
+        table = _named(
+            "market.price_file",
+            lambda: load_tidy(
+                path,
+                "settlement_point",
+                "price_usd_per_mwh",
+                what=_ENERGY_LAYOUT,
+                careful=True,
+                default_key=point,
+            ),
         )
         if point not in table.coverage:
             raise MarketDataError(
@@ -118,8 +133,11 @@ class GenericAdapter:
             rpath = self._file(
                 request.reserve_price_file, "market.reserve_price_file", _RESERVE_LAYOUT
             )
-            rtable = load_tidy(
-                rpath, "product", "price_usd_per_mw_h", what=_RESERVE_LAYOUT, careful=True
+            rtable = _named(
+                "market.reserve_price_file",
+                lambda: load_tidy(
+                    rpath, "product", "price_usd_per_mw_h", what=_RESERVE_LAYOUT, careful=True
+                ),
             )
             reserve_minutes = rtable.interval_minutes
             files.append({"role": "reserve", "path": str(rpath), "sha256": sha256_file(rpath)})
@@ -198,10 +216,7 @@ class GenericAdapter:
                 f"{key}: required with market.iso 'generic' (no shipped data); give a {layout} "
                 "file (README: 'Bring your own market')."
             )
-        p = Path(path)
-        if not p.is_file():
-            raise MarketDataError(f"{key}: file {p} does not exist; give a {layout} file.")
-        return p
+        return check_input_file(path, key, MarketDataError)
 
     @staticmethod
     def _series(

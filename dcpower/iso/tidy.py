@@ -17,6 +17,7 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from dcpower import tables
 from dcpower.iso.base import MarketDataError
 from dcpower.iso.timegrid import INDEX_NAME, TIME_UNIT
 
@@ -54,13 +55,9 @@ def norm_header(col: str) -> str:
 
 def read_raw_csv(path_or_buffer: str | Path | IO[Any]) -> pd.DataFrame:
     """Read a CSV (optionally gzip) with every column as string and stripped headers."""
-    src = source_name(path_or_buffer)
-    try:
-        df = pd.read_csv(path_or_buffer, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (OSError, ValueError, pd.errors.ParserError) as exc:
-        raise MarketDataError(f"{src}: cannot read as CSV ({exc}).") from exc
-    df.columns = [str(c).strip() for c in df.columns]
-    return df
+    if isinstance(path_or_buffer, str | Path):
+        return tables.read_table(path_or_buffer, "market data file", MarketDataError)
+    return tables.read_table_buffer(path_or_buffer, source_name(path_or_buffer), MarketDataError)
 
 
 def line_list(lines: Sequence[int] | np.ndarray, limit: int = 5) -> str:
@@ -201,68 +198,12 @@ def uniform_minutes(durations: pd.TimedeltaIndex | pd.Series, src: str) -> int:
     return int(values[0])
 
 
-#: the stamps this project writes (ISO 8601, whole seconds, UTC as ``Z``)
-_Z_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
-#: a time of day followed by ``Z`` or a UTC offset (what makes an ISO-8601 stamp unambiguous)
-_HAS_OFFSET = r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(?:Z|UTC|[+-]\d{2}(?::?\d{2})?)$"
-
-
-def _parse_z_stamps(values: pd.Series) -> pd.DatetimeIndex | None:
-    """``values`` when every one is text of the form 2024-01-01T06:00:00Z (None otherwise).
-
-    Each distinct text is parsed once: a tidy file repeats every stamp once per key (five
-    reserve products, fifteen settlement points)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if not len(uniques) or (codes < 0).any() or not all(isinstance(u, str) for u in uniques):
-        return None  # (an empty column: the row-by-row path gives its own error)
-    parsed = pd.to_datetime(
-        pd.Index(uniques).str.strip(), format=_Z_FORMAT, utc=True, errors="coerce"
-    )
-    if parsed.isna().any():
-        return None
-    return parsed[codes]
-
-
 def parse_utc(values: pd.Series, src: str, column: str) -> pd.DatetimeIndex:
-    """Tz-aware UTC instants from ISO-8601 text with ``Z``/offset (or tz-aware datetimes).
-
-    Naive timestamps (no ``Z`` or offset, or a Parquet column without a time zone) are rejected
-    naming the file, the column and the lines: a local time is ambiguous at a DST change.
-    """
-    if pd.api.types.is_datetime64_any_dtype(values.dtype):
-        if getattr(values.dtype, "tz", None) is None:
-            raise MarketDataError(
-                f"{src}: column {column!r} holds timestamps without a time zone (line(s) "
-                f"{line_list(np.arange(len(values)) + 2)}); store UTC instants (a tz-aware "
-                "column, or ISO-8601 text ending in Z)."
-            )
-        t = pd.to_datetime(values, utc=True)
-    else:
-        t = _parse_z_stamps(values)
-        if t is not None:
-            return pd.DatetimeIndex(t, name=INDEX_NAME).as_unit(TIME_UNIT)
-        s = values.astype(str).str.strip()
-        t = pd.to_datetime(s, format=_Z_FORMAT, utc=True, errors="coerce")
-        if t.isna().any():
-            rest = t.isna()
-            naive = rest & ~s.str.contains(_HAS_OFFSET, case=False, regex=True)
-            parsed = pd.to_datetime(s.where(naive), format="ISO8601", errors="coerce")
-            naive &= parsed.notna()
-            if naive.any():
-                lines = np.flatnonzero(naive.to_numpy()) + 2
-                raise MarketDataError(
-                    f"{src}: column {column!r} has timestamps without 'Z' or a UTC offset on "
-                    f"line(s) {line_list(lines)}; write UTC instants such as "
-                    "2021-01-01T06:00:00Z (or with an offset, e.g. 2021-01-01T00:00:00-06:00)."
-                )
-            t = t.fillna(pd.to_datetime(s.where(rest), format="ISO8601", utc=True, errors="coerce"))
-    if t.isna().any():
-        lines = np.flatnonzero(t.isna().to_numpy()) + 2
-        raise MarketDataError(
-            f"{src}: column {column!r} must be ISO-8601 UTC timestamps (e.g. "
-            f"2021-01-01T06:00:00Z); bad on line(s) {line_list(lines)}."
-        )
+    """Tz-aware UTC instants from ISO-8601 text with ``Z``/offset (or tz-aware datetimes), by
+    the shared reader's rule (:func:`dcpower.tables.parse_times`): a naive time (no ``Z`` or
+    offset, or a Parquet column without a time zone) is refused naming the file, the column and
+    the lines, since a local time is ambiguous at a DST change."""
+    t = tables.parse_times(values, f"{src}: column {column!r}", MarketDataError)
     return pd.DatetimeIndex(t, name=INDEX_NAME).as_unit(TIME_UNIT)
 
 
@@ -285,12 +226,5 @@ def interval_minutes(
 
 
 def read_table(path: str | Path | IO[Any]) -> pd.DataFrame:
-    src = source_name(path)
-    if isinstance(path, str | Path) and str(path).lower().endswith((".parquet", ".pq")):
-        try:
-            df = pd.read_parquet(path)
-        except (OSError, ValueError, ImportError) as exc:
-            raise MarketDataError(f"{src}: cannot read as Parquet ({exc}).") from exc
-        df.columns = [str(c).strip() for c in df.columns]
-        return df
+    """A tidy CSV (optionally gzip) or Parquet file (the shared reader, :mod:`dcpower.tables`)."""
     return read_raw_csv(path)

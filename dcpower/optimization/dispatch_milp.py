@@ -31,6 +31,7 @@ from dcpower.optimization.components.gas_units import (  # noqa: F401  (re-expor
     starts_lag,
 )
 from dcpower.optimization.components.reserves import n_plus_1_min_units  # noqa: F401
+from dcpower.optimization.deployment import add_deployment_rows
 from dcpower.optimization.inputs import DispatchInputs
 
 #: families of the balances themselves (this module's rows)
@@ -104,6 +105,7 @@ def build_dispatch_model(
     pruning.decide(m, inputs, prune)
     for component in REGISTRY:
         component.add(m, inputs)
+    add_deployment_rows(m, inputs)
     _add_balances(m)
     _add_objective(m, inputs)
     pruning.deactivate_reactive_rows(m, FAMILIES)

@@ -22,6 +22,12 @@ With facet k of a K-facet polygon ``a_k·P + b_k·Q ≤ c_k·S``, |a_k| ≤ c_k 
 - ``pcs_mva``: the BESS's P lies in [−power, power] (charge and discharge caps) and the load's
   Q in [0, tan(acos PF_load) · peak load]; the polygon is convex, so it holds on that box when
   it holds at the box's four corners, which ``reactive_rows_redundant`` checks (with a margin).
+- the deployed rows (``deployment``: ``*_deployed_up/down``, ``gen_unit_*``) at the same Q:
+  the deployed P stays in the same ranges — the POI's within [−export, import] limit
+  (``poi_reserve_up/down``, always built), the PCS's within [−power, power] (``bess_up/down_
+  headroom``), the units' within [min MW, unit MW] × producing (``gen_max/min_output``) — so
+  the same arguments hold; ``gen_unit_*`` at Q = 0: 0 ≤ intercept·n − fall·P, as the chord's
+  room stays ≥ 0 on [min MW, unit MW].
 
 So the optimum is unchanged, and the second stage (``reactive.dispatch_reactive``) still sets the
 final Q from the active dispatch. The K-facet polygon rows (``transformer_mva``, ``pcs_mva``,
@@ -38,11 +44,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyomo.environ as pyo
+from pyomo.core.expr.visitor import identify_variables
 
+from dcpower.optimization import deployment
 from dcpower.optimization.components.base import Family, has_bess
 from dcpower.optimization.explain import BINDING_ABS_TOL, BINDING_REL_TOL
 from dcpower.optimization.inputs import DispatchInputs
-from dcpower.optimization.reactive import step_values
 from dcpower.resources import gas_gen
 from dcpower.topology.polygon import facet_coefficients
 
@@ -113,47 +120,44 @@ def check_window(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
 
 
 def polygon_binding(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[int, list[str]]:
-    """Step → polygon families (not built: pruned) with a facet binding at the model's current
-    P and Q, with ``explain``'s tolerance and its rule for idle resources."""
+    """Step → reactive limit families (not built: pruned) with a row binding at the model's
+    current P and Q, dispatched or deployed (``deployment``), with ``explain``'s tolerance and
+    its rule for idle resources (a zero bound with every continuous variable of the row at zero
+    explains nothing)."""
     if not getattr(m, "reactive_pruned", False):
         return {}
-    case, T = x.case, list(m.T)
-    facets = np.array(facet_coefficients(case.transformer.polygon_facets))
-    points = {  # family → (P, Q, rating MVA per step, the row's own bound is its rating)
-        "transformer_mva": (
-            step_values(m.grid_import, T) - step_values(m.grid_export, T),
-            step_values(m.poi_q, T),
-            np.full(len(T), case.transformer.rating_mva),
-            True,
-        ),
-        "pcs_mva": (
-            step_values(m.bess_discharge, T) - step_values(m.bess_charge, T),
-            step_values(m.bess_q, T),
-            np.full(len(T), case.bess.pcs_mva),
-            True,
-        ),
-    }
-    if hasattr(m, "gen_producing") and case.gas_gen.installed:
-        points["gen_mva"] = (  # a·P + b·Q − c·S_unit·producing ≤ 0: the bound is 0
-            step_values(m.gen_mw, T),
-            step_values(m.gen_q, T),
-            gas_gen.unit_mva(case.gas_gen) * step_values(m.gen_producing, T),
-            False,
-        )
+    T = list(m.T)
     out: dict[int, list[str]] = {}
-    for name, (p, q, s, bound_is_rating) in points.items():
-        lhs = np.outer(p, facets[:, 0]) + np.outer(q, facets[:, 1])
-        rhs = np.outer(s, facets[:, 2])
-        bound = np.abs(rhs) if bound_is_rating else np.zeros_like(rhs)
-        tol = BINDING_ABS_TOL + BINDING_REL_TOL * np.maximum(1.0, bound)
-        near = np.abs(lhs - rhs) <= tol
-        if not bound_is_rating:  # zero bound: idle (P = Q = 0) explains nothing
-            idle = (np.abs(p) <= BINDING_ABS_TOL) & (np.abs(q) <= BINDING_ABS_TOL)
-            near &= ~idle[:, None]
-        else:
-            near &= (bound > BINDING_ABS_TOL) | ~(
-                (np.abs(p) <= BINDING_ABS_TOL) & (np.abs(q) <= BINDING_ABS_TOL)
-            )[:, None]
-        for t in np.flatnonzero(near.any(axis=1)):
-            out.setdefault(int(t), []).append(name)
+    for point in deployment.deployment_points(m, x):
+        if point.q is None:
+            continue
+        q = step_values_of(point.q, T)
+        families = {"dispatched": point.family, **point.deployed}
+        states = deployment.row_states(point)
+        p = {s: step_values_of(lambda t, s=s, pt=point: pt.p_at(t, s), T) for s in set(states)}
+        near: dict[str, np.ndarray] = {}
+        for (a_p, a_q, bound), state in zip(point.rows, states, strict=True):
+            rhs = step_values_of(bound, T)
+            lhs = a_p * p[state] + a_q * q
+            tol = BINDING_ABS_TOL + BINDING_REL_TOL * np.maximum(1.0, np.abs(rhs))
+            hit = np.abs(lhs - rhs) <= tol
+            for t in np.flatnonzero(hit & (np.abs(rhs) <= BINDING_ABS_TOL)):
+                hit[t] = not _idle(point, state, int(t))
+            family = families[state]
+            near[family] = near.get(family, np.zeros(len(T), bool)) | hit
+        for family, hit in near.items():
+            for t in np.flatnonzero(hit):
+                out.setdefault(int(t), []).append(family)
     return out
+
+
+def _idle(point, state: str, t: int) -> bool:
+    """``explain``'s rule for a zero bound: every continuous variable of the row is zero."""
+    expr = point.p_at(t, state) + point.q(t) + point.rows[0][2](t)
+    variables = [v for v in identify_variables(expr, include_fixed=False) if not v.is_integer()]
+    return all(abs(v.value or 0.0) <= BINDING_ABS_TOL for v in variables)
+
+
+def step_values_of(fn, T) -> np.ndarray:
+    """Values of ``fn(t)`` (an expression, a variable or a number) at the steps ``T``."""
+    return np.array([pyo.value(fn(t)) for t in T], dtype=float)

@@ -11,6 +11,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from dcpower.optimization.components.base import has_bess
+from dcpower.optimization.deployment import deployment_points, q_range_at_deployment
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.resources import gas_gen
 from dcpower.topology.polygon import q_range_mvar
@@ -22,6 +23,19 @@ RESIDUAL_TOL_MVAR = 1e-5
 def step_values(component, T) -> np.ndarray:
     """Values of a step-indexed variable or expression at the steps ``T``."""
     return np.array([pyo.value(component[t]) for t in T], dtype=float)
+
+
+def _within(
+    rng: tuple[np.ndarray, np.ndarray], limit: tuple[np.ndarray, np.ndarray] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``rng`` narrowed to ``limit`` (None: unchanged); an edge within rounding of 0 snaps to 0
+    (a deployed point exactly on a vertex of the P axis)."""
+    if limit is None:
+        return rng
+    lo, hi = np.maximum(rng[0], limit[0]), np.minimum(rng[1], limit[1])
+    lo = np.where((lo > 0) & (lo <= 1e-7), 0.0, lo)
+    hi = np.where((hi < 0) & (hi >= -1e-7), 0.0, hi)
+    return lo, hi
 
 
 def dispatch_reactive(m: pyo.ConcreteModel, x: DispatchInputs) -> ReactiveDispatch:
@@ -52,6 +66,11 @@ def dispatch_reactive(m: pyo.ConcreteModel, x: DispatchInputs) -> ReactiveDispat
     k_poi = gas_gen.reactive_ratio(case.poi.min_power_factor)
     poi_pf = (-k_poi * np.abs(p_poi), k_poi * np.abs(p_poi))
     poi_mva = q_range_mvar(p_poi, case.transformer.rating_mva, facets)
+    # Q must also keep every element within its limits with the awards deployed (P ± awards)
+    deployed = {pt.name: q_range_at_deployment(m, pt, T) for pt in deployment_points(m, x)}
+    gen_range = _within(_within(gen_range, deployed.get("gen")), deployed.get("gen_unit"))
+    pcs_range = _within(pcs_range, deployed.get("pcs"))
+    poi_mva = _within(poi_mva, deployed.get("transformer"))
     result = allocate_reactive(
         q_load, gen_range, pcs_range, poi_pf, poi_mva, case.poi.power_factor_rule == "penalty"
     )

@@ -142,15 +142,30 @@ def deployed_points(
     return out
 
 
-def unit_q_room_mvar(case: Case, facets: int | None = None) -> float:
-    """Q one gas unit keeps at its rated MW inside its MVA rating, MVAr: √(S² − P²) with the
-    true circle (``facets`` None) or the upper edge of the K-facet polygon at P = unit MW."""
-    g = case.gas_gen
-    s, p = gas_gen.unit_mva(g), g.unit_mw
+def unit_q_room_mvar(case: Case, p_mw: float, facets: int | None = None) -> float:
+    """Q one gas unit keeps at ``p_mw`` inside its MVA rating, MVAr: √(S² − P²) with the true
+    circle (``facets`` None) or the smaller edge of the K-facet polygon at that P."""
+    s = gas_gen.unit_mva(case.gas_gen)
     if facets is None:
-        return float(np.sqrt(max(s * s - p * p, 0.0)))
-    lo, hi = q_range_mvar(np.array([p]), s, facets)
+        return float(np.sqrt(max(s * s - p_mw * p_mw, 0.0)))
+    lo, hi = q_range_mvar(np.array([float(p_mw)]), s, facets)
     return float(max(min(-lo[0], hi[0]), 0.0))
+
+
+def unit_q_chord(case: Case, facets: int | None = None) -> tuple[float, float]:
+    """(intercept, MVAr; fall, MVAr per MW) of the chord under one gas unit's Q room between
+    its minimum stable MW and its rated MW. The room is concave in P (circle or convex
+    polygon), so n producing units whose outputs sum to P, each within [min MW, rated MW],
+    always keep Σ room ≥ n·intercept − fall·P together, however P is split among them (the
+    least sum is at a split with every unit but one at either end)."""
+    g = case.gas_gen
+    pmin, pmax = gas_gen.min_output_mw(g), g.unit_mw
+    low = unit_q_room_mvar(case, pmin, facets)
+    rated = unit_q_room_mvar(case, pmax, facets)
+    if pmax - pmin <= 1e-9:
+        return rated, 0.0
+    fall = (low - rated) / (pmax - pmin)
+    return low + fall * pmin, fall
 
 
 def limit_excess(
@@ -161,9 +176,10 @@ def limit_excess(
     Keys: ``poi_import`` / ``poi_export`` (MW limits); ``transformer``, ``pcs``, ``gen``
     (MVA of the producing units, clustered: their aggregate), each twice — ``*_circle`` with
     the true √(P² + Q²) and ``*_polygon`` with the model's inscribed K-facet polygon (stricter);
-    ``gen_unit_circle`` / ``gen_unit_polygon``: a producing unit at its rated MW with an equal
-    share of the units' Q, |Q|/n − the Q room of one unit (so every split of the units' P within
-    their rating fits); units started for offline awards carry P ≤ unit MW at Q 0 and always fit.
+    ``gen_unit_circle`` / ``gen_unit_polygon``: per unit, whatever the split of the producing
+    units' P (each within its rating): |Q| − the Q room the units keep together
+    (``unit_q_chord``), so a Q split with every unit inside its own rating exists where ≤ 0;
+    units started for offline awards carry P ≤ unit MW at Q 0 and always fit.
     """
     facets = case.transformer.polygon_facets
     p_poi, q_poi = point["poi_p_mw"].to_numpy(float), point["poi_q_mvar"].to_numpy(float)
@@ -184,11 +200,9 @@ def limit_excess(
     p_gen, q_gen = point["gen_online_p_mw"].to_numpy(float), point["gen_q_mvar"].to_numpy(float)
     if case.gas_gen.installed:
         mva("gen", p_gen, q_gen, gas_gen.unit_mva(case.gas_gen) * n)
-        share = np.abs(q_gen) / np.where(n > 0, n, 1.0)
-        out["gen_unit_circle"] = np.where(n > 0, share - unit_q_room_mvar(case), np.abs(q_gen))
-        out["gen_unit_polygon"] = np.where(
-            n > 0, share - unit_q_room_mvar(case, facets), np.abs(q_gen)
-        )
+        for label, k in (("circle", None), ("polygon", facets)):
+            intercept, fall = unit_q_chord(case, k)
+            out[f"gen_unit_{label}"] = np.abs(q_gen) - (intercept * n - fall * p_gen)
     else:
         out["gen_circle"] = np.hypot(p_gen, q_gen)
         out["gen_polygon"] = out["gen_circle"]

@@ -22,7 +22,9 @@ from typing import Any, Literal
 import pandas as pd
 
 from dcpower import columns
-from dcpower.case import Case, CaseError, case_from_dict, parse_json_text
+from dcpower.case import Case, CaseError, case_from_dict, input_files, parse_json_text
+from dcpower.errors import InputError
+from dcpower.filecheck import check_input_file
 from dcpower.pareto import pareto_mask
 from dcpower.results import (
     ResultsFileError,
@@ -310,22 +312,18 @@ def validate(
     except CaseError as exc:
         return None, list(exc.problems)
     problems = []
-    for where, value in (
-        ("$.market.price_file", case.market.price_file),
-        ("$.market.reserve_price_file", case.market.reserve_price_file),
-        ("$.load.profile_file", case.load.profile_file),
-    ):
-        if value is not None:
-            try:
-                check_allowed(value, data_roots())
-            except OutsideRootError:
-                problems.append(
-                    (
-                        where,
-                        "outside the folders this UI may read; fix: put the file under "
-                        "config/, results/ or resources_data/",
-                    )
+    # every file field of the case (the schema's own list), checked after resolving links
+    for field_name, value in input_files(case):
+        try:
+            check_allowed(value, data_roots())
+        except OutsideRootError:
+            problems.append(
+                (
+                    f"$.{field_name}",
+                    "outside the folders this UI may read; fix: put the file under "
+                    "config/, results/ or resources_data/",
                 )
+            )
     return (None, problems) if problems else (case, [])
 
 
@@ -464,8 +462,10 @@ def load_results_file(path: str | Path) -> dict[str, Any]:
     (schema version first); ValueError with a clear message otherwise."""
     p = Path(str(path).strip())
     resolved = check_allowed(p)
-    if not resolved.is_file():
-        raise ValueError(f"{p}: file not found; fix: check the path")
+    try:
+        check_input_file(resolved, "results file")
+    except InputError as exc:
+        raise ValueError(str(exc).replace(": not found;", ": file not found;")) from None
     if resolved.stat().st_size > MAX_JSON_BYTES:
         raise ValueError(f"{p}: larger than {MAX_JSON_BYTES} bytes; not a results file")
     try:
@@ -546,6 +546,10 @@ def load_sweep(folder: str | Path) -> pd.DataFrame:
     if not p.is_dir():
         raise SweepError(f"{text}: folder not found; fix: check the path (e.g. results/<study>)")
     summary_path = p / "summary.parquet"
+    try:  # a link inside an allowed folder must not lead outside the roots
+        check_allowed(summary_path)
+    except OutsideRootError as exc:
+        raise SweepError(str(exc)) from None
     if not summary_path.is_file():
         raise SweepError(
             f"{p}: no summary.parquet; fix: run the sweep (`snakemake …`) until its aggregate "
@@ -612,6 +616,10 @@ def scenario_dispatch_path(folder: str | Path, scenario: str) -> Path:
 def load_scenario_dispatch(folder: str | Path, scenario: str) -> pd.DataFrame:
     """A scenario's dispatch table with a UTC DatetimeIndex."""
     path = scenario_dispatch_path(folder, scenario)
+    try:
+        check_allowed(path)
+    except OutsideRootError as exc:
+        raise SweepError(str(exc)) from None
     if not path.is_file():
         raise SweepError(
             f"{path}: no dispatch.parquet for scenario {scenario}; fix: re-run its "

@@ -8,12 +8,16 @@ from snakemake.utils import Paramspace
 sys.path.insert(0, workflow.basedir)  # import dcpower from this checkout even without install
 
 from dcpower import sweep as _sweep
-from dcpower.study import DATA_ROOT, StudyConfigError, load_study_config
+from dcpower.study import DATA_ROOT, StudyConfigError, config_file_problems, load_study_config
 
 # Validation and pre-flight, before any job (dry runs too): types and bounds, dates and windows
 # in every market year, reserve products, ISO adapter, frontier metric, the base case and every
 # scenario case, and each year's market data and load; all problems together, each naming its
 # key and what is allowed.
+# The config files themselves first: a key given twice would silently keep the last value.
+_FILE_PROBLEMS = config_file_problems(workflow.configfiles)
+if _FILE_PROBLEMS:
+    raise WorkflowError(str(StudyConfigError(_FILE_PROBLEMS)))
 try:
     STUDY = load_study_config(config, preflight=True)
 except StudyConfigError as _exc:

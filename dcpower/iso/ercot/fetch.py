@@ -79,6 +79,7 @@ from urllib.parse import urldefrag, urlsplit
 import numpy as np
 import pandas as pd
 
+from dcpower.filecheck import check_cache_target
 from dcpower.iso.base import MarketDataError
 from dcpower.iso.cache import file_year as _file_year
 from dcpower.iso.ercot.adapter import _load_shipped, _shipped_files
@@ -415,7 +416,9 @@ def _sha256_hex(data: bytes) -> str:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace``."""
+    """Write ``data`` to ``path`` via a temp file in the same folder and ``os.replace`` (the
+    target checked first: :func:`dcpower.filecheck.check_cache_target`)."""
+    check_cache_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

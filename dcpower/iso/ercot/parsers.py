@@ -35,6 +35,7 @@ from dcpower.iso.tidy import source_name as _source_name
 from dcpower.iso.tidy import uniform_minutes as _uniform_minutes
 from dcpower.iso.timegrid import INDEX_NAME as _INDEX_NAME
 from dcpower.iso.timegrid import TIME_UNIT as _UNIT
+from dcpower.tables import read_table
 
 __all__ = [
     "AS_SERVICES",
@@ -446,9 +447,7 @@ def read_price_file(path: str | Path, default_settlement_point: str | None = Non
     long frame of :func:`read_tidy_spp` ($/MWh), with ``attrs["interval_minutes"]``.
     """
     src = str(path)
-    if not Path(path).is_file():
-        raise MarketDataError(f"market.price_file: file {src} does not exist.")
-    df = _read_table(path)
+    df = read_table(path, "market.price_file", MarketDataError)
     layout = _detect_layout(df.columns)
     if layout == "tidy":
         return _tidy_spp_from_frame(df, src, default_settlement_point)
@@ -475,9 +474,7 @@ def read_reserve_price_file(path: str | Path) -> pd.DataFrame:
     ``interval_start_utc`` with ``attrs["interval_minutes"]``.
     """
     src = str(path)
-    if not Path(path).is_file():
-        raise MarketDataError(f"market.reserve_price_file: file {src} does not exist.")
-    df = _read_table(path)
+    df = read_table(path, "market.reserve_price_file", MarketDataError)
     layout = _detect_layout(df.columns)
     if layout == "tidy":
         return _tidy_as_from_frame(df, src)

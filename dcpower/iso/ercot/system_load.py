@@ -14,15 +14,34 @@ from pathlib import Path
 import pandas as pd
 
 from dcpower.iso.base import MarketDataError
+from dcpower.tables import parse_numbers, parse_times, read_table, require_columns
 
 DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "resources_data" / "ercot"
 
 
 @lru_cache(maxsize=8)
 def _read_year(path: Path) -> pd.Series:
-    df = pd.read_csv(path, usecols=["interval_start_utc", "total_mw"])
-    idx = pd.DatetimeIndex(pd.to_datetime(df["interval_start_utc"], utc=True), name="timestamp")
-    s = pd.Series(df["total_mw"].to_numpy(float), index=idx, name="total_mw")
+    """One year's file through the shared reader (times with Z/offset, finite MW ≥ 0)."""
+    field = "ERCOT system load file"
+    df = read_table(path, field, MarketDataError)
+    where = f"{field}: {path}"
+    require_columns(
+        df,
+        ["interval_start_utc", "total_mw"],
+        where,
+        MarketDataError,
+        "give the tidy NP6-346-CD layout (interval_start_utc, total_mw)",
+    )
+    idx = pd.DatetimeIndex(
+        parse_times(
+            df["interval_start_utc"], f"{where} column 'interval_start_utc'", MarketDataError
+        ),
+        name="timestamp",
+    )
+    mw = parse_numbers(
+        df["total_mw"], f"{where} column 'total_mw'", MarketDataError, lo=0.0, hi=1e6
+    )
+    s = pd.Series(mw, index=idx, name="total_mw")
     if s.index.has_duplicates:
         raise MarketDataError(f"{path}: duplicate hours in the system load file")
     return s.sort_index()

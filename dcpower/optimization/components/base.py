@@ -8,6 +8,7 @@ lines) is derived from these declarations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,6 +16,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from dcpower.optimization.inputs import DispatchInputs
+from dcpower.topology.polygon import facet_coefficients
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,61 @@ class Family:
 
 #: how a $ term enters the economics stack: revenues are positive, costs negative.
 TermKind = Literal["revenue", "cost"]
+#: a reserve direction: ``up`` raises the site's net injection (sources inject more, the load
+#: consumes less), ``down`` lowers it
+Direction = Literal["up", "down"]
+DIRECTIONS: tuple[Direction, ...] = ("up", "down")
+
+
+@dataclass(frozen=True)
+class DeploymentPoint:
+    """An element that reserve deployment moves, and the limit rows it owes at every step.
+
+    The element's operating point is (P, Q); deploying every award of one direction together
+    moves P by ``up_sign`` × shift (up) or −``up_sign`` × shift (down) and keeps Q as dispatched.
+    Each limit row a_P·P + a_Q·Q ≤ bound is then owed at the dispatched point and at both
+    deployed points; as the shift is ≥ 0, only one of the three can bind for each row: the
+    deployed point of the direction that moves a_P·P up (a_P·up_sign > 0: up, < 0: down), or
+    the dispatched point where a_P = 0 or that direction has no award. ``deployment`` builds
+    exactly that one row per limit, step and element.
+
+    name : element (``transformer``, ``pcs``, ``gen``, ``poi``).
+    p, q : P (MW) and Q (MVAr; None for an MW-only limit) at step t, as dispatched.
+    up_sign : +1 when up-deployment raises P (a source), −1 when it lowers it (the POI's import).
+    shift : (t, direction) → MW the element moves by (≥ 0), or None where it carries no award of
+        that direction (structurally, for every step).
+    rows : (a_P, a_Q, bound(t)) per limit row: a_P·P + a_Q·Q ≤ bound(t).
+    family : family of the rows kept at the dispatched point (None: build none, another family
+        states them).
+    deployed : direction → family of the rows at that direction's deployed point.
+    """
+
+    name: str
+    p: Callable[[int], Any]
+    q: Callable[[int], Any] | None
+    up_sign: int
+    shift: Callable[[int, Direction], Any]
+    rows: tuple[tuple[float, float, Callable[[int], Any]], ...]
+    family: str | None
+    deployed: dict[str, str]
+
+    def facing(self, a_p: float) -> Direction | None:
+        """The direction whose deployment moves a_P·P up (None: neither, a_P = 0)."""
+        if a_p * self.up_sign > 0:
+            return "up"
+        if a_p * self.up_sign < 0:
+            return "down"
+        return None
+
+    def p_at(self, t: int, state: str) -> Any:
+        """P at step t, ``state`` ``dispatched``, ``up`` or ``down`` (MW)."""
+        if state == "dispatched":
+            return self.p(t)
+        shift = self.shift(t, state)
+        if shift is None:
+            return self.p(t)
+        sign = self.up_sign if state == "up" else -self.up_sign
+        return self.p(t) + sign * shift
 
 
 class Component:
@@ -88,6 +145,25 @@ class Component:
         """Named $ terms per step, signed (revenues positive, costs negative)."""
         return {}
 
+    def deployment_shift(
+        self, m: pyo.ConcreteModel, x: DispatchInputs, t: int, direction: Direction
+    ) -> Any:
+        """MW (≥ 0) by which deploying every award of ``direction`` this component carries moves
+        its net injection into the site bus at step t (up raises it, down lowers it); None when
+        it carries no award of that direction. Called after every component's ``add``."""
+        return None
+
+    def deployment_points(
+        self,
+        m: pyo.ConcreteModel,
+        x: DispatchInputs,
+        site_shift: Callable[[int, Direction], Any],
+    ) -> list[DeploymentPoint]:
+        """The elements this component rates, with their limit rows (``DeploymentPoint``).
+        ``site_shift(t, direction)``: Σ of every component's ``deployment_shift`` (None when no
+        component carries an award of that direction), what the grid takes when deployed."""
+        return []
+
     def link_state_start(self, m: pyo.ConcreteModel, name: str) -> Any:
         """The start-state parameter (or free-start variable) of one of ``link_states``."""
         raise KeyError(name)
@@ -119,6 +195,26 @@ def set_indexed(param, values) -> None:
     """Write one value per step into a step-indexed mutable parameter (floats, every step:
     stored in one call without Pyomo's per-item checks, 8× faster than item assignment)."""
     param.store_values(dict(enumerate(np.asarray(values, dtype=float).tolist())), check=False)
+
+
+def award_sum(
+    m: pyo.ConcreteModel, x: DispatchInputs, resource: str, direction: str, t: int
+) -> Any:
+    """Σ of ``resource``'s awards of ``direction`` at step t (MW), None when it carries none
+    (needs ``m.reserve``, built by ``reserves``)."""
+    terms = [
+        m.reserve[p, r, t]
+        for p, r in m.RESERVE_PAIRS
+        if r == resource and x.reserve_products[p].direction == direction
+    ]
+    return sum(terms) if terms else None
+
+
+def polygon_rows(facets: int, rating: Callable[[int], Any]) -> tuple:
+    """``DeploymentPoint.rows`` of the inscribed K-facet MVA polygon of ``rating(t)`` (MVA)."""
+    return tuple(
+        (a_p, a_q, (lambda t, c=c: c * rating(t))) for a_p, a_q, c in facet_coefficients(facets)
+    )
 
 
 def has_bess(x: DispatchInputs) -> bool:

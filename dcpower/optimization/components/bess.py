@@ -8,15 +8,17 @@ import pyomo.environ as pyo
 from dcpower.optimization.components.base import (
     MUTABLE,
     Component,
+    DeploymentPoint,
     Family,
+    award_sum,
     has_bess,
     mode_domain,
+    polygon_rows,
     set_indexed,
     soft,
 )
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.resources import bess as bess_model
-from dcpower.topology.polygon import facet_coefficients
 
 
 class Bess(Component):
@@ -26,7 +28,21 @@ class Bess(Component):
     families = {
         "bess_charge_cap": Family("charge ≤ power·(1 − discharge mode) (MW)"),
         "bess_discharge_cap": Family("discharge ≤ power·discharge mode (MW)"),
-        "pcs_mva": Family("PCS (P, Q) inside the inscribed K-facet MVA polygon", reactive=True),
+        "pcs_mva": Family(
+            "PCS (P, Q) inside the inscribed K-facet MVA polygon (facets no deployment moves "
+            "the PCS towards)",
+            reactive=True,
+        ),
+        "pcs_deployed_up": Family(
+            "PCS (discharge − charge + its up-awards, Q as dispatched) inside the K-facet MVA "
+            "polygon, facets the up-deployment moves it towards (MVA)",
+            reactive=True,
+        ),
+        "pcs_deployed_down": Family(
+            "PCS (discharge − charge − its down-awards, Q as dispatched) inside the K-facet MVA "
+            "polygon, facets the down-deployment moves it towards (MVA)",
+            reactive=True,
+        ),
         "soc_dynamics": Family("SOC[t] = SOC[t−1] + η_ch·charge·Δt − discharge·Δt/η_dis (MWh)"),
         "soc_floor": Family(
             "SOC ≥ physical min + market SOC reserve + ride-through energy (MWh)", elastic=True
@@ -76,15 +92,6 @@ class Bess(Component):
         m.bess_discharge_cap = pyo.Constraint(
             m.T, rule=lambda m, t: m.bess_discharge[t] <= power * m.bess_discharging[t]
         )
-        facets = facet_coefficients(x.case.transformer.polygon_facets)
-        m.pcs_mva = pyo.Constraint(
-            [] if m.reactive_pruned else m.K,  # cannot bind when pruned: ``pruning``
-            m.T,
-            rule=lambda m, k, t: (
-                facets[k][0] * (m.bess_discharge[t] - m.bess_charge[t]) + facets[k][1] * m.bess_q[t]
-                <= facets[k][2] * b.pcs_mva
-            ),
-        )
         m.soc_dynamics = pyo.Constraint(
             m.T,
             rule=lambda m, t: (
@@ -112,6 +119,28 @@ class Bess(Component):
 
     def reactive_injection(self, m: pyo.ConcreteModel, t: int):
         return m.bess_q[t]
+
+    def deployment_shift(self, m: pyo.ConcreteModel, x: DispatchInputs, t: int, direction):
+        return award_sum(m, x, "bess", direction, t)
+
+    def deployment_points(self, m: pyo.ConcreteModel, x: DispatchInputs, site_shift):
+        """The PCS polygon (built by ``optimization.deployment``; the MVA rows of a pruned
+        model are not built: ``pruning``)."""
+        if not has_bess(x):
+            return []
+        b = x.case.bess
+        return [
+            DeploymentPoint(
+                name="pcs",
+                p=lambda t: m.bess_discharge[t] - m.bess_charge[t],
+                q=lambda t: m.bess_q[t],
+                up_sign=1,
+                shift=lambda t, d: award_sum(m, x, "bess", d, t),
+                rows=polygon_rows(x.case.transformer.polygon_facets, lambda t: b.pcs_mva),
+                family="pcs_mva",
+                deployed={"up": "pcs_deployed_up", "down": "pcs_deployed_down"},
+            )
+        ]
 
     def objective_terms(self, m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, list]:
         cost = x.case.bess.degradation_cost_usd_per_mwh

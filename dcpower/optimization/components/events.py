@@ -11,14 +11,16 @@ from __future__ import annotations
 import numpy as np
 import pyomo.environ as pyo
 
-from dcpower.optimization.components.base import MUTABLE, Component, Family, set_indexed
+from dcpower.optimization.components.base import MUTABLE, Component, Family, set_indexed, soft
 from dcpower.optimization.inputs import DispatchInputs
 
 
 class GridEvents(Component):
     name = "events"
     families = {
-        "event_cap": Family("import − export ≤ event cap during a grid emergency event (MW)"),
+        "event_cap": Family(
+            "import − export ≤ event cap during a grid emergency event (MW)", elastic=True
+        ),
     }
 
     def add_params(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:
@@ -33,5 +35,9 @@ class GridEvents(Component):
     def add(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         if hasattr(m, "event_cap_mw"):
             m.event_cap = pyo.Constraint(
-                m.T, rule=lambda m, t: m.grid_import[t] - m.grid_export[t] <= m.event_cap_mw[t]
+                m.T,
+                rule=lambda m, t: (
+                    m.grid_import[t] - m.grid_export[t]
+                    <= m.event_cap_mw[t] + soft(m, "event_cap", t)
+                ),
             )

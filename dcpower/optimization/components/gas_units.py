@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from dcpower.optimization.components.base import MUTABLE, Component, Family, soft
+from dcpower.optimization.components.base import (
+    MUTABLE,
+    Component,
+    DeploymentPoint,
+    Family,
+    award_sum,
+    polygon_rows,
+    soft,
+)
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.resources import gas_gen
-from dcpower.topology.polygon import facet_coefficients
+from dcpower.topology.deployment import unit_q_chord, unit_q_room_mvar
 
 _PER_UNIT = "per-unit formulation: "
 
@@ -46,7 +54,31 @@ class GasUnits(Component):
         "gen_reactive_upper": Family("Q gen ≤ tan(acos PF_min)·P gen (MVAr)", reactive=True),
         "gen_reactive_lower": Family("−Q gen ≤ tan(acos PF_min)·P gen (MVAr)", reactive=True),
         "gen_mva": Family(
-            "gas units (P, Q) inside the K-facet polygon of unit MVA × producing units",
+            "gas units (P, Q) inside the K-facet polygon of unit MVA × producing units (facets "
+            "no deployment moves them towards)",
+            reactive=True,
+        ),
+        "gen_deployed_up": Family(
+            "producing units (output + online up-awards, Q as dispatched) inside the K-facet "
+            "polygon of unit MVA × producing units, facets the up-deployment moves them towards "
+            "(MVA; units started for offline awards carry theirs at Q 0 on their own rating)",
+            reactive=True,
+        ),
+        "gen_deployed_down": Family(
+            "producing units (output − down-awards, Q as dispatched) inside the K-facet polygon "
+            "of unit MVA × producing units, facets the down-deployment moves them towards (MVA)",
+            reactive=True,
+        ),
+        "gen_unit_mva": Family(
+            "|Q gen| ≤ producing units × intercept − fall × gas output (MVAr; the chord under "
+            "one unit's polygon Q room between min and rated MW): a Q split with every unit "
+            "inside its own polygon exists however the output is split among them",
+            reactive=True,
+        ),
+        "gen_unit_deployed_up": Family(
+            "|Q gen| ≤ producing units × intercept − fall × (output + online up-awards) (MVAr; "
+            "the chord of gen_unit_mva): every unit inside its own polygon with the up-awards "
+            "deployed, however they are split",
             reactive=True,
         ),
         "gen_unit_commitment": Family(_PER_UNIT + "on[t] − on[t−1] = start − stop (per unit)"),
@@ -126,6 +158,50 @@ class GasUnits(Component):
     def reactive_injection(self, m: pyo.ConcreteModel, t: int):
         return m.gen_q[t]
 
+    def deployment_shift(self, m: pyo.ConcreteModel, x: DispatchInputs, t: int, direction):
+        """Every gas award, online and offline: units started for Non-Spin inject too."""
+        return award_sum(m, x, "gen", direction, t)
+
+    def deployment_points(self, m: pyo.ConcreteModel, x: DispatchInputs, site_shift):
+        """The producing units' aggregate polygon, moved by their online awards."""
+        g = x.case.gas_gen
+        if not g.installed:
+            return []
+        s_unit = gas_gen.unit_mva(g)
+        facets = x.case.transformer.polygon_facets
+        points = [
+            DeploymentPoint(
+                name="gen",
+                p=lambda t: m.gen_mw[t],
+                q=lambda t: m.gen_q[t],
+                up_sign=1,
+                shift=lambda t, d: online_award_sum(m, x, d, t),
+                rows=polygon_rows(
+                    x.case.transformer.polygon_facets, lambda t: s_unit * m.gen_producing[t]
+                ),
+                family="gen_mva",
+                deployed={"up": "gen_deployed_up", "down": "gen_deployed_down"},
+            )
+        ]
+        if gen_unit_q_room_needed(x):
+            intercept, fall = unit_q_chord(x.case, facets)
+            points.append(
+                DeploymentPoint(
+                    name="gen_unit",
+                    p=lambda t: m.gen_mw[t],
+                    q=lambda t: m.gen_q[t],
+                    up_sign=1,
+                    shift=lambda t, d: online_award_sum(m, x, d, t),
+                    rows=tuple(
+                        (fall, sign, lambda t: intercept * m.gen_producing[t])
+                        for sign in (1.0, -1.0)
+                    ),
+                    family="gen_unit_mva",
+                    deployed={"up": "gen_unit_deployed_up"},
+                )
+            )
+        return points
+
     def objective_terms(self, m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, list]:
         g = x.case.gas_gen
         T = list(m.T)
@@ -153,6 +229,30 @@ class GasUnits(Component):
             "gen_prior_starts": (x.gen_prior_starts + starts)[-delay:] if delay else (),
             "gen_initial_units": units_end_state(m, keep - 1),
         }
+
+
+def online_award_sum(m: pyo.ConcreteModel, x: DispatchInputs, direction: str, t: int):
+    """Σ of the gas units' awards of ``direction`` the producing units carry at step t (MW; the
+    offline parts of Non-Spin come from units not committed), None without gas awards."""
+    total = award_sum(m, x, "gen", direction, t)
+    if total is None or direction != "up" or not hasattr(m, "OFFLINE_PRODUCTS"):
+        return total
+    return total - sum(m.reserve_offline[p, t] for p in m.OFFLINE_PRODUCTS)
+
+
+def gen_unit_q_room_needed(x: DispatchInputs) -> bool:
+    """Whether ``gen_unit_mva`` can bind: the chord of ``unit_q_chord`` falls below the PF
+    limit k·P somewhere in [min MW, rated MW] (both linear: at either end); otherwise the PF
+    rows imply it."""
+    g = x.case.gas_gen
+    if not g.installed:
+        return False
+    k = gas_gen.reactive_ratio(g.min_power_factor)
+    facets = x.case.transformer.polygon_facets
+    return any(
+        unit_q_room_mvar(x.case, p, facets) < k * p - 1e-9
+        for p in (gas_gen.min_output_mw(g), g.unit_mw)
+    )
 
 
 def gen_needs_per_unit(x: DispatchInputs) -> bool:
@@ -275,16 +375,7 @@ def _add_gen(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     k_gen = gas_gen.reactive_ratio(g.min_power_factor)
     m.gen_reactive_upper = pyo.Constraint(m.T, rule=lambda m, t: m.gen_q[t] <= k_gen * m.gen_mw[t])
     m.gen_reactive_lower = pyo.Constraint(m.T, rule=lambda m, t: -m.gen_q[t] <= k_gen * m.gen_mw[t])
-    facets = facet_coefficients(x.case.transformer.polygon_facets)
-    s_unit = gas_gen.unit_mva(g)
-    m.gen_mva = pyo.Constraint(
-        [] if m.reactive_pruned else m.K,  # cannot bind when pruned: ``pruning``
-        m.T,
-        rule=lambda m, k, t: (
-            facets[k][0] * m.gen_mw[t] + facets[k][1] * m.gen_q[t]
-            <= facets[k][2] * s_unit * m.gen_producing[t]
-        ),
-    )
+    # the polygon rows (dispatched and deployed, fleet and per unit): ``deployment_points``
 
 
 def _ramp_limits(x: DispatchInputs) -> tuple[float, float, float, float]:

@@ -8,6 +8,7 @@ import pyomo.environ as pyo
 from dcpower.optimization.components.base import (
     MUTABLE,
     Component,
+    DeploymentPoint,
     Family,
     mode_domain,
     set_indexed,
@@ -24,6 +25,14 @@ class Grid(Component):
     families = {
         "poi_import_cap": Family("import ≤ POI import limit · importing (MW)"),
         "poi_export_cap": Family("export ≤ POI export limit · (1 − importing) (MW)"),
+        "poi_reserve_up": Family(
+            "export − import + Σ up-awards of the site ≤ export limit: the POI after deploying "
+            "every up-award together (MW)"
+        ),
+        "poi_reserve_down": Family(
+            "import − export + Σ down-awards of the site ≤ import limit: the POI after deploying "
+            "every down-award together (MW)"
+        ),
         "poi_pf_upper": Family(
             "Q at POI ≤ tan(acos PF_min)·|P| + priced excess (MVAr)", elastic=True, reactive=True
         ),
@@ -84,6 +93,25 @@ class Grid(Component):
 
     def power_injection(self, m: pyo.ConcreteModel, t: int):
         return m.grid_import[t] - m.grid_export[t]
+
+    def deployment_points(self, m: pyo.ConcreteModel, x: DispatchInputs, site_shift):
+        """The POI's MW limits at the deployed points (the dispatched ones: ``poi_*_cap``)."""
+        poi = x.case.poi
+        return [
+            DeploymentPoint(
+                name="poi",
+                p=lambda t: m.grid_import[t] - m.grid_export[t],
+                q=None,
+                up_sign=-1,
+                shift=site_shift,
+                rows=(
+                    (1.0, 0.0, lambda t: poi.import_limit_mw),
+                    (-1.0, 0.0, lambda t: poi.export_limit_mw),
+                ),
+                family=None,
+                deployed={"up": "poi_reserve_up", "down": "poi_reserve_down"},
+            )
+        ]
 
     def reactive_injection(self, m: pyo.ConcreteModel, t: int):
         return m.poi_q[t]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from dcpower.optimization.components.base import MUTABLE, Component, set_indexed
+from dcpower.optimization.components.base import MUTABLE, Component, award_sum, set_indexed
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.resources import gas_gen
 
@@ -51,6 +51,10 @@ class Load(Component):
 
     def reactive_demand(self, m: pyo.ConcreteModel, t: int):
         return m.load_q_per_mw * m.served[t]
+
+    def deployment_shift(self, m: pyo.ConcreteModel, x: DispatchInputs, t: int, direction):
+        """The flexible load curtails by its (up) awards: the site's net injection rises."""
+        return award_sum(m, x, "load", direction, t)
 
     def objective_terms(self, m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, list]:
         dt, rel, load = x.dt_h, x.case.reliability, x.case.load

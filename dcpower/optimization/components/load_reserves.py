@@ -16,7 +16,7 @@ import numpy as np
 import pyomo.environ as pyo
 
 from dcpower import columns
-from dcpower.optimization.components.base import MUTABLE, Component, Family, set_indexed
+from dcpower.optimization.components.base import MUTABLE, Component, Family, set_indexed, soft
 from dcpower.optimization.inputs import DispatchInputs
 
 DEPLOYMENT_COST = "load_reserve_deployment_cost_usd"
@@ -56,7 +56,8 @@ class LoadReserves(Component):
         "load_week_reset": Family("reset ≤ weekly limit × (1 if step t starts a week) (MWh)"),
         "load_week_floor": Family("E[t] ≥ this step's curtailed + expected deployment·Δt (MWh)"),
         "load_week_limit": Family(
-            "flexible energy curtailed in the calendar week so far ≤ weekly limit (MWh)"
+            "flexible energy curtailed in the calendar week so far ≤ weekly limit (MWh)",
+            elastic=True,
         ),
     }
 
@@ -189,7 +190,9 @@ def _add_week_limit(m: pyo.ConcreteModel, x: DispatchInputs, products: list[str]
         m.T, rule=lambda m, t: m.load_week_reset_mwh[t] <= limit * m.load_week_new[t]
     )
     m.load_week_floor = pyo.Constraint(m.T, rule=lambda m, t: m.load_week_mwh[t] >= used[t])
-    m.load_week_limit = pyo.Constraint(m.T, rule=lambda m, t: m.load_week_mwh[t] <= limit)
+    m.load_week_limit = pyo.Constraint(
+        m.T, rule=lambda m, t: m.load_week_mwh[t] <= limit + soft(m, "load_week_limit", t)
+    )
 
 
 def sustain_floor_after(

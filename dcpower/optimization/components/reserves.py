@@ -1,6 +1,7 @@
 """Reserves: awards per product and eligible resource, and every constraint that couples them
 to the gas units (headroom, deliverability within the deployment time, offline Non-Spin), the
-battery (headroom, loss-aware energy backing), the POI (deployment fits its limits) and N+1."""
+battery (headroom, loss-aware energy backing) and N+1. Where deployment must fit the POI and
+the MVA ratings: ``optimization.deployment`` from each component's deployment point."""
 
 from __future__ import annotations
 
@@ -27,8 +28,6 @@ class Reserves(Component):
 
     name = "reserves"
     families = {
-        "poi_reserve_up": Family("export after deploying all up-reserves ≤ export limit (MW)"),
-        "poi_reserve_down": Family("import after deploying all down-reserves ≤ import limit (MW)"),
         "bess_up_headroom": Family("discharge − charge + up-reserves ≤ power (MW)"),
         "bess_down_headroom": Family("charge − discharge + down-reserves ≤ power (MW)"),
         "reserve_energy_up": Family(
@@ -140,7 +139,7 @@ def _add_reserves(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
     """Reserve variables and every constraint that couples them to gen, BESS and POI."""
     m.RESERVE_PAIRS = pyo.Set(initialize=x.eligible_pairs(), dimen=2, ordered=True)
     m.reserve = pyo.Var(m.RESERVE_PAIRS, m.T, within=pyo.NonNegativeReals)
-    g, b, poi = x.case.gas_gen, x.case.bess, x.case.poi
+    g, b = x.case.gas_gen, x.case.bess
     pmin, pmax = m.gen_pmin_mw, g.unit_mw
 
     def r(resource, direction):
@@ -206,29 +205,8 @@ def _add_reserves(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
             m.STEP_END,
             rule=lambda m, t, e: top - soc_at(m, t, e) >= backing("down", t) * b.charge_efficiency,
         )
-    if len(m.RESERVE_PAIRS):
-        up_all = [pr for pr in m.RESERVE_PAIRS if x.reserve_products[pr[0]].direction == "up"]
-        dn_all = [pr for pr in m.RESERVE_PAIRS if x.reserve_products[pr[0]].direction == "down"]
-        if up_all:
-            m.poi_reserve_up = pyo.Constraint(
-                m.T,
-                rule=lambda m, t: (
-                    m.grid_export[t]
-                    - m.grid_import[t]
-                    + sum(m.reserve[p, res, t] for p, res in up_all)
-                    <= poi.export_limit_mw
-                ),
-            )
-        if dn_all:
-            m.poi_reserve_down = pyo.Constraint(
-                m.T,
-                rule=lambda m, t: (
-                    m.grid_import[t]
-                    - m.grid_export[t]
-                    + sum(m.reserve[p, res, t] for p, res in dn_all)
-                    <= poi.import_limit_mw
-                ),
-            )
+    # the POI after deployment (``poi_reserve_up/down``) and every MVA limit the awards pass:
+    # each component's ``deployment_points``, built by ``optimization.deployment``
     if x.case.reliability.n_plus_1:
         bess_power = b.power_mw if bess_on else 0.0
         m.n_plus_1 = pyo.Constraint(

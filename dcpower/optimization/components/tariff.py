@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from dcpower.optimization.components.base import MUTABLE, Component, Family, set_indexed
+from dcpower.optimization.components.base import MUTABLE, Component, Family, set_indexed, soft
 from dcpower.optimization.inputs import DispatchInputs
 
 TERM = "transmission_cp_charge_usd"
@@ -28,7 +28,7 @@ def _mode(x: DispatchInputs) -> str | None:
 class CoincidentPeakTariff(Component):
     name = "tariff"
     families = {
-        "cp_alert_cap": Family("import − export ≤ cap during a CP alert hour (MW)"),
+        "cp_alert_cap": Family("import − export ≤ cap during a CP alert hour (MW)", elastic=True),
     }
     terms = {TERM: "cost"}
 
@@ -50,7 +50,11 @@ class CoincidentPeakTariff(Component):
     def add(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         if _mode(x) == "alert":
             m.cp_alert_cap = pyo.Constraint(
-                m.T, rule=lambda m, t: m.grid_import[t] - m.grid_export[t] <= m.alert_cap_mw[t]
+                m.T,
+                rule=lambda m, t: (
+                    m.grid_import[t] - m.grid_export[t]
+                    <= m.alert_cap_mw[t] + soft(m, "cp_alert_cap", t)
+                ),
             )
 
     def objective_terms(self, m: pyo.ConcreteModel, x: DispatchInputs) -> dict[str, list]:

@@ -1,32 +1,52 @@
-"""The main step-down transformer: the POI's (P, Q) inside its MVA polygon."""
+"""The main step-down transformer: the POI's (P, Q) inside its MVA polygon, as dispatched and
+with every award of one direction deployed (the grid takes what the site's awards move)."""
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
 
-from dcpower.optimization.components.base import Component, Family
+from dcpower.optimization.components.base import (
+    Component,
+    DeploymentPoint,
+    Family,
+    polygon_rows,
+)
 from dcpower.optimization.inputs import DispatchInputs
-from dcpower.topology.polygon import facet_coefficients
+
+_FACING = "facets the deployment moves the POI towards"
 
 
 class Transformer(Component):
     name = "transformer"
     families = {
         "transformer_mva": Family(
-            "transformer (P, Q) inside the inscribed K-facet MVA polygon", reactive=True
+            "transformer (P, Q) inside the inscribed K-facet MVA polygon (facets no deployment "
+            "moves the POI towards)",
+            reactive=True,
+        ),
+        "transformer_deployed_up": Family(
+            "transformer (import − export − Σ up-awards of the site, Q as dispatched) inside the "
+            f"K-facet MVA polygon, {_FACING} (MVA)",
+            reactive=True,
+        ),
+        "transformer_deployed_down": Family(
+            "transformer (import − export + Σ down-awards of the site, Q as dispatched) inside "
+            f"the K-facet MVA polygon, {_FACING} (MVA)",
+            reactive=True,
         ),
     }
 
-    def add(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:
-        if m.reactive_pruned:  # cannot bind: ``pruning``
-            return
+    def deployment_points(self, m: pyo.ConcreteModel, x: DispatchInputs, site_shift):
         xf = x.case.transformer
-        facets = facet_coefficients(xf.polygon_facets)
-        m.transformer_mva = pyo.Constraint(
-            m.K,
-            m.T,
-            rule=lambda m, k, t: (
-                facets[k][0] * (m.grid_import[t] - m.grid_export[t]) + facets[k][1] * m.poi_q[t]
-                <= facets[k][2] * xf.rating_mva
-            ),
-        )
+        return [
+            DeploymentPoint(
+                name="transformer",
+                p=lambda t: m.grid_import[t] - m.grid_export[t],
+                q=lambda t: m.poi_q[t],
+                up_sign=-1,
+                shift=site_shift,
+                rows=polygon_rows(xf.polygon_facets, lambda t: xf.rating_mva),
+                family="transformer_mva",
+                deployed={"up": "transformer_deployed_up", "down": "transformer_deployed_down"},
+            )
+        ]
