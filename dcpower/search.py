@@ -405,6 +405,32 @@ def metric_bounds(
     return lo, hi
 
 
+def _below_a_pass(
+    space: Space, evals: Mapping[tuple[int, ...], Evaluation], point: Sequence[int], level: float
+) -> bool:
+    """Whether ``point`` bisects a bracket of the level's step in the BESS: in its gas-unit
+    count, an evaluated size fails the level below it and one meets it above it (in BESS MWh,
+    the other sizes alike), and ``point`` is midway between the nearest two. Such sizes stay
+    candidates whatever the interpolation says (where survival changes, e.g. once BESS MW
+    covers the critical load during the gas start)."""
+    ks = [k for k, d in enumerate(space.dims) if d.name == "bess_mwh"]
+    if not ks:
+        return False
+    kb = ks[0]
+    ints = _integer(space)
+    line = [
+        e
+        for e in _solved(evals)
+        if all(e.point[k] == point[k] for k in ints)
+        and all(e.point[k] == point[k] for k in range(len(point)) if k != kb and k not in ints)
+    ]
+    fails = [e.point[kb] for e in line if not _meets(e.metric, level) and e.point[kb] < point[kb]]
+    passes = [e.point[kb] for e in line if _meets(e.metric, level) and e.point[kb] > point[kb]]
+    if not fails or not passes:
+        return False
+    return point[kb] == (max(fails) + min(passes)) // 2
+
+
 def _meets(metric: float, level: float) -> bool:
     return metric >= level - 1e-12
 
@@ -434,7 +460,10 @@ def candidates(
     for p in space.points() if points is None else points:
         if p in evals:
             continue
-        if not _meets(predicted_metric(space, evals, p), level):
+        if not (
+            _meets(predicted_metric(space, evals, p), level)
+            or _below_a_pass(space, evals, p, level)
+        ):
             continue  # fails it, or is predicted to (reliability steps)
         cost = predicted_cost(space, evals, p)
         if not math.isfinite(cost):
