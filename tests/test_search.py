@@ -391,3 +391,16 @@ def test_bess_duration_is_a_search_dimension_with_power_following_it():
     at_4h = space.point({**sizes, "bess_duration_h": 4})
     assert search.metric_bounds(space, evals, at_4h)[1] == 0.5
     assert search.reliability_corner(space)[-1] == 0  # the most reliable size: shortest duration
+
+
+def test_a_bess_step_between_a_failure_and_a_pass_is_bisected():
+    """0 MWh fails level 0.9 and 400 MWh meets it (4 units): 200 MWh, midway, is a candidate
+    (cheaper, and the step may lie below it) though the interpolation predicts it fails;
+    100 MWh, not a bisection point and nearer the failure, is not."""
+    cfg = _search_config(gen_units=[4, 4])
+    rows = [_row(0, 4, 5e6, 0.0, 25_000.0), _row(400, 4, 9e6, 0.95, 25_000.0)]  # +10 k$/MWh
+    space = search.space_of(cfg)
+    evals = search.evaluations(pd.DataFrame(rows), space, METRIC, 4.0)
+    cands = [space.sizes(p)["bess_mwh"] for _, p in search.candidates(space, evals, 0.9, 0.005)]
+    assert 200 in cands and 100 not in cands
+    assert search.predicted_metric(space, evals, space.point({**rows[0], "bess_mwh": 200})) < 0.9
