@@ -99,6 +99,8 @@ def _date_text(v: Any) -> Any:
 
 
 def _path_text(v: Any) -> Any:
+    if isinstance(v, str | Path) and "\x00" in str(v):
+        raise ValueError("a file path cannot contain a NUL byte; fix: check the path")
     if v is None or isinstance(v, Path) or (isinstance(v, str) and 0 < len(v) <= 4096):
         return v
     raise ValueError("must be a file path (a non-empty string)")
@@ -707,6 +709,96 @@ class Solver(_Strict):
     )
 
 
+#: forecast sources of ``operations.forecast``: the shipped baselines (``dcpower.forecast``)
+#: and a user file
+FORECAST_SOURCES = ("same_hour_median_7d", "seasonal_naive_7d", "file")
+_CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+class Operations(_Strict):
+    """How the dispatch is decided: with every price of the window known (the clairvoyant
+    upper bound) or by a causal operator who commits each operating day at a decision time the
+    day before from forecasts of every price not yet published, settled at the actual prices."""
+
+    policy: Literal["perfect_foresight", "forecast"] = Field(
+        "perfect_foresight",
+        description="perfect_foresight: every price of each window known (an upper bound); "
+        "forecast: each operating day committed at decision_time_local the day before from "
+        "forecasts of the prices not yet published, settled at the actual prices.",
+    )
+    forecast: Literal[FORECAST_SOURCES] = Field(  # type: ignore[valid-type]
+        "same_hour_median_7d",
+        description="Forecast of each unpublished price: same_hour_median_7d (median of the "
+        "same local time of day over the last 7 published days), seasonal_naive_7d (the same "
+        "local time on the last published day of the same weekday), or file (forecast_file).",
+    )
+    forecast_file: Path | None = Field(
+        None,
+        strict=False,
+        description="Tidy CSV of forecasts (forecast: file): columns decision_time, timestamp "
+        "(ISO 8601 with a UTC offset), product (energy or a reserve product), value ($/MWh or "
+        "$/MW per hour); one vintage per decision time.",
+    )
+    decision_time_local: str = Field(
+        "10:00",
+        pattern=_CLOCK_PATTERN,
+        description="Local clock time (HH:MM) the day before each operating day at which its "
+        "schedule is committed (ERCOT's day-ahead market closes at 10:00).",
+    )
+
+    alert_notice: Literal["day_ahead", "hour_start"] = Field(
+        "day_ahead",
+        description="When the forecast policy learns of a CP alert hour (tariff.response "
+        "alert): day_ahead — at the decision of its day (an exact day-ahead alert forecast, "
+        "the alert policy's own assumption); hour_start — at the start of the hour (the lagged "
+        "system load it reads is published then), re-dispatching from there: the cap then "
+        "comes without notice and may shed load.",
+    )
+    settlement: Literal["day_ahead", "two_settlement"] = Field(
+        "day_ahead",
+        description="day_ahead: the schedule settles at the market's prices; two_settlement "
+        "(policy forecast, energy_market dam): each day-ahead decision's net withdrawal settles "
+        "at DAM prices and the deviation of the dispatched one from it at real-time prices.",
+    )
+    realtime_price_file: Path | None = Field(
+        None,
+        strict=False,
+        description="Real-time energy prices for two_settlement (the market's file layout); "
+        "default: the shipped RTM prices of the settlement point (ERCOT HB_HUBAVG 2024-2025).",
+    )
+
+    @field_validator("forecast_file", "realtime_price_file", mode="before")
+    @classmethod
+    def _file_text(cls, v: Any) -> Any:
+        return _path_text(v)
+
+    @model_validator(mode="after")
+    def _file_iff_source(self) -> Operations:
+        if self.forecast == "file" and self.forecast_file is None:
+            raise ValueError(
+                "operations.forecast 'file' needs operations.forecast_file (a tidy CSV of "
+                "forecast vintages); fix: give the file or choose a shipped baseline "
+                f"{list(FORECAST_SOURCES[:-1])}"
+            )
+        if self.settlement == "two_settlement" and self.policy != "forecast":
+            raise ValueError(
+                "operations.settlement 'two_settlement' settles deviations from day-ahead "
+                "decisions, which only policy 'forecast' makes; fix: set operations.policy "
+                "'forecast' or settlement 'day_ahead'"
+            )
+        if self.realtime_price_file is not None and self.settlement != "two_settlement":
+            raise ValueError(
+                "operations.realtime_price_file is only read with settlement 'two_settlement'; "
+                "fix: set settlement 'two_settlement' or drop realtime_price_file"
+            )
+        if self.forecast != "file" and self.forecast_file is not None:
+            raise ValueError(
+                f"operations.forecast_file is only read with forecast 'file' (got forecast "
+                f"{self.forecast!r}); fix: set forecast to 'file' or drop forecast_file"
+            )
+        return self
+
+
 #: coincident-peak rule presets: months, intervals per month, interval length (minutes)
 CP_PRESETS: dict[str, dict[str, Any]] = {
     # ERCOT 4CP (16 TAC §25.192): one 15-min system peak in each of June–September
@@ -838,6 +930,7 @@ class Tariff(_Strict):
 #: a grid event's name: lower case, digits and underscores (it becomes part of scenario names)
 EVENT_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,63}$"
 MAX_EVENTS = 50
+MAX_NOTICE_MINUTES = 7 * 24 * 60.0  # a week
 
 
 class GridEvent(_Strict):
@@ -858,6 +951,14 @@ class GridEvent(_Strict):
     )
     source: str = Field(
         min_length=1, max_length=2_000, description="Where the event comes from (a citation)."
+    )
+    notice_minutes: float | None = Field(
+        None,
+        ge=0,
+        le=MAX_NOTICE_MINUTES,
+        description="Minutes before start at which the site learns of the event (operations."
+        "policy 'forecast' re-dispatches from then); absent: 30 (dcpower.events."
+        "DEFAULT_NOTICE_MINUTES, an EEA directive's assumed notice).",
     )
 
     @field_validator("start", "end", mode="before")
@@ -934,6 +1035,11 @@ class Case(_Strict):
     tariff: Tariff | None = Field(
         None, description="Transmission coincident-peak charge; absent: not priced."
     )
+    operations: Operations = Field(
+        Operations(),
+        description="Dispatch policy: clairvoyant (perfect_foresight, the default) or causal "
+        "(forecast).",
+    )
     events: list[EventEntry] = Field(
         default_factory=list,
         max_length=MAX_EVENTS,
@@ -976,6 +1082,12 @@ class Case(_Strict):
             )
         if self.events:
             _events_in_horizon(self)
+        if self.operations.settlement == "two_settlement" and self.market.energy_market != "dam":
+            raise ValueError(
+                "operations.settlement 'two_settlement' settles the day-ahead position at DAM "
+                "prices: it needs market.energy_market 'dam'; fix: set it or use settlement "
+                "'day_ahead'"
+            )
         return self
 
 
@@ -1081,6 +1193,14 @@ def resolve_paths(case: Case, base_dir: Path) -> Case:
     )
     load = case.load.model_copy(update={"profile_file": fix(case.load.profile_file)})
     update: dict[str, Any] = {"market": market, "load": load}
+    ops = case.operations
+    if ops.forecast_file is not None or ops.realtime_price_file is not None:
+        update["operations"] = ops.model_copy(
+            update={
+                "forecast_file": fix(ops.forecast_file),
+                "realtime_price_file": fix(ops.realtime_price_file),
+            }
+        )
     if case.tariff is not None:
         update["tariff"] = case.tariff.model_copy(
             update={"intervals_file": fix(case.tariff.intervals_file)}

@@ -131,6 +131,20 @@ _FIXED: list[Column] = [
         "step (lowest cap if several); null outside events",
         _D,
     ),
+    Column(
+        "da_position_mw",
+        "MW",
+        "two-settlement: net withdrawal (import − export) of the step's day-ahead decision, "
+        "settled at the DAM price",
+        _D,
+    ),
+    Column(
+        "rt_price_usd_per_mwh",
+        "$/MWh",
+        "two-settlement: real-time price of the step (mean over its settlement intervals); "
+        "the deviation from the day-ahead position settles at it",
+        _D,
+    ),
 ]
 
 _ELEMENTS = {
@@ -351,6 +365,12 @@ def load_revenue_key(product: str) -> str:
     return f"load_reserve_{product.lower()}_revenue_usd"
 
 
+#: summary column (study dimension) of a scenario's dispatch policy (``operations.policy``)
+POLICY_DIM = "operations_policy"
+#: dispatch columns of a two-settlement case (``operations.settlement``), in order
+TWO_SETTLEMENT_COLUMNS = ("da_position_mw", "rt_price_usd_per_mwh")
+
+
 def dispatch_columns(
     products: Iterable[str],
     resources: Mapping[str, Iterable[str]] | Iterable[str] = ("gen", "bess"),
@@ -360,6 +380,7 @@ def dispatch_columns(
     cp_charge: bool = False,
     cp_alert: bool = False,
     event_cap: bool = False,
+    two_settlement: bool = False,
 ) -> list[str]:
     """Dispatch columns (without ``timestamp``) of a dispatch offering ``products``, in the
     order extraction writes them.
@@ -367,7 +388,8 @@ def dispatch_columns(
     ``resources``: the resources carrying every product, or product → resources (the eligible
     pairs present on the site). ``offline_products``: products offline gas units carry.
     ``cp_charge`` / ``cp_alert``: the case has a CP tariff / the CP alert policy.
-    ``event_cap``: the case has grid emergency events.
+    ``event_cap``: the case has grid emergency events. ``two_settlement``: the case settles
+    in two (``operations.settlement``).
     """
     products = list(products)
     per = (
@@ -375,7 +397,14 @@ def dispatch_columns(
         if isinstance(resources, Mapping)
         else dict.fromkeys(products, list(resources))
     )
-    optional = (TIMESTAMP, "poi_q_excess_mvar", "cp_charge_usd_per_mw", "cp_alert", "event_cap_mw")
+    optional = (
+        TIMESTAMP,
+        "poi_q_excess_mvar",
+        "cp_charge_usd_per_mw",
+        "cp_alert",
+        "event_cap_mw",
+        *TWO_SETTLEMENT_COLUMNS,
+    )
     fixed = [c for c in FIXED[_D] if c not in optional]
     out = fixed + [award_column(p, r) for p in products for r in per[p]]
     out += [offline_column(p) for p in offline_products]
@@ -384,7 +413,8 @@ def dispatch_columns(
     out += [price_column(p) for p in products]
     out += ["cp_charge_usd_per_mw"] if cp_charge else []
     out += ["cp_alert"] if cp_alert else []
-    return out + (["event_cap_mw"] if event_cap else [])
+    out += ["event_cap_mw"] if event_cap else []
+    return out + (list(TWO_SETTLEMENT_COLUMNS) if two_settlement else [])
 
 
 # --------------------------------------------------------------------------- readers

@@ -83,12 +83,29 @@ def economics_from_dispatch(
         costs["poi_excess_reactive_cost_usd"] = float(
             case.poi.excess_reactive_cost_usd_per_mvarh * excess.sum() * dt
         )
+    if "da_position_mw" in d.columns:
+        costs[DEVIATION_TERM] = realtime_deviation_cost_usd(d, dt)
     if case.tariff is not None and "cp_charge_usd_per_mw" in d.columns:
         # $ per MW of withdrawal in the step × the withdrawal (import: never with export)
         costs["transmission_cp_charge_usd"] = float(
             (d["cp_charge_usd_per_mw"] * d["grid_import_mw"]).sum()
         )
     return _stack(revenues, costs)
+
+
+#: the two-settlement term: the real-time settlement of deviations from day-ahead positions
+DEVIATION_TERM = "realtime_deviation_cost_usd"
+
+
+def realtime_deviation_cost_usd(dispatch: pd.DataFrame, dt_h: float) -> float:
+    """What settling deviations at real-time prices adds to the energy bill, $ (ERCOT's
+    two-settlement: the day-ahead position D buys at the DAM price P_DA, the metered net
+    withdrawal R's deviation R − D at the real-time price P_RT; the dispatch's energy terms
+    already charge R × P_DA, so the bill is that + Σ (R − D)(P_RT − P_DA) Δt)."""
+    d = dispatch
+    net = d["grid_import_mw"] - d["grid_export_mw"]
+    spread = d["rt_price_usd_per_mwh"] - d["price_usd_per_mwh"]
+    return float(((net - d["da_position_mw"]) * spread).sum() * dt_h)
 
 
 def settled_charge_usd(dispatch: pd.DataFrame) -> float:
@@ -130,3 +147,65 @@ def per_mwh_figures(dispatch: pd.DataFrame, econ: dict[str, Any], dt_h: float) -
         "avg_energy_price_usd_per_mwh": float(dispatch["price_usd_per_mwh"].mean()),
     }
     return {"energy_mwh": energy, "usd_per_mwh": per}
+
+
+#: groups of economics terms the foresight premium is reported by
+PREMIUM_GROUPS = ("energy", "ancillary_services", "transmission_4cp", "other")
+_ENERGY_TERMS = {
+    "energy_export_revenue_usd",
+    "energy_import_cost_usd",
+    "gen_fuel_cost_usd",
+    "gen_start_cost_usd",
+    "bess_degradation_cost_usd",
+    DEVIATION_TERM,
+}
+_CP_TERM = "transmission_cp_charge_usd"
+
+
+_AS_COSTS = {"load_reserve_deployment_cost_usd"}
+
+
+def premium_groups(economics: dict[str, Any]) -> dict[str, str]:
+    """Each term of an economics stack → its premium group: ``energy`` (energy bought and
+    sold, gas fuel and starts, battery wear, two-settlement deviations: the BESS's arbitrage
+    and the gas dispatch), ``ancillary_services`` (AS revenues of every resource, the load's
+    deployment cost), ``transmission_4cp`` (the CP charge) or ``other`` (unserved load,
+    curtailment, reactive power)."""
+    revenues = economics["revenues_usd"]
+    reserve = {
+        c.column
+        for c in columns.reserve_revenue_keys(revenues)
+        + columns.load_reserve_revenue_keys(revenues)
+    }
+    out = {}
+    for term in [*revenues, *economics["costs_usd"]]:
+        if term in _ENERGY_TERMS:
+            out[term] = "energy"
+        elif term == _CP_TERM:
+            out[term] = "transmission_4cp"
+        elif term in reserve or term in _AS_COSTS:
+            out[term] = "ancillary_services"
+        else:
+            out[term] = "other"
+    return out
+
+
+def net_by_group(economics: dict[str, Any]) -> dict[str, float]:
+    """An economics stack's net value per premium group, $ (revenues − costs)."""
+    group = premium_groups(economics)
+    out = dict.fromkeys(PREMIUM_GROUPS, 0.0)
+    for term, usd in economics["revenues_usd"].items():
+        out[group[term]] += float(usd)
+    for term, usd in economics["costs_usd"].items():
+        out[group[term]] -= float(usd)
+    return out
+
+
+def foresight_premium(clairvoyant: dict[str, Any], realised: dict[str, Any]) -> dict[str, float]:
+    """Clairvoyant − realised net value of the same case, $: in total
+    (``foresight_premium_usd``) and per premium group (``foresight_premium_<group>_usd``);
+    arguments are the two runs' economics stacks."""
+    c, r = net_by_group(clairvoyant), net_by_group(realised)
+    out = {"foresight_premium_usd": clairvoyant["net_value_usd"] - realised["net_value_usd"]}
+    out.update({f"foresight_premium_{g}_usd": c[g] - r[g] for g in PREMIUM_GROUPS})
+    return out

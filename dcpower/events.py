@@ -12,7 +12,10 @@ lowest cap holds.
 Foresight: the cap is data of every step the model sees, so a rolling-horizon window (and its
 look-ahead) that reaches the event knows it is coming and may pre-charge the battery or commit
 gas units ahead: perfect foresight of the directive. ERCOT issues EEAs with little notice, so
-the reported event cost is a lower bound on what an unprepared site would pay.
+the reported event cost is a lower bound on what an unprepared site would pay. Under
+``operations.policy`` ``forecast`` the site learns of an event only ``notice_minutes`` before it
+starts (default ``DEFAULT_NOTICE_MINUTES``) and re-dispatches from then
+(``dcpower.optimization.operations``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ CATALOGUE_PATH = (
 )
 #: the name of "no event" in the workflow's ``events`` dimension
 NONE = "none"
+#: notice of an event whose own ``notice_minutes`` is not given (every shipped event), minutes:
+#: an assumption — ERCOT declares EEA levels as conditions develop, and a large load's
+#: curtailment directive comes with minutes, not hours, of notice; 30 min is the study's figure
+DEFAULT_NOTICE_MINUTES = 30.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +57,12 @@ class GridEventWindow:
     cap_mw: float
     source: str
     window: str = "user"
+    notice_minutes: float = DEFAULT_NOTICE_MINUTES
+
+    @property
+    def notice_utc(self) -> pd.Timestamp:
+        """When the site learns of the event (``operations.policy`` ``forecast``)."""
+        return self.start_utc - pd.Timedelta(minutes=self.notice_minutes)
 
 
 def _utc(local: str, tz: str) -> pd.Timestamp:
@@ -110,6 +123,9 @@ def resolve(entries: list[Any]) -> list[GridEventWindow]:
                     pd.Timestamp(e.end).tz_convert("UTC"),
                     float(e.cap_mw),
                     e.source,
+                    notice_minutes=(
+                        DEFAULT_NOTICE_MINUTES if e.notice_minutes is None else e.notice_minutes
+                    ),
                 )
             )
     return out

@@ -100,6 +100,13 @@ def metric_label(metric: str) -> str:
     return text if columns.survival_statistic(metric) == "prob" else f"worst-start {text}"
 
 
+#: policy → (colour, line style, legend label) of its frontier
+POLICY_STYLE = {
+    "perfect_foresight": ("tab:blue", "--", "Pareto, perfect foresight (upper bound)"),
+    "forecast": ("tab:red", "-", "Pareto, forecast policy (what to bank on)"),
+}
+
+
 def plot_frontier(
     summary: pd.DataFrame,
     metric: str,
@@ -110,7 +117,9 @@ def plot_frontier(
 
     All scenarios are grey; Pareto-efficient ones (``pareto`` column) are highlighted, labelled
     and joined by a step line in ``metric`` order (cheapest cost to reach each reliability).
-    The highlighted scatter has gid ``"pareto"``.
+    The highlighted scatter has gid ``"pareto"``; with an ``operations_policy`` column, one
+    frontier per policy (gid ``"pareto_<policy>"``): perfect foresight dashed (the upper
+    bound), the forecast policy solid (what to bank on).
 
     Parameters
     ----------
@@ -133,25 +142,34 @@ def plot_frontier(
     """
     x = summary[metric].to_numpy(float)
     y = summary["annual_total_cost_usd"].to_numpy(float) / 1e6
-    eff = summary["pareto"].to_numpy(bool)
     fig = Figure(figsize=(8, 5.5), layout="constrained")
     ax = fig.add_subplot()
     ax.scatter(x, y, s=24, color="0.7", label="all scenarios", zorder=2, gid="all")
-    order = np.argsort(x[eff], kind="stable")
-    xe, ye = x[eff][order], y[eff][order]
-    ax.step(xe, ye, where="pre", color="tab:blue", lw=1.5, zorder=3)
-    ax.scatter(
-        xe,
-        ye,
-        s=48,
-        color="tab:blue",
-        edgecolor="k",
-        zorder=4,
-        label="Pareto-efficient",
-        gid="pareto",
+    policies = (
+        [(None, np.ones(len(summary), bool))]
+        if columns.POLICY_DIM not in summary.columns
+        else [(p, (summary[columns.POLICY_DIM] == p).to_numpy()) for p in POLICY_STYLE]
     )
-    rows = summary[eff].iloc[order]
-    _label_points(ax, xe, ye, rows)
+    for policy, mine in policies:  # one frontier per dispatch policy (the study dimension)
+        eff = summary["pareto"].to_numpy(bool) & mine
+        if policy is not None and not eff.any():
+            continue
+        colour, dash, label = POLICY_STYLE.get(policy, ("tab:blue", "-", "Pareto-efficient"))
+        order = np.argsort(x[eff], kind="stable")
+        xe, ye = x[eff][order], y[eff][order]
+        ax.step(xe, ye, where="pre", color=colour, lw=1.5, ls=dash, zorder=3)
+        ax.scatter(
+            xe,
+            ye,
+            s=48,
+            color=colour,
+            edgecolor="k",
+            zorder=4,
+            label=label,
+            gid="pareto" if policy is None else f"pareto_{policy}",
+        )
+        rows = summary[eff].iloc[order]
+        _label_points(ax, xe, ye, rows)
     if "search_round" in summary.columns and (summary["search_round"] >= 0).any():
         _mark_search(fig, ax, summary, x, y, chosen, metric)
     ax.set_xlabel(metric_label(metric))

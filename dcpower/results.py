@@ -622,6 +622,7 @@ def assemble_results(
     solution: DispatchSolution,
     wall_s: float,
     ac: Any = None,
+    foresight: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build the results dict from a solved dispatch: every section, the economics stack from
     the objective's own terms, warnings and the independent invariant checks.
@@ -649,6 +650,11 @@ def assemble_results(
         from dcpower.tariff import TERM
 
         terms[TERM], kinds[TERM] = settled_charge_usd(dispatch), "cost"
+    if "da_position_mw" in dispatch.columns:  # two-settlement (dcpower.foresight)
+        from dcpower.economics import DEVIATION_TERM, realtime_deviation_cost_usd
+
+        terms[DEVIATION_TERM] = -realtime_deviation_cost_usd(dispatch, x.dt_h)
+        kinds[DEVIATION_TERM] = "cost"
     econ = economics_from_terms(terms, kinds)
     econ["objective_usd"] = solution.report.objective
     # the stack's lines that are not in the solver's objective (net = objective − their sum)
@@ -711,6 +717,10 @@ def assemble_results(
     if case.events:
         results["events"] = events_section(case, dispatch)
     results["sb6"] = sb6_section(case, dispatch)
+    if foresight is not None:
+        if "realised_net_value_usd" in foresight:  # the stack's, settled terms included
+            foresight = {**foresight, "realised_net_value_usd": econ["net_value_usd"]}
+        results["foresight"] = foresight
     results["solver"]["wall_seconds"] = wall_s
     _gap_to_lp_bound(results)
     results["verification"] = {"violations": check_invariants(results)}

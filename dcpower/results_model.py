@@ -195,9 +195,10 @@ class Economics(_Section):
     settled_after_solve_usd: UsdStack = Field(
         default_factory=dict,
         description="cost lines (also in costs_usd, positive $) settled from the dispatch after "
-        "the solve and not in the solver's objective: today only transmission_cp_charge_usd, "
-        "when a 4CP tariff's response is 'alert' or 'none' (tariff.charge_in_objective false); "
-        "empty when net_value_usd = objective_usd",
+        "the solve and not in the solver's objective: transmission_cp_charge_usd when a 4CP "
+        "tariff's response is 'alert' or 'none' (tariff.charge_in_objective false), "
+        "realtime_deviation_cost_usd when operations.settlement is 'two_settlement'; empty "
+        "when net_value_usd = objective_usd",
     )
     energy_mwh: EnergyTotals
     usd_per_mwh: PerMwh
@@ -406,6 +407,54 @@ class MarginalValue(_Section):
     note: str
 
 
+class ForecastErrorStats(_Section):
+    """Errors of the forecasts the committed days were decided on (forecast − actual)."""
+
+    mae: float = Field(description="mean absolute error, $/MWh (energy) or $/MW per hour (AS)")
+    bias: float = Field(description="mean of forecast − actual, same unit")
+    steps: int = Field(description="forecast steps (unpublished at their decision time)")
+
+
+class Redispatch(_Section):
+    """A re-dispatch of a committed day when a grid event's notice came."""
+
+    notice_utc: UtcText
+    from_utc: UtcText = Field(description="first step re-dispatched (the steps before held)")
+
+
+class Foresight(_Section):
+    """The dispatch policy: clairvoyant (an upper bound) or causal (``operations``)."""
+
+    policy: Literal["perfect_foresight", "forecast"]
+    label: str = Field(description="'upper bound' (perfect_foresight) or 'realisable (causal)'")
+    note: str | None = None
+    decision_time_local: str | None = Field(None, description="local HH:MM the day before")
+    decisions: int | None = Field(None, description="operating days committed")
+    first_decision_utc: UtcText | None = None
+    last_decision_utc: UtcText | None = None
+    decision_times_utc: list[UtcText] | None = None
+    forecast_source: str | None = None
+    forecast_file: str | None = None
+    information_set: str | None = None
+    settlement: Literal["day_ahead", "two_settlement"] | None = Field(
+        None, description="operations.settlement"
+    )
+    forecast_errors: dict[str, dict[str, ForecastErrorStats]] | None = Field(
+        None, description="product (energy or AS) → local year → errors"
+    )
+    redispatches: list[Redispatch] | None = Field(
+        None, description="re-dispatches at grid events' notice times"
+    )
+    planned_net_value_usd: float | None = Field(
+        None,
+        description="the committed schedule's value at the prices its day-ahead decisions saw "
+        "(CP charges unknown: 0), $",
+    )
+    realised_net_value_usd: float | None = Field(
+        None, description="the committed days' value at the actual prices, $ (= economics)"
+    )
+
+
 class Results(_Section):
     """The results document of one solved case."""
 
@@ -443,6 +492,9 @@ class Results(_Section):
         None, description="grid emergency events; present when the case has events"
     )
     sb6: Sb6Screen | None = Field(None, description="Texas SB 6 backup-generation screen")
+    foresight: Foresight | None = Field(
+        None, description="dispatch policy (operations.policy) and, when causal, its forecasts"
+    )
     outputs: Outputs | None = None
 
     @field_validator("dispatch")

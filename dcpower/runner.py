@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 import sys
 import time
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 from typing import IO, Any
@@ -18,8 +19,10 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pandas as pd
 
+from dcpower import foresight
 from dcpower.case import Case, CaseError, with_solver_overrides
 from dcpower.errors import InfeasibleError, NoSolutionError
+from dcpower.forecast import HISTORY_DAYS, ForecastError, ForecastFile
 from dcpower.gc_pacing import fewer_collections
 from dcpower.iso.base import (
     MarketData,
@@ -28,7 +31,7 @@ from dcpower.iso.base import (
     apply_catalogue_overrides,
     get_adapter,
 )
-from dcpower.optimization import bounds, dispatch_milp, explain, strategies
+from dcpower.optimization import bounds, dispatch_milp, explain, operations, strategies
 from dcpower.optimization.inputs import DispatchInputs, LoadReserveError, build_inputs
 from dcpower.optimization.solve import solve_model
 from dcpower.resources import bess as bess_model
@@ -92,6 +95,61 @@ def load_market(case: Case, data_dir: Path | None = None) -> MarketData:
     """Energy and reserve prices for the case horizon at its timestep."""
     adapter = get_adapter(case.market.iso)
     return _apply_overrides(case, adapter.load_market_data(market_request(case, data_dir)))
+
+
+def load_price_history(case: Case, data_dir: Path | None = None) -> MarketData | None:
+    """Prices of the local days before the horizon, which the forecast baselines read: the
+    ``HISTORY_DAYS`` before it, or when the market data start later the longest span of whole
+    days they give (at least one; the baselines then use the days published so far). None:
+    the case does not forecast from history. Raises ForecastError naming the fix when not
+    even the day before the horizon is there."""
+    ops = case.operations
+    if ops.policy != "forecast" or ops.forecast == "file":
+        return None
+    request = market_request(case, data_dir)
+    tz = ZoneInfo(case.horizon.timezone)
+    adapter = get_adapter(case.market.iso)
+    error = None
+    for days in range(HISTORY_DAYS, 0, -1):
+        first = datetime.combine(case.horizon.start - timedelta(days=days), dtime(0), tzinfo=tz)
+        asked = replace(
+            request, start_utc=pd.Timestamp(first).tz_convert("UTC"), end_utc=request.start_utc
+        )
+        try:
+            return _apply_overrides(case, adapter.load_market_data(asked))
+        except MarketDataError as exc:
+            error = error or str(exc).rstrip(".")
+    raise ForecastError(
+        f"operations.forecast {ops.forecast!r} reads up to {HISTORY_DAYS} days of prices before "
+        f"horizon.start ({foresight.history_start(case)} to {case.horizon.start}), at least the "
+        f"day before it, which the market data do not give: {error}. Fix: a price file (or "
+        "shipped year) that starts earlier, a later horizon.start, or operations.forecast 'file'"
+    )
+
+
+def load_realtime_prices(case: Case, data_dir: Path | None = None) -> pd.Series | None:
+    """Real-time energy prices on the case's steps for two-settlement ($/MWh; None when the
+    case settles day-ahead only): ``operations.realtime_price_file`` or the market's shipped
+    RTM data of the settlement point, through the case's market adapter."""
+    ops = case.operations
+    if ops.settlement != "two_settlement":
+        return None
+    request = replace(
+        market_request(case, data_dir),
+        energy_market="rtm",
+        reserve_products=(),
+        price_file=ops.realtime_price_file,
+        reserve_price_file=None,
+    )
+    try:
+        return get_adapter(case.market.iso).load_market_data(request).energy_price_usd_per_mwh
+    except MarketDataError as exc:
+        raise ForecastError(
+            f"operations.settlement 'two_settlement' needs real-time prices of "
+            f"{case.market.settlement_point} over the horizon: {str(exc).rstrip('.')}. Fix: "
+            "give operations.realtime_price_file, or a settlement point and years with shipped "
+            "RTM prices (ERCOT HB_HUBAVG 2024-2025)"
+        ) from None
 
 
 def precheck(x: DispatchInputs) -> list[tuple[str, str]]:
@@ -228,6 +286,14 @@ def input_problems(case: Case, data_dir: Path | None = None) -> list[tuple[str, 
             problems += precheck(build_inputs(case, market, load))
         except LoadReserveError as exc:
             problems.append(("$.load.reserves.products", str(exc)))
+    if case.operations.policy == "forecast":
+        try:
+            load_realtime_prices(case, data_dir)
+            load_price_history(case, data_dir)
+            if case.operations.forecast_file is not None:
+                ForecastFile.read(case.operations.forecast_file)
+        except ForecastError as exc:
+            problems.append(("$.operations", str(exc)))
     if case.tariff is not None and market is not None:
         from dcpower.tariff import build_schedule
 
@@ -287,8 +353,39 @@ def run_case(
     selective = case.solver.selective_binaries
     with_mv = marginal_values and not relax
     steps_per_day = 24 * 60 // case.horizon.timestep_minutes
+    causal = case.operations.policy == "forecast"
+    if causal and with_mv:
+        raise CaseError(
+            case.name,
+            [
+                (
+                    "$.operations.policy",
+                    "marginal values are read from one LP's duals, which the forecast policy "
+                    "(many decisions at forecast prices) has not; fix: drop --marginal-values "
+                    "or use policy 'perfect_foresight'",
+                )
+            ],
+        )
+    forecaster = (
+        foresight.Forecaster(x, market, load_price_history(case, data_dir)) if causal else None
+    )
+    decisions = None
+    realtime = load_realtime_prices(case, data_dir) if causal else None
     try:
-        if method == "monolithic":
+        if forecaster is not None:
+            solution, decisions = operations.solve_forecast_policy(
+                x,
+                opts,
+                foresight.operating_days(x),
+                case.solver.lookahead_days,
+                forecaster.priced,
+                relax,
+                selective,
+                forecaster.notice_times(),
+            )
+            if realtime is not None:
+                foresight.settle_in_two(solution, decisions, realtime)
+        elif method == "monolithic":
             solution = strategies.solve_monolithic(x, opts, relax, selective, with_mv)
         else:
             solution = strategies.solve_rolling(
@@ -310,7 +407,7 @@ def run_case(
         ) from None
     logger.info("solve: %s objective=%s", solution.report.status.value, solution.report.objective)
     report = solution.report
-    if method == "monolithic" and not relax and report.best_bound is not None:
+    if method == "monolithic" and not causal and not relax and report.best_bound is not None:
         report.proven_bound, report.proven_bound_method = report.best_bound, "milp_dual_bound"
     if proven_bound and not relax:
         pb = bounds.lagrangian_bound(x, opts, PROVEN_BOUND_BLOCK_DAYS * steps_per_day)
@@ -327,7 +424,15 @@ def run_case(
     ac = ac_screening.screen(
         case, solution.dispatch, solution.electrical, x.reserve_products, x.timestamps
     )
-    return assemble_results(case, x, market, solution, time.perf_counter() - started, ac)
+    return assemble_results(
+        case,
+        x,
+        market,
+        solution,
+        time.perf_counter() - started,
+        ac,
+        foresight=foresight.foresight_section(case, decisions, forecaster, solution.dispatch),
+    )
 
 
 if __name__ == "__main__":  # ``python -m dcpower.runner CASE --out R.json`` = ``dcpower run``

@@ -42,6 +42,7 @@ from pydantic import (
 )
 
 from dcpower.case import MAX_MW
+from dcpower.columns import POLICY_DIM
 
 #: where a market's shipped data lives, below the workflow folder: ``resources_data/<iso>``.
 DATA_ROOT = Path("resources_data")
@@ -552,6 +553,27 @@ class SolveConfig(_Section):
         return self.model_dump(exclude_none=True)
 
 
+class OperationsConfig(_Section):
+    """``operations``: the dispatch policies swept (the case's ``operations.policy``); every
+    other operations setting (forecast, decision time) is the base case's."""
+
+    policy: list[Literal["perfect_foresight", "forecast"]] = Field(
+        ["perfect_foresight"],
+        min_length=1,
+        description="Dispatch policies, one scenario dimension: perfect_foresight (every price "
+        "of each window known: the upper bound) and/or forecast (each day committed the day "
+        "before from forecasts, settled at actual prices). Anything but [perfect_foresight] adds "
+        "the dimension operations_policy; with both, the summary gives each size's "
+        "foresight_premium_usd = clairvoyant − realised net operating value.",
+    )
+
+    _unique = field_validator("policy")(_distinct)
+
+    def optional_dims(self) -> list[str]:
+        """``operations_policy`` when the policies are not just ``perfect_foresight``."""
+        return [] if self.policy == ["perfect_foresight"] else [POLICY_DIM]
+
+
 class ResourcesConfig(_Section):
     """``resources``: what one scenario job asks the scheduler for (doubled on the retry)."""
 
@@ -588,6 +610,7 @@ class StudyConfig(_Section):
     reliability: ReliabilityConfig
     solve: SolveConfig
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    operations: OperationsConfig = Field(default_factory=OperationsConfig)
     search: SearchConfig | None = Field(
         None,
         description="Sizing by search instead of the grid's sizes: grid then holds only "
@@ -612,16 +635,23 @@ class StudyConfig(_Section):
         ]
         if self.grid.events != ["none"]:
             problems.append("grid.events: not allowed with a search: section; allowed: ['none']")
+        if self.operations.optional_dims():
+            problems.append(
+                "operations.policy: a search sizes for one dispatch policy; allowed with a "
+                "search: section: ['perfect_foresight'] (the default)"
+            )
         if problems:
             raise ValueError("\n".join(problems))
         return self
 
     def optional_dims(self) -> list[str]:
-        """The grid's optional dimensions, or the search's (``poi_import_mw``,
-        ``bess_duration_h`` when bounded)."""
+        """Sections' keys that add a dimension of their own: the grid's, or the search's
+        (``poi_import_mw``, ``bess_duration_h`` when bounded), and the operations'."""
         if self.search is None:
-            return self.grid.optional_dims()
-        return [d for d in ("poi_import_mw", "bess_duration_h") if d in self.search.bounds()]
+            own = self.grid.optional_dims()
+        else:
+            own = [d for d in ("poi_import_mw", "bess_duration_h") if d in self.search.bounds()]
+        return [*own, *self.operations.optional_dims()]
 
     def scenario_settings(self) -> ScenarioSettings:
         """What a scenario's solve uses of the study (see :class:`ScenarioSettings`)."""

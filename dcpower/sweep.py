@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from dcpower import columns, headroom
+from dcpower import columns, economics, headroom
 from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.errors import InfeasibleError, InputError, NoSolutionError
 from dcpower.events import NONE as NONE_EVENT
@@ -41,6 +41,8 @@ YEAR_DIM = "market_year"
 EVENT_DIM = "events"
 #: the BESS duration as a dimension of its own (a search's ``search.bess_duration_h``)
 DURATION_DIM = "bess_duration_h"
+#: the dispatch policy of a scenario (``study.operations.policy``; case ``operations.policy``)
+POLICY_DIM = columns.POLICY_DIM
 #: dimensions a study adds only when its grid (or search) sets them (``grid.poi_import_mw``)
 OPTIONAL_DIMS = (headroom.DIM, DURATION_DIM)
 HOURS_PER_YEAR = 8760.0
@@ -68,6 +70,7 @@ UNITS = {
     "sb6_hours_short": "h",
     "sb6_worst_shortfall_mw": "MW",
     "solver_gap": "-",
+    "foresight_premium_pct": "%",
 }
 
 
@@ -81,6 +84,8 @@ def grid_dims(market: MarketConfig, optional: Iterable[str] = ()) -> list[str]:
         dims.append(YEAR_DIM)
     if EVENT_DIM in optional:
         dims.append(EVENT_DIM)
+    if POLICY_DIM in optional:
+        dims.append(POLICY_DIM)
     return dims
 
 
@@ -100,6 +105,8 @@ def scenario_grid(study: StudyConfig) -> pd.DataFrame:
         axes.append(study.market.years)
     if EVENT_DIM in dims:
         axes.append(grid.events)
+    if POLICY_DIM in dims:
+        axes.append(study.operations.policy)
     return pd.DataFrame(list(itertools.product(*axes)), columns=dims)
 
 
@@ -182,6 +189,8 @@ def scenario_case(base: Case, sizes: dict[str, Any], settings: ScenarioSettings)
     data["solver"].update(settings.solve.case_overrides())
     if EVENT_DIM in sizes:
         data["events"] = [] if sizes[EVENT_DIM] == NONE_EVENT else [sizes[EVENT_DIM]]
+    if POLICY_DIM in sizes:
+        data["operations"] = {**data.get("operations", {}), "policy": sizes[POLICY_DIM]}
     return case_from_dict(data, source=f"scenario {data['name']}")
 
 
@@ -392,6 +401,9 @@ def scenario_summary(
     for k, v in econ["costs_usd"].items():
         row[k] = v * scale
     row["net_operating_value_usd"] = econ["net_value_usd"] * scale
+    if POLICY_DIM in sizes:  # the groups the foresight premium is reported by, $/yr
+        for group, usd in economics.net_by_group(econ).items():
+            row[f"net_{group}_usd"] = usd * scale
     row["annual_total_cost_usd"] = (
         row["annualised_capex_usd"] + row["fixed_om_usd"] - row["net_operating_value_usd"]
     )
@@ -464,6 +476,32 @@ def event_costs(summary: pd.DataFrame) -> pd.Series:
     return cost.where(summary[EVENT_DIM] != NONE_EVENT)
 
 
+def foresight_premiums(summary: pd.DataFrame) -> dict[str, pd.Series]:
+    """Each forecast scenario's foresight premium, $/yr: the ``perfect_foresight`` scenario of
+    the same sizes (year, event) − its own net operating value, in total
+    (``foresight_premium_usd``), as % of the clairvoyant value's magnitude
+    (``foresight_premium_pct``) and per group (``foresight_premium_<group>_usd``: energy =
+    BESS arbitrage and gas dispatch, ancillary services, 4CP, other). NaN for clairvoyant
+    rows and where either has no dispatch."""
+    keys = [d for d in (*GRID_DIMS, *OPTIONAL_DIMS, YEAR_DIM, EVENT_DIM) if d in summary.columns]
+    clair = summary[summary[POLICY_DIM] == "perfect_foresight"].set_index(keys)
+    index = summary.set_index(keys).index
+    causal = summary[POLICY_DIM] != "perfect_foresight"
+    out: dict[str, pd.Series] = {}
+    value_columns = {"foresight_premium_usd": "net_operating_value_usd"}
+    value_columns.update(
+        {f"foresight_premium_{g}_usd": f"net_{g}_usd" for g in economics.PREMIUM_GROUPS}
+    )
+    for name, col in value_columns.items():
+        if col not in summary.columns:
+            continue
+        ref = pd.Series(index.map(clair[col].to_dict()), index=summary.index, dtype=float)
+        out[name] = (ref - summary[col]).where(causal)
+        if name == "foresight_premium_usd":
+            out["foresight_premium_pct"] = (100 * out[name] / ref.abs()).where(causal)
+    return out
+
+
 def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
     """True for scenarios no other beats on both annual total cost (lower) and ``metric``."""
     from dcpower.pareto import pareto_mask
@@ -487,10 +525,12 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
     summary[per_unit] = summary[per_unit].astype(float)
     if EVENT_DIM in dims and "net_operating_value_usd" in summary.columns:
         summary["event_cost_usd"] = event_costs(summary)
+    if POLICY_DIM in dims and "net_operating_value_usd" in summary.columns:
+        summary = summary.assign(**foresight_premiums(summary))
     summary = headroom.add_relative_cost(summary, dims)
     summary["pareto"] = False
     if metric in summary.columns:
-        by = [d for d in (YEAR_DIM, EVENT_DIM) if d in dims]
+        by = [d for d in (YEAR_DIM, EVENT_DIM, POLICY_DIM) if d in dims]
         key = by[0] if len(by) == 1 else by  # a one-element list: scalar group keys
         groups = list(summary.groupby(key).groups.values()) if by else [summary.index]
         for index in groups:
@@ -639,7 +679,13 @@ def solve_scenario(
 
     case = scenario_case(load_case(base_case_path), sizes, settings)
     try:
-        results = run_case(case, data_dir=data_dir, solver_log=solver_log, marginal_values=True)
+        results = run_case(
+            case,
+            data_dir=data_dir,
+            solver_log=solver_log,
+            # one LP's duals: the clairvoyant dispatch has them, the forecast policy not
+            marginal_values=case.operations.policy == "perfect_foresight",
+        )
     except (InputError, InfeasibleError, NoSolutionError) as exc:
         dims = grid_dims(settings.market, sizes)
         return failed_summary(sizes, dims, exc.kind, str(exc)), None, None
@@ -769,6 +815,36 @@ def _events_and_sb6_markdown(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _foresight_markdown(summary: pd.DataFrame) -> list[str]:
+    """Per size: the clairvoyant value (the upper bound), the forecast policy's realised one
+    (what to bank on) and the premium between them, in total and per group."""
+    if "foresight_premium_usd" not in summary.columns:
+        return []
+    groups = [g for g in economics.PREMIUM_GROUPS if f"foresight_premium_{g}_usd" in summary]
+    lines = [
+        "",
+        "## Foresight premium (clairvoyant − forecast-driven net operating value, $/yr)",
+        "",
+        "The perfect_foresight value is an upper bound (every price of each window known); the "
+        "forecast policy's is what an operator deciding at the day-ahead close can bank on.",
+        "",
+        "| scenario | clairvoyant $/yr | realised $/yr | premium $/yr | premium % | "
+        + " | ".join(groups)
+        + " |",
+        "|---|---|---|---|---|" + "---|" * len(groups),
+    ]
+    ok = solved(summary)
+    causal = ok[ok["foresight_premium_usd"].notna()]
+    for _, r in causal.iterrows():
+        clair = r["net_operating_value_usd"] + r["foresight_premium_usd"]
+        per = " | ".join(f"{r[f'foresight_premium_{g}_usd']:,.0f}" for g in groups)
+        lines.append(
+            f"| {r['scenario']} | {clair:,.0f} | {r['net_operating_value_usd']:,.0f} | "
+            f"{r['foresight_premium_usd']:,.0f} | {r['foresight_premium_pct']:.1f} | {per} |"
+        )
+    return lines
+
+
 def study_summary_markdown(
     summary: pd.DataFrame, study_name: str, market_label: str, metric: str, levels: list[float]
 ) -> str:
@@ -817,6 +893,7 @@ def study_summary_markdown(
             f"{metric} = {r[metric]:.4f}"
         )
     lines += _events_and_sb6_markdown(summary)
+    lines += _foresight_markdown(summary)
     lines += ["", "## Solver", ""]
     if len(feasible):
         lines.append(

@@ -13,6 +13,7 @@ naming the field, the file, the column and the lines (header = line 1) — never
 
 from __future__ import annotations
 
+import gzip
 import io
 import re
 import warnings
@@ -103,21 +104,50 @@ def read_table_buffer(
     return df
 
 
+def _raw_bytes(src: Path | IO[Any], where: str, gz: bool, error: type[InputError]) -> bytes:
+    """The file's bytes, decompressed; a NUL byte is refused (pandas would cut the cell at it,
+    silently turning ``10`` into ``1``)."""
+    try:
+        if isinstance(src, Path):
+            data = src.read_bytes()
+        else:
+            raw = src.read()
+            data = raw.encode("utf-8") if isinstance(raw, str) else bytes(raw)
+        if gz or data[:2] == _GZIP_MAGIC:
+            data = gzip.decompress(data)
+    except (EOFError, zlib.error, gzip.BadGzipFile):
+        raise error(
+            f"{where}: the compressed file is truncated or corrupt; fix: download or write it again"
+        ) from None
+    except OSError as exc:
+        raise error(
+            f"{where}: cannot read the file ({exc.strerror or type(exc).__name__})"
+        ) from None
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        raise error(
+            f"{where}: a NUL byte on line {line} (binary data, or UTF-16 text); fix: save the "
+            "file as UTF-8 CSV"
+        )
+    return data
+
+
 def _read_csv(
     src: Path | IO[Any], where: str, compression: str | None, error: type[InputError]
 ) -> pd.DataFrame:
+    data = _raw_bytes(src, where, compression == "gzip", error)
     try:
         with warnings.catch_warnings():
             # a line with more fields than the header: an error, never a shifted index column
             warnings.simplefilter("error", pd.errors.ParserWarning)
             return pd.read_csv(
-                src,
+                io.BytesIO(data),
                 dtype=str,
                 keep_default_na=False,
                 skipinitialspace=True,
                 index_col=False,
                 encoding="utf-8-sig",
-                compression=compression if isinstance(src, Path) else None,
             )
     except pd.errors.ParserWarning:
         raise error(

@@ -955,7 +955,7 @@ def test_truncated_gzip_is_refused(site, outdir, tmp_path, capsys, field):
 @pytest.mark.parametrize(
     "field", ["market.price_file", "load.profile_file", "tariff.intervals_file"]
 )
-@pytest.mark.parametrize("kind", ["folder", "fifo", "too long", "latin-1", "empty"])
+@pytest.mark.parametrize("kind", ["folder", "fifo", "too long", "latin-1", "empty", "NUL byte"])
 def test_every_data_file_field_has_the_same_rules(site, outdir, tmp_path, capsys, field, kind):
     """The same refusal, message and exit code, whichever field names the file."""
     if kind == "folder":
@@ -968,8 +968,10 @@ def test_every_data_file_field_has_the_same_rules(site, outdir, tmp_path, capsys
         bad, named = tmp_path / ("x" * 300 + ".csv"), "too long"
     elif kind == "latin-1":
         bad, named = _written(tmp_path / "data.csv", "caf\xe9,x\n1,2\n".encode("latin-1")), "UTF-8"
-    else:
+    elif kind == "empty":
         bad, named = _written(tmp_path / "data.csv", b""), "is empty"
+    else:  # pandas would cut "1\x000" to "1": a silent wrong number
+        bad, named = _written(tmp_path / "data.csv", b"a,b\nx,1\x000\n"), "NUL byte on line 2"
     if field == "tariff.intervals_file":
         case = _tariff_case(site, bad)
     elif field == "load.profile_file":
@@ -1568,3 +1570,62 @@ def test_truncated_file_in_a_data_dir_is_named(tmp_path, capsys):
         err = capsys.readouterr().err
         assert str(data / dam.name) in err and "truncated" in err and "Traceback" not in err
     assert not (tmp_path / "r.json").exists()
+
+
+@pytest.mark.parametrize(
+    "field", ["market.price_file", "load.profile_file", "tariff.intervals_file"]
+)
+def test_nul_byte_in_a_file_path_is_a_schema_error(site, outdir, tmp_path, capsys, field):
+    case = json.loads(json.dumps(site["case"]))
+    if field == "load.profile_file":
+        case["load"] = {"profile_file": "load\x00.csv", "critical_fraction": 0.5}
+    elif field == "tariff.intervals_file":
+        case["tariff"] = {"intervals_file": "cp\x00.csv", "rate_usd_per_kw_yr": 50.0}
+    else:
+        case["market"]["price_file"] = "p\x00.csv"
+    res = _run_and_validate(capsys, _write_case(tmp_path, case), outdir)
+    _assert_bad(res, f"$.{field}", "NUL byte")
+
+
+def test_input_list_follows_the_schema(site, tmp_path, capsys, monkeypatch):
+    """Every Path field of the case schema is an input of the run (found from the schema, not a
+    hand list): the operations section's forecast and real-time price files included."""
+    from dcpower.case import Case, case_from_dict, input_files
+
+    def path_fields(model, prefix=""):
+        out = []
+        for name, f in model.model_fields.items():
+            ann = str(f.annotation)
+            if "Path" in ann:
+                out.append(prefix + name)
+            for sub in getattr(f.annotation, "__args__", (f.annotation,)):
+                if isinstance(sub, type) and hasattr(sub, "model_fields"):
+                    out += path_fields(sub, f"{prefix}{name}.")
+        return out
+
+    schema_fields = set(path_fields(Case))
+    fc = _written(tmp_path / "fc.csv", "decision_time,timestamp,product,value\n")
+    rt = _written(tmp_path / "rt.csv", "x\n")
+    iv = _intervals(tmp_path / "cp.csv", IV_HEAD, f"{CP_START},{CP_END}")
+    load = _load_csv(tmp_path / "load.csv", _utc_day(), [10.0] * 24)
+    data = _tariff_case(site, iv)
+    data["load"] = {"profile_file": str(load), "critical_fraction": 0.5}
+    data["market"]["reserve_price_file"] = str(site["prices"])
+    data["operations"] = {
+        "policy": "forecast",
+        "forecast": "file",
+        "forecast_file": str(fc),
+        "settlement": "two_settlement",
+        "realtime_price_file": str(rt),
+    }
+    found = dict(input_files(case_from_dict(data)))
+    assert set(found) == schema_fields, (set(found), schema_fields)
+    case_path = _write_case(tmp_path, data)
+    monkeypatch.setattr("dcpower.cli.run_case", lambda *a, **k: pytest.fail("solved"))
+    for field in ("operations.forecast_file", "operations.realtime_price_file"):
+        target = found[field]
+        before = target.read_bytes()
+        assert main(["run", str(case_path), "--out", str(target)]) == 2
+        err = capsys.readouterr().err
+        assert f"is an input of this run ({field}" in err
+        assert target.read_bytes() == before

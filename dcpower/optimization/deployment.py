@@ -13,6 +13,7 @@ towards a facet (``transformer_mva``, ``pcs_mva``, ``gen_mva``). A pruned model
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -36,16 +37,40 @@ def site_shift(m: pyo.ConcreteModel, x: DispatchInputs):
 
 
 def deployment_points(m: pyo.ConcreteModel, x: DispatchInputs) -> list[DeploymentPoint]:
-    """Every component's deployment points, in registry order (needs ``m.reserve``)."""
-    shift = site_shift(m, x)
-    return [point for c in REGISTRY for point in c.deployment_points(m, x, shift)]
+    """Every component's deployment points, in registry order (needs ``m.reserve``). Built once
+    per model: a model serves every window of its length, and each shift expression is built
+    once (``_memo``) and only re-evaluated."""
+    cached = getattr(m, "_deployment_points", None)
+    if cached is not None:
+        return cached
+    shift = _memo(site_shift(m, x))
+    points = [
+        replace(point, shift=_memo(point.shift))
+        for c in REGISTRY
+        for point in c.deployment_points(m, x, shift)
+    ]
+    m._deployment_points = points
+    return points
+
+
+def _memo(fn):
+    """``fn(t, direction)`` computed once per argument pair."""
+    cache: dict = {}
+
+    def memo(t: int, direction: Direction) -> Any:
+        key = (t, direction)
+        if key not in cache:
+            cache[key] = fn(t, direction)
+        return cache[key]
+
+    return memo
 
 
 def row_states(point: DeploymentPoint) -> list[str]:
     """Per limit row of ``point``, the state whose row can bind: the direction whose deployment
     moves the row's a_P·P up when that direction has awards, else ``dispatched``."""
     out = []
-    for a_p, _a_q, _bound in point.rows:
+    for a_p, _a_q, _scale in point.rows:
         facing = point.facing(a_p)
         has_awards = facing is not None and point.shift(0, facing) is not None
         out.append(facing if has_awards else "dispatched")
@@ -68,13 +93,31 @@ def add_deployment_rows(m: pyo.ConcreteModel, x: DispatchInputs) -> None:
 
 def _rule(point: DeploymentPoint, state: str):
     def rule(m, k, t):
-        a_p, a_q, bound = point.rows[k]
+        a_p, a_q, scale = point.rows[k]
         body = a_p * point.p_at(t, state)
         if a_q != 0.0 and point.q is not None:
             body = body + a_q * point.q(t)
-        return body <= bound(t)
+        return body <= scale * point.rating(t)
 
     return rule
+
+
+def values(fn, T: list[int]) -> np.ndarray:
+    """``fn(t)`` (an expression, a variable, a number or None for 0) at the steps ``T``."""
+    return np.array([pyo.value(v) if (v := fn(t)) is not None else 0.0 for t in T], dtype=float)
+
+
+def point_values(point: DeploymentPoint, T: list[int]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The solved model's values of ``point``: (state → P, MW, for ``dispatched`` and each
+    direction with awards; rating per step). Q is not read (a pruned model's Q is unset
+    until the reactive second stage sets it)."""
+    p = values(point.p, T)
+    out = {"dispatched": p}
+    for d in ("up", "down"):
+        if point.shift(0, d) is not None:
+            sign = point.up_sign if d == "up" else -point.up_sign
+            out[d] = p + sign * values(lambda t, d=d: point.shift(t, d), T)
+    return out, values(point.rating, T)
 
 
 def q_range_at_deployment(
@@ -85,14 +128,12 @@ def q_range_at_deployment(
     choose once P is fixed."""
     lo = np.full(len(T), -np.inf)
     hi = np.full(len(T), np.inf)
-    states = ["dispatched"] + [d for d in ("up", "down") if point.shift(0, d) is not None]
-    ps = {s: np.array([pyo.value(point.p_at(t, s)) for t in T], dtype=float) for s in states}
-    for a_p, a_q, bound in point.rows:
+    ps, rating = point_values(point, T)
+    for a_p, a_q, scale in point.rows:
         if a_q == 0.0:
             continue
-        rhs = np.array([pyo.value(bound(t)) for t in T], dtype=float)
         for p in ps.values():
-            edge = (rhs - a_p * p) / a_q
+            edge = (scale * rating - a_p * p) / a_q
             if a_q > 0:
                 hi = np.minimum(hi, edge)
             else:

@@ -131,18 +131,22 @@ def polygon_binding(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[int, list[s
     for point in deployment.deployment_points(m, x):
         if point.q is None:
             continue
-        q = step_values_of(point.q, T)
+        p, rating = deployment.point_values(point, T)
+        q = deployment.values(point.q, T)
         families = {"dispatched": point.family, **point.deployed}
         states = deployment.row_states(point)
-        p = {s: step_values_of(lambda t, s=s, pt=point: pt.p_at(t, s), T) for s in set(states)}
         near: dict[str, np.ndarray] = {}
-        for (a_p, a_q, bound), state in zip(point.rows, states, strict=True):
-            rhs = step_values_of(bound, T)
+        idle: dict[tuple[str, int], bool] = {}
+        for (a_p, a_q, scale), state in zip(point.rows, states, strict=True):
+            rhs = scale * rating
             lhs = a_p * p[state] + a_q * q
             tol = BINDING_ABS_TOL + BINDING_REL_TOL * np.maximum(1.0, np.abs(rhs))
             hit = np.abs(lhs - rhs) <= tol
             for t in np.flatnonzero(hit & (np.abs(rhs) <= BINDING_ABS_TOL)):
-                hit[t] = not _idle(point, state, int(t))
+                key = (state, int(t))
+                if key not in idle:  # the same for every row of the state at that step
+                    idle[key] = _idle(point, state, int(t))
+                hit[t] = not idle[key]
             family = families[state]
             near[family] = near.get(family, np.zeros(len(T), bool)) | hit
         for family, hit in near.items():
@@ -153,11 +157,6 @@ def polygon_binding(m: pyo.ConcreteModel, x: DispatchInputs) -> dict[int, list[s
 
 def _idle(point, state: str, t: int) -> bool:
     """``explain``'s rule for a zero bound: every continuous variable of the row is zero."""
-    expr = point.p_at(t, state) + point.q(t) + point.rows[0][2](t)
+    expr = point.p_at(t, state) + point.q(t) + point.rating(t)
     variables = [v for v in identify_variables(expr, include_fixed=False) if not v.is_integer()]
     return all(abs(v.value or 0.0) <= BINDING_ABS_TOL for v in variables)
-
-
-def step_values_of(fn, T) -> np.ndarray:
-    """Values of ``fn(t)`` (an expression, a variable or a number) at the steps ``T``."""
-    return np.array([pyo.value(fn(t)) for t in T], dtype=float)

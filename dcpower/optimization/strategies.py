@@ -95,6 +95,12 @@ def snap_mode_variables(m: pyo.ConcreteModel) -> None:
             m.bess_discharging[t].set_value(0.0 if charging else 1.0)
 
 
+def _step_of(index) -> int:
+    """A row's step: its index's last element (reactive families are indexed by T last)."""
+    t = index[-1] if isinstance(index, tuple) else index
+    return int(t) if isinstance(t, int) else -1
+
+
 class WindowSolver:
     """A dispatch model of one length, built once and kept in HiGHS across windows.
 
@@ -191,9 +197,10 @@ class WindowSolver:
         reactive.dispatch_reactive(self.model, x)
         return replace(report, solve_seconds=solve_s, handoff_seconds=handoff_s)
 
-    def binding(self) -> dict[int, list[str]]:
+    def binding(self, steps: int | None = None) -> dict[int, list[str]]:
         """Binding families per step of the last solution (after the reactive second stage).
 
+        ``steps``: only the first ``steps`` steps (a window's kept part; default all).
         Every row HiGHS holds is tested in numpy at the model's current values (the final Q
         and the snapped mode variables included, ``explain.binding_from_arrays``); reactive
         rows left out of HiGHS by ``pruning`` are tested as Pyomo rows, and polygon facets it
@@ -206,13 +213,19 @@ class WindowSolver:
         x = np.array([np.nan if v.value is None else v.value for v in lp.columns], dtype=float)
         found = explain.binding_from_arrays(lp, index, x)
         left_out = [
-            r for r in explain.rows_of(self.model, dispatch_milp.REACTIVE_FAMILIES) if not r.active
+            r
+            for r in explain.rows_of(self.model, dispatch_milp.REACTIVE_FAMILIES)
+            if not r.active and (steps is None or _step_of(r.index()) < steps)
         ]
         for t, names in explain.binding_constraints(self.model, left_out).items():
             found[t].update(names)
         for t, names in pruning.polygon_binding(self.model, self._inputs).items():
             found[t].update(names)
-        return {t: sorted(names) for t, names in sorted(found.items()) if names}
+        return {
+            t: sorted(names)
+            for t, names in sorted(found.items())
+            if names and (steps is None or t < steps)
+        }
 
     def _set_binary_steps(self, steps: set[int]) -> None:
         on = [v for t in steps for v in self.mode_vars[t]]

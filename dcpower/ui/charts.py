@@ -806,3 +806,59 @@ def sb6_lines(results: dict[str, Any]) -> list[str]:
         f"{'pass' if info['passes'] else 'fail'}, {info['hours_short']:,.1f} h short.",
     ]
     return lines
+
+
+# --------------------------------------------------------------------------- foresight
+
+FORESIGHT_SERIES = (
+    ("bess_soc_mwh", "SOC MWh"),
+    ("net_withdrawal_mw", "net withdrawal MW (import − export)"),
+)
+
+
+def foresight_data(committed: pd.DataFrame, hindsight: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """Long table of the committed (forecast policy) and hindsight (perfect foresight)
+    schedules of the same case: time, policy, quantity, value (``FORESIGHT_SERIES``)."""
+    parts = []
+    for label, d in (("committed (forecast)", committed), ("hindsight (upper bound)", hindsight)):
+        wide = local_frame(d, tz)
+        wide["net_withdrawal_mw"] = wide["grid_import_mw"] - wide["grid_export_mw"]
+        for col, name in FORESIGHT_SERIES:
+            part = wide[[TIME, TIME_LABEL]].copy()
+            part["policy"], part["quantity"], part["value"] = label, name, wide[col]
+            parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def foresight_chart(committed: pd.DataFrame, hindsight: pd.DataFrame, tz: str) -> alt.FacetChart:
+    """SOC and net withdrawal of the committed schedule against hindsight's, one row each."""
+    df = foresight_data(committed, hindsight, tz)
+    colour = alt.Color(
+        "policy:N",
+        scale=alt.Scale(range=["#e45756", "#4c78a8"]),
+        legend=alt.Legend(orient="bottom", title=None),
+    )
+    return (
+        alt.Chart(df)
+        .mark_line(interpolate="step-after")
+        .encode(
+            x=_x(tz),
+            y=alt.Y("value:Q", title=None),
+            color=colour,
+            tooltip=[TIME_LABEL, "policy", "quantity", alt.Tooltip("value:Q", format=",.1f")],
+        )
+        .properties(width=WIDTH, height=HEIGHT // 2)
+        .facet(row=alt.Row("quantity:N", title=None))
+        .resolve_scale(y="independent")
+    )
+
+
+def forecast_error_table(results: dict[str, Any]) -> pd.DataFrame:
+    """The ``foresight`` section's forecast errors: product, year, MAE, bias, steps."""
+    errors = (results.get("foresight") or {}).get("forecast_errors") or {}
+    rows = [
+        {"product": p, "year": y, "MAE": e["mae"], "bias": e["bias"], "steps": e["steps"]}
+        for p, by_year in errors.items()
+        for y, e in by_year.items()
+    ]
+    return pd.DataFrame(rows, columns=["product", "year", "MAE", "bias", "steps"])

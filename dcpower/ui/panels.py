@@ -83,6 +83,7 @@ def results_panel(results: dict[str, Any], key: str) -> None:
                 "Economics",
                 "Explain",
                 "Events & SB 6",
+                "Foresight",
             ]
         )
         with tabs[0]:
@@ -104,7 +105,58 @@ def results_panel(results: dict[str, Any], key: str) -> None:
             explain_panel(results, key, steps)
         with tabs[7]:
             events_panel(results)
+        with tabs[8]:
+            foresight_panel(results, key, steps)
     downloads(results, key)
+
+
+def foresight_panel(results: dict[str, Any], key: str, steps: tuple[int, int] | None) -> None:
+    """The dispatch policy; for the forecast policy its forecast errors, and on request the
+    same case under perfect foresight: what hindsight would have done, and the premium."""
+    f = results.get("foresight") or {}
+    if not f:
+        st.info("These results have no foresight section (written before it existed).")
+        return
+    st.markdown(f"Policy **{f['policy']}** — {f['label']}.")
+    if f["policy"] != "forecast":
+        st.caption(f.get("note", ""))
+        return
+    st.caption(f.get("information_set", ""))
+    st.dataframe(charts.forecast_error_table(results), hide_index=True)
+    ss = st.session_state
+    slot = f"hindsight_{key}"
+    if st.button("Compare with hindsight (solve the case under perfect foresight)", key=slot):
+        from dcpower.case import Case
+
+        case = Case.model_validate(results["case"])
+        ops = case.operations.model_copy(
+            update={
+                "policy": "perfect_foresight",
+                "settlement": "day_ahead",
+                "realtime_price_file": None,
+            }
+        )
+        outcome = state.run(case.model_copy(update={"operations": ops}))
+        ss[slot + "_results"] = outcome
+    outcome = ss.get(slot + "_results")
+    if outcome is None:
+        return
+    if not outcome.ok:
+        error_box(ERROR_TITLE, outcome.error)
+        return
+    hindsight = outcome.results
+    realised = results["economics"]["net_value_usd"]
+    upper = hindsight["economics"]["net_value_usd"]
+    c1, c2, c3 = st.columns(3)
+    c1.metric("Realised net value $", f"{realised:,.0f}")
+    c2.metric("Hindsight net value $ (upper bound)", f"{upper:,.0f}")
+    c3.metric("Foresight premium $", f"{upper - realised:,.0f}")
+    tz = charts.timezone_of(results)
+    committed, other = charts.dispatch_frame(results), charts.dispatch_frame(hindsight)
+    if steps is not None:
+        committed = committed.iloc[steps[0] : steps[1] + 1]
+        other = other.iloc[steps[0] : steps[1] + 1]
+    chart(lambda: charts.foresight_chart(committed, other, tz), "the foresight chart")
 
 
 def events_panel(results: dict[str, Any]) -> None:
@@ -239,3 +291,6 @@ def dispatch_panel(dispatch: pd.DataFrame, tz: str, key: str) -> None:
         chart(lambda: charts.gen_units_chart(dispatch, tz), "the gas unit chart")
     with tabs[3]:
         chart(lambda: charts.reserves_chart(dispatch, tz), "the reserves chart")
+
+
+ERROR_TITLE = "Hindsight run failed"

@@ -47,7 +47,7 @@ class DeploymentPoint:
 
     The element's operating point is (P, Q); deploying every award of one direction together
     moves P by ``up_sign`` × shift (up) or −``up_sign`` × shift (down) and keeps Q as dispatched.
-    Each limit row a_P·P + a_Q·Q ≤ bound is then owed at the dispatched point and at both
+    Each limit row a_P·P + a_Q·Q ≤ scale·rating is then owed at the dispatched point and at both
     deployed points; as the shift is ≥ 0, only one of the three can bind for each row: the
     deployed point of the direction that moves a_P·P up (a_P·up_sign > 0: up, < 0: down), or
     the dispatched point where a_P = 0 or that direction has no award. ``deployment`` builds
@@ -58,7 +58,8 @@ class DeploymentPoint:
     up_sign : +1 when up-deployment raises P (a source), −1 when it lowers it (the POI's import).
     shift : (t, direction) → MW the element moves by (≥ 0), or None where it carries no award of
         that direction (structurally, for every step).
-    rows : (a_P, a_Q, bound(t)) per limit row: a_P·P + a_Q·Q ≤ bound(t).
+    rows : (a_P, a_Q, scale) per limit row: a_P·P + a_Q·Q ≤ scale·rating(t).
+    rating : t → the rating the rows scale (MVA, units producing, or 1 for MW limits).
     family : family of the rows kept at the dispatched point (None: build none, another family
         states them).
     deployed : direction → family of the rows at that direction's deployed point.
@@ -69,7 +70,8 @@ class DeploymentPoint:
     q: Callable[[int], Any] | None
     up_sign: int
     shift: Callable[[int, Direction], Any]
-    rows: tuple[tuple[float, float, Callable[[int], Any]], ...]
+    rows: tuple[tuple[float, float, float], ...]
+    rating: Callable[[int], Any]
     family: str | None
     deployed: dict[str, str]
 
@@ -210,11 +212,10 @@ def award_sum(
     return sum(terms) if terms else None
 
 
-def polygon_rows(facets: int, rating: Callable[[int], Any]) -> tuple:
-    """``DeploymentPoint.rows`` of the inscribed K-facet MVA polygon of ``rating(t)`` (MVA)."""
-    return tuple(
-        (a_p, a_q, (lambda t, c=c: c * rating(t))) for a_p, a_q, c in facet_coefficients(facets)
-    )
+def polygon_rows(facets: int, s_mva: float = 1.0) -> tuple[tuple[float, float, float], ...]:
+    """``DeploymentPoint.rows`` of the inscribed K-facet polygon of ``s_mva`` × the point's
+    ``rating(t)`` (MVA)."""
+    return tuple((a_p, a_q, c * s_mva) for a_p, a_q, c in facet_coefficients(facets))
 
 
 def has_bess(x: DispatchInputs) -> bool:

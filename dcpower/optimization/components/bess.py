@@ -136,7 +136,8 @@ class Bess(Component):
                 q=lambda t: m.bess_q[t],
                 up_sign=1,
                 shift=lambda t, d: award_sum(m, x, "bess", d, t),
-                rows=polygon_rows(x.case.transformer.polygon_facets, lambda t: b.pcs_mva),
+                rows=polygon_rows(x.case.transformer.polygon_facets, b.pcs_mva),
+                rating=lambda t: 1.0,
                 family="pcs_mva",
                 deployed={"up": "pcs_deployed_up", "down": "pcs_deployed_down"},
             )

@@ -176,9 +176,8 @@ class GasUnits(Component):
                 q=lambda t: m.gen_q[t],
                 up_sign=1,
                 shift=lambda t, d: online_award_sum(m, x, d, t),
-                rows=polygon_rows(
-                    x.case.transformer.polygon_facets, lambda t: s_unit * m.gen_producing[t]
-                ),
+                rows=polygon_rows(x.case.transformer.polygon_facets, s_unit),
+                rating=lambda t: m.gen_producing[t],
                 family="gen_mva",
                 deployed={"up": "gen_deployed_up", "down": "gen_deployed_down"},
             )
@@ -192,10 +191,8 @@ class GasUnits(Component):
                     q=lambda t: m.gen_q[t],
                     up_sign=1,
                     shift=lambda t, d: online_award_sum(m, x, d, t),
-                    rows=tuple(
-                        (fall, sign, lambda t: intercept * m.gen_producing[t])
-                        for sign in (1.0, -1.0)
-                    ),
+                    rows=((fall, 1.0, intercept), (fall, -1.0, intercept)),
+                    rating=lambda t: m.gen_producing[t],
                     family="gen_unit_mva",
                     deployed={"up": "gen_unit_deployed_up"},
                 )

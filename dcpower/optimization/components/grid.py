@@ -104,10 +104,8 @@ class Grid(Component):
                 q=None,
                 up_sign=-1,
                 shift=site_shift,
-                rows=(
-                    (1.0, 0.0, lambda t: poi.import_limit_mw),
-                    (-1.0, 0.0, lambda t: poi.export_limit_mw),
-                ),
+                rows=((1.0, 0.0, poi.import_limit_mw), (-1.0, 0.0, poi.export_limit_mw)),
+                rating=lambda t: 1.0,
                 family=None,
                 deployed={"up": "poi_reserve_up", "down": "poi_reserve_down"},
             )

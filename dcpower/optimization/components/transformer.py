@@ -45,7 +45,8 @@ class Transformer(Component):
                 q=lambda t: m.poi_q[t],
                 up_sign=-1,
                 shift=site_shift,
-                rows=polygon_rows(xf.polygon_facets, lambda t: xf.rating_mva),
+                rows=polygon_rows(xf.polygon_facets, xf.rating_mva),
+                rating=lambda t: 1.0,
                 family="transformer_mva",
                 deployed={"up": "transformer_deployed_up", "down": "transformer_deployed_down"},
             )
