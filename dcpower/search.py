@@ -408,24 +408,25 @@ def metric_bounds(
 def _below_a_pass(
     space: Space, evals: Mapping[tuple[int, ...], Evaluation], point: Sequence[int], level: float
 ) -> bool:
-    """Whether ``point`` bisects a bracket of the level's step in the BESS: in its gas-unit
-    count, an evaluated size fails the level below it and one meets it above it (in BESS MWh,
-    the other sizes alike), and ``point`` is midway between the nearest two. Such sizes stay
-    candidates whatever the interpolation says (where survival changes, e.g. once BESS MW
-    covers the critical load during the gas start)."""
+    """Whether ``point`` bisects a bracket of the level's step in the BESS: along BESS MWh
+    (the other sizes as in ``point``), a size below it is known to fail the level and one above
+    it is known to meet it (evaluated, or implied by :func:`metric_bounds`, e.g. a failure with
+    more units), and ``point`` is midway between the nearest two. Such sizes stay candidates
+    whatever the interpolation says (where survival changes, e.g. once BESS MW covers the
+    critical load during the gas start)."""
     ks = [k for k, d in enumerate(space.dims) if d.name == "bess_mwh"]
     if not ks:
         return False
     kb = ks[0]
-    ints = _integer(space)
-    line = [
-        e
-        for e in _solved(evals)
-        if all(e.point[k] == point[k] for k in ints)
-        and all(e.point[k] == point[k] for k in range(len(point)) if k != kb and k not in ints)
-    ]
-    fails = [e.point[kb] for e in line if not _meets(e.metric, level) and e.point[kb] < point[kb]]
-    passes = [e.point[kb] for e in line if _meets(e.metric, level) and e.point[kb] > point[kb]]
+    if metric_bounds(space, evals, point)[1] < level - 1e-12:
+        return False  # known to fail
+
+    def bounds(i: int) -> tuple[float, float]:
+        return metric_bounds(space, evals, tuple(point[:kb]) + (i,) + tuple(point[kb + 1 :]))
+
+    fails = [i for i in range(point[kb]) if bounds(i)[1] < level - 1e-12]
+    n = len(space.dims[kb].values)
+    passes = [i for i in range(point[kb] + 1, n) if _meets(bounds(i)[0], level)]
     if not fails or not passes:
         return False
     return point[kb] == (max(fails) + min(passes)) // 2
