@@ -296,7 +296,7 @@ def test_search_killed_and_resumed_solves_nothing_twice(tmp_path):
     work = copy_workflow(tmp_path)
     config = work / "config" / "test" / "config_search.yaml"
     raw = yaml.safe_load(config.read_text())
-    raw["search"]["max_solves"] = 4  # the initial design only: 4 solves, then the budget stop
+    raw["search"]["max_solves"] = 4  # the initial design (3 solves), one more, the budget stop
     config.write_text(yaml.safe_dump(raw))
     out = work / "results" / "test_search"
     cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile"]
@@ -322,8 +322,11 @@ def test_search_killed_and_resumed_solves_nothing_twice(tmp_path):
     for path, mtime in first.items():
         assert path.stat().st_mtime_ns == mtime, f"{path} was solved again"
     summary = pd.read_parquet(out / "summary.parquet")
-    assert len(summary) == 4 and (summary[search.ROUND_COLUMN] == 0).all()
-    last = json.loads((out / "search" / "round_1.json").read_text())
+    assert len(summary) == 4 and list(summary[search.ROUND_COLUMN].value_counts().sort_index()) == [
+        3,
+        1,
+    ]  # the initial design (3 sizes), then one size within the budget
+    last = json.loads((out / "search" / "round_2.json").read_text())
     assert last["sizes"] == [] and last["reason"].startswith("solve budget spent")
     text = (out / "study_summary.md").read_text()
     assert "## Sizing by search" in text and "| 0.9 | bess_mwh~" in text
