@@ -573,6 +573,43 @@ class GasGen(_Strict):
         description="Nameplate PF of one unit: unit MVA = unit_mw / rated_power_factor, -. "
         "Default 0.8 (NEMA MG 1 / IEEE C50.13 synchronous generators).",
     )
+    # Outage reliability (dcpower.outage; defaults: REopt.jl's backup-reliability defaults).
+    operational_availability: float = Field(
+        0.995,
+        ge=0,
+        le=1,
+        description="Probability a unit is not down for maintenance when an outage starts, -.",
+    )
+    failure_to_start_probability: float = Field(
+        0.0094, ge=0, le=1, description="Probability a unit fails to start in an outage, -."
+    )
+    mean_time_to_failure_h: float | None = Field(
+        1100.0,
+        gt=0,
+        le=1e9,
+        description="Mean running hours between failures in an outage, h (per-step failure "
+        "probability step h / MTTF); null: never fails while running.",
+    )
+    fuel_limit_mwh: float | None = Field(
+        None,
+        ge=0,
+        le=1e9,
+        description="Output MWh the units can produce in one outage (on-site fuel), MWh; "
+        "null: unlimited.",
+    )
+    fuel_supply: Literal["pipeline", "dual_fuel", "on_site"] = Field(
+        "pipeline",
+        description="'pipeline': gas that a grid event's pipeline_gas_fraction curtails; "
+        "'dual_fuel': pipeline gas plus backup_fuel_hours of on-site fuel at full output; "
+        "'on_site': stored fuel (fuel_limit_mwh), unaffected by pipeline curtailment.",
+    )
+    backup_fuel_hours: float = Field(
+        0.0,
+        ge=0,
+        le=8760,
+        description="dual_fuel: hours of full fleet output on the on-site backup fuel from an "
+        "event's start, after which the pipeline fraction applies, h.",
+    )
 
     @property
     def installed(self) -> bool:
@@ -661,6 +698,10 @@ class Transformer(_Strict):
     )
 
 
+#: the outage simulation's default durations, h (REopt reports up to its maximum duration)
+DEFAULT_OUTAGE_DURATIONS_H = (0, 1, 2, 4, 8, 12, 24, 48, 72)
+
+
 class Reliability(_Strict):
     """Value of lost load, ride-through and N+1."""
 
@@ -680,6 +721,17 @@ class Reliability(_Strict):
         description="Minutes the BESS must carry critical load alone, minutes.",
     )
     n_plus_1: bool = Field(True, description="Enforce islanded N+1 for the critical load.")
+    outage_durations_h: list[Annotated[float, Field(ge=0, le=8760)]] = Field(
+        default_factory=lambda: list(DEFAULT_OUTAGE_DURATIONS_H),
+        min_length=1,
+        max_length=50,
+        description="Outage durations the outage simulation reports, h (rounded up to steps).",
+    )
+    outage_start_units: Literal["dispatched", "cold"] = Field(
+        "dispatched",
+        description="Units at an outage start: 'dispatched' (units the dispatch has running "
+        "need no start and produce through the start delay) or 'cold' (every unit starts).",
+    )
 
 
 class Solver(_Strict):
@@ -952,6 +1004,16 @@ class GridEvent(_Strict):
     source: str = Field(
         min_length=1, max_length=2_000, description="Where the event comes from (a citation)."
     )
+    pipeline_gas_fraction: float = Field(
+        1.0,
+        ge=0,
+        le=1,
+        description="Fraction of pipeline gas delivered during the event (gas units on "
+        "gas_gen.fuel_supply 'pipeline' produce at most this share of their MW), -.",
+    )
+    pipeline_gas_source: str | None = Field(
+        None, max_length=2_000, description="Where the pipeline gas fraction comes from."
+    )
     notice_minutes: float | None = Field(
         None,
         ge=0,
@@ -982,6 +1044,10 @@ class GridEvent(_Strict):
     def _order(self) -> GridEvent:
         if self.end <= self.start:
             raise ValueError("end must be after start (end is exclusive)")
+        if self.pipeline_gas_fraction < 1 and not self.pipeline_gas_source:
+            raise ValueError(
+                "pipeline_gas_fraction < 1 needs pipeline_gas_source (where the figure comes from)"
+            )
         return self
 
 

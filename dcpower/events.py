@@ -57,6 +57,9 @@ class GridEventWindow:
     cap_mw: float
     source: str
     window: str = "user"
+    #: fraction of pipeline gas delivered during the event, - (1: no curtailment)
+    pipeline_gas_fraction: float = 1.0
+    pipeline_gas_source: str = ""
     notice_minutes: float = DEFAULT_NOTICE_MINUTES
 
     @property
@@ -123,12 +126,38 @@ def resolve(entries: list[Any]) -> list[GridEventWindow]:
                     pd.Timestamp(e.end).tz_convert("UTC"),
                     float(e.cap_mw),
                     e.source,
+                    pipeline_gas_fraction=float(e.pipeline_gas_fraction),
+                    pipeline_gas_source=e.pipeline_gas_source or "",
                     notice_minutes=(
                         DEFAULT_NOTICE_MINUTES if e.notice_minutes is None else e.notice_minutes
                     ),
                 )
             )
     return out
+
+
+def gas_available_fraction(
+    events: list[GridEventWindow],
+    timestamps: pd.DatetimeIndex,
+    minutes: int,
+    fuel_supply: str,
+    backup_fuel_hours: float = 0.0,
+) -> np.ndarray:
+    """Share of the gas units' MW their fuel allows at each step, - (1 where no event curtails).
+
+    ``pipeline``: the lowest ``pipeline_gas_fraction`` of the events overlapping the step;
+    ``dual_fuel``: full output for ``backup_fuel_hours`` from each event's start (the backup fuel
+    burnt at full output, whatever the dispatch), then the pipeline fraction; ``on_site``: 1."""
+    frac = np.ones(len(timestamps))
+    if fuel_supply == "on_site":
+        return frac
+    start = pd.DatetimeIndex(timestamps)
+    for ev in events:
+        on = step_mask(ev, timestamps, minutes)
+        if fuel_supply == "dual_fuel":
+            on &= np.asarray(start >= ev.start_utc + pd.Timedelta(hours=backup_fuel_hours), bool)
+        frac[on] = np.minimum(frac[on], ev.pipeline_gas_fraction)
+    return frac
 
 
 def step_mask(event: GridEventWindow, timestamps: pd.DatetimeIndex, minutes: int) -> np.ndarray:
@@ -177,7 +206,12 @@ def events_section(case: Any, dispatch: pd.DataFrame) -> list[dict[str, Any]]:
     dt = minutes / 60.0
     products = [c.product for c in columns.reserve_price_columns(dispatch)]
     out = []
-    for ev in resolve(case.events):
+    g = case.gas_gen
+    windows = resolve(case.events)
+    gas = gas_available_fraction(
+        windows, dispatch.index, minutes, g.fuel_supply, g.backup_fuel_hours
+    ) * (g.units * g.unit_mw)
+    for ev in windows:
         on = step_mask(ev, dispatch.index, minutes)
         d = dispatch.loc[on]
         net = (d["grid_import_mw"] - d["grid_export_mw"]).to_numpy()
@@ -218,6 +252,10 @@ def events_section(case: Any, dispatch: pd.DataFrame) -> list[dict[str, Any]]:
                     - econ["revenues_usd"]["energy_export_revenue_usd"],
                     "net_value_in_window": econ["net_value_usd"],
                 },
+                "fuel_supply": g.fuel_supply,
+                "pipeline_gas_fraction": ev.pipeline_gas_fraction,
+                "pipeline_gas_source": ev.pipeline_gas_source or None,
+                "gas_available_mw_min": float(gas[on].min()) if on.any() else None,
             }
         )
     return out

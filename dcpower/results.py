@@ -623,13 +623,15 @@ def assemble_results(
     wall_s: float,
     ac: Any = None,
     foresight: dict[str, Any] | None = None,
+    outage: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build the results dict from a solved dispatch: every section, the economics stack from
     the objective's own terms, warnings and the independent invariant checks.
 
     ``ac``: the AC screening of the dispatch (``dcpower.topology.ac_screening.AcScreening``,
     which the runner computes): its columns join the electrical table, its steps outside the
-    voltage band the binding report, its summary the ``ac_screening`` section."""
+    voltage band the binding report, its summary the ``ac_screening`` section. ``outage``: the
+    ``outage`` section (``dcpower.reliability.outage_section``, which the runner computes)."""
     from dcpower.economics import economics_from_terms, per_mwh_figures
     from dcpower.invariants import check_invariants
     from dcpower.optimization import dispatch_milp
@@ -717,6 +719,8 @@ def assemble_results(
     if case.events:
         results["events"] = events_section(case, dispatch)
     results["sb6"] = sb6_section(case, dispatch)
+    if outage is not None:  # the runner computes it (dcpower.reliability.outage_section)
+        results["outage"] = outage
     if foresight is not None:
         if "realised_net_value_usd" in foresight:  # the stack's, settled terms included
             foresight = {**foresight, "realised_net_value_usd": econ["net_value_usd"]}

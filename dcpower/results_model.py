@@ -303,6 +303,14 @@ class EventInfo(_Section):
         description="fuel (with starts), flexible_curtailment, voll, energy_net (import cost − "
         "export revenue) and net_value_in_window of the event's steps, $"
     )
+    fuel_supply: str | None = Field(None, description="the gas units' fuel: gas_gen.fuel_supply")
+    pipeline_gas_fraction: float | None = Field(
+        None, ge=0, le=1, description="share of pipeline gas delivered in the event, -"
+    )
+    pipeline_gas_source: str | None = None
+    gas_available_mw_min: float | None = Field(
+        None, description="least gas output the units' fuel allowed in the event's steps, MW"
+    )
 
 
 class Sb6Test(_Section):
@@ -407,6 +415,43 @@ class MarginalValue(_Section):
     note: str
 
 
+Probability = Annotated[float, Field(ge=0, le=1)]
+ByDuration = dict[str, float]
+
+
+class OutageStarts(_Section):
+    """Per outage start (one per dispatch step): survival and expected unserved MWh by
+    duration (keys: hours as text)."""
+
+    start_utc: list[UtcText]
+    survival_prob: dict[str, list[Probability]]
+    expected_unserved_critical_mwh: dict[str, list[float]]
+
+
+class OutageInfo(_Section):
+    """Outage survival from every step (``dcpower.reliability``; REopt's failure modes)."""
+
+    assumptions: str
+    durations_h: list[float]
+    survival_prob_by_duration_h: dict[str, Probability] = Field(
+        description="duration (h, as text) → survival probability averaged over outage starts"
+    )
+    survival_min_by_duration_h: dict[str, Probability]
+    survival_percentiles_by_duration_h: dict[str, dict[str, Probability]] = Field(
+        description="percentile (%) → duration → survival probability over starts"
+    )
+    expected_unserved_critical_mwh_by_duration_h: ByDuration = Field(
+        description="mean over starts of the expected unserved critical MWh per outage"
+    )
+    expected_outage_cost_usd_by_duration_h: ByDuration = Field(
+        description="expected unserved critical MWh × critical VoLL, $ per outage"
+    )
+    limited_by_by_duration_h: dict[str, str] = Field(
+        description="why survival is below 1, in words (empty when every start survives)"
+    )
+    by_start: OutageStarts
+
+
 class ForecastErrorStats(_Section):
     """Errors of the forecasts the committed days were decided on (forecast − actual)."""
 
@@ -492,6 +537,9 @@ class Results(_Section):
         None, description="grid emergency events; present when the case has events"
     )
     sb6: Sb6Screen | None = Field(None, description="Texas SB 6 backup-generation screen")
+    outage: OutageInfo | None = Field(
+        None, description="outage survival from every step (REopt's failure modes)"
+    )
     foresight: Foresight | None = Field(
         None, description="dispatch policy (operations.policy) and, when causal, its forecasts"
     )

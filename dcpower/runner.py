@@ -34,6 +34,7 @@ from dcpower.iso.base import (
 from dcpower.optimization import bounds, dispatch_milp, explain, operations, strategies
 from dcpower.optimization.inputs import DispatchInputs, LoadReserveError, build_inputs
 from dcpower.optimization.solve import solve_model
+from dcpower.reliability import outage_section
 from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
 from dcpower.resources.load import LoadProfileError, build_load_segments
@@ -432,6 +433,7 @@ def run_case(
         time.perf_counter() - started,
         ac,
         foresight=foresight.foresight_section(case, decisions, forecaster, solution.dispatch),
+        outage=outage_section(case, solution.dispatch),
     )
 
 

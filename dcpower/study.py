@@ -496,8 +496,37 @@ class OutageConfig(_Section):
         min_length=1, description="Outage durations simulated, h."
     )
     failure_to_start_probability: Fraction = Field(description="Per-unit failure to start.")
+    operational_availability: Fraction = Field(
+        1.0, description="Per-unit probability of not being down for maintenance at an outage."
+    )
+    mean_time_to_failure_h: Positive | None = Field(
+        None, description="Mean running hours between unit failures, h; null: never fails."
+    )
+    fuel_limit_mwh: NonNegative | None = Field(
+        None, description="Output MWh the units can produce in one outage; null: unlimited."
+    )
+    outage_start_units: Literal["dispatched", "cold"] = Field(
+        "cold",
+        description="'dispatched': units the dispatch has running need no start; 'cold': every "
+        "unit starts.",
+    )
 
     _unique = field_validator("outage_durations_h")(_distinct)
+
+    def case_overrides(self) -> dict[str, dict[str, Any]]:
+        """The case fields this sets in every scenario (``gas_gen`` and ``reliability``)."""
+        return {
+            "gas_gen": {
+                "failure_to_start_probability": self.failure_to_start_probability,
+                "operational_availability": self.operational_availability,
+                "mean_time_to_failure_h": self.mean_time_to_failure_h,
+                "fuel_limit_mwh": self.fuel_limit_mwh,
+            },
+            "reliability": {
+                "outage_durations_h": [float(h) for h in self.outage_durations_h],
+                "outage_start_units": self.outage_start_units,
+            },
+        }
 
     def metrics(self) -> list[str]:
         """Survival columns the outage simulation writes, e.g. ``survival_prob_8h``."""
@@ -533,8 +562,7 @@ class ReliabilityConfig(OutageConfig):
     def outage(self) -> OutageConfig:
         """The part a scenario's solve uses (frontier and report settings excluded)."""
         return OutageConfig(
-            outage_durations_h=self.outage_durations_h,
-            failure_to_start_probability=self.failure_to_start_probability,
+            **{name: getattr(self, name) for name in OutageConfig.model_fields},
         )
 
 

@@ -9,7 +9,6 @@ year. Scenario names follow Snakemake's ``Paramspace`` layout
 from __future__ import annotations
 
 import itertools
-import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -19,12 +18,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from dcpower import columns, economics, headroom
+from dcpower import columns, economics, headroom, reliability
 from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.errors import InfeasibleError, InputError, NoSolutionError
 from dcpower.events import NONE as NONE_EVENT
-from dcpower.outage import OutageSite, survival_by_start, survival_summary
-from dcpower.resources import bess as bess_model
+from dcpower.outage import survival_summary
 from dcpower.results import records_to_frame
 from dcpower.study import (
     CostsConfig,
@@ -187,6 +185,8 @@ def scenario_case(base: Case, sizes: dict[str, Any], settings: ScenarioSettings)
     if headroom.DIM in sizes:  # the tariff's alert cap and reserves read the case's limit
         data["poi"]["import_limit_mw"] = float(sizes[headroom.DIM])
     data["solver"].update(settings.solve.case_overrides())
+    for section, fields in settings.outage.case_overrides().items():
+        data[section].update(fields)
     if EVENT_DIM in sizes:
         data["events"] = [] if sizes[EVENT_DIM] == NONE_EVENT else [sizes[EVENT_DIM]]
     if POLICY_DIM in sizes:
@@ -308,51 +308,19 @@ def annualised_costs(sizes: dict[str, Any], case: Case, costs: CostsConfig) -> d
     return out
 
 
-def outage_site(case: Case, failure_probability: float) -> OutageSite:
-    """Islanded-operation parameters of a case."""
-    b, g = case.bess, case.gas_gen
-    return OutageSite(
-        bess_power_mw=b.power_mw,
-        bess_energy_mwh=b.energy_mwh,
-        bess_soc_min_mwh=b.soc_min_fraction * b.energy_mwh,
-        bess_soc_max_mwh=bess_model.soc_max_mwh(b),
-        charge_efficiency=b.charge_efficiency,
-        discharge_efficiency=b.discharge_efficiency,
-        gen_units=g.units,
-        unit_mw=g.unit_mw,
-        start_delay_minutes=g.start_delay_minutes,
-        failure_to_start_probability=failure_probability,
-    )
-
-
-def outage_substeps(timestep_minutes: int, start_delay_minutes: float) -> int:
-    """Sub-steps per model step so the start delay is simulated to the minute, not rounded up
-    to a whole model step (a 10-min delay is 10 min of battery bridging, not an hour)."""
-    delay = int(round(start_delay_minutes))
-    if delay <= 0 or abs(delay - start_delay_minutes) > 1e-9:
-        return 1
-    return timestep_minutes // math.gcd(timestep_minutes, delay)
+def outage_case(case: Case, outage: OutageConfig) -> Case:
+    """The case with the study's outage settings (failure modes, durations, start units)."""
+    data = case.model_dump(mode="json")
+    for section, fields in outage.case_overrides().items():
+        data[section].update(fields)
+    return case_from_dict(data, source=f"case {case.name} with the study's outage settings")
 
 
 def outage_survival(results: dict[str, Any], outage: OutageConfig) -> pd.DataFrame:
-    """Survival probability per outage start (rows: UTC step) and duration (columns)."""
-    case = Case.model_validate(results["case"])
-    d = records_to_frame(results["dispatch"])
-    soc_end = d["bess_soc_mwh"].to_numpy()
-    soc_start = np.concatenate([[bess_model.soc_initial_mwh(case.bess)], soc_end[:-1]])
-    durations = [float(h) for h in outage.outage_durations_h]
-    step = case.horizon.timestep_minutes
-    factor = outage_substeps(step, case.gas_gen.start_delay_minutes)
-    probs = survival_by_start(
-        np.repeat(soc_start, factor),  # only each step's first sub-step is read back
-        np.repeat(d["load_critical_mw"].to_numpy(), factor),
-        outage_site(case, float(outage.failure_to_start_probability)),
-        durations,
-        step // factor,
-    )[::factor]
-    return pd.DataFrame(
-        probs, index=d.index, columns=[columns.survival_column(h) for h in durations]
-    )
+    """Survival probability per outage start (rows: UTC step) and duration (columns), with the
+    study's outage settings applied to the results' case."""
+    case = outage_case(Case.model_validate(results["case"]), outage)
+    return reliability.survival_table(case, records_to_frame(results["dispatch"]))[0]
 
 
 def unit_costs(costs: CostsConfig) -> dict[str, float]:
@@ -420,6 +388,10 @@ def scenario_summary(
     probs = survival.to_numpy()
     durations = [columns.survival_duration_h(c) for c in survival]
     row.update(survival_summary(probs, durations))
+    reasons = results.get("outage", {}).get("limited_by_by_duration_h", {})
+    row[OUTAGE_ASSUMPTIONS] = results.get("outage", {}).get("assumptions", "")
+    for h in durations:
+        row[limited_by_column(h)] = reasons.get(reliability.duration_key(h), "")
     s = results["solver"]
     row.update(
         solver_status=s["status"],
@@ -511,6 +483,29 @@ def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
     )
 
 
+#: summary column: the outage model's assumptions in words (failure modes, start units)
+OUTAGE_ASSUMPTIONS = "outage_assumptions"
+#: summary column: why the frontier metric is below 1, in words (``""`` where it is 1)
+LIMITED_BY = "reliability_limited_by"
+
+
+def limited_by_column(duration_h: float) -> str:
+    """Summary column of the reason for ``duration_h`` outages (``reliability_limited_by_8h``)."""
+    return f"{LIMITED_BY}_{float(duration_h):g}h"
+
+
+def frontier_limited_by(summary: pd.DataFrame, metric: str) -> pd.Series:
+    """``reliability_limited_by``: the reason for the frontier metric's duration where the metric
+    is below 1 (the first failing outage start and what ran short), else ``""``."""
+    hours = columns.survival_duration_h(metric)
+    source = limited_by_column(hours) if hours is not None else ""
+    if source not in summary.columns or metric not in summary.columns:
+        return pd.Series("", index=summary.index, dtype=object)
+    below = summary[metric].to_numpy(dtype=float) < 1.0
+    text = summary[source].fillna("").astype(str)
+    return text.where(below, "").astype(object)
+
+
 def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.DataFrame:
     """Summary table (one row per scenario, grid order) with the Pareto flag on ``metric``.
 
@@ -528,6 +523,7 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
     if POLICY_DIM in dims and "net_operating_value_usd" in summary.columns:
         summary = summary.assign(**foresight_premiums(summary))
     summary = headroom.add_relative_cost(summary, dims)
+    summary[LIMITED_BY] = frontier_limited_by(summary, metric)
     summary["pareto"] = False
     if metric in summary.columns:
         by = [d for d in (YEAR_DIM, EVENT_DIM, POLICY_DIM) if d in dims]
@@ -689,8 +685,9 @@ def solve_scenario(
     except (InputError, InfeasibleError, NoSolutionError) as exc:
         dims = grid_dims(settings.market, sizes)
         return failed_summary(sizes, dims, exc.kind, str(exc)), None, None
-    survival = outage_survival(results, settings.outage)
     dispatch = records_to_frame(results["dispatch"])
+    # the scenario case carries the study's outage settings: its results' section is the study's
+    survival = reliability.survival_from_section(results["outage"], dispatch.index)
     return scenario_summary(results, sizes, settings, survival, dispatch), dispatch, survival
 
 
@@ -815,6 +812,20 @@ def _events_and_sb6_markdown(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _reliability_markdown(feasible: pd.DataFrame, metric: str) -> list[str]:
+    """The outage model's assumptions and, per size, why its frontier metric is below 1."""
+    lines = ["", "## Reliability: the outage model and what limits each size", ""]
+    if OUTAGE_ASSUMPTIONS in feasible:
+        for text in sorted(set(feasible[OUTAGE_ASSUMPTIONS].dropna().astype(str)) - {""}):
+            lines.append(f"Outage model: {text}.")
+            lines.append("")
+    if LIMITED_BY in feasible:
+        for _, r in feasible.iterrows():
+            if r[LIMITED_BY]:
+                lines.append(f"- {r['scenario']} ({metric} = {r[metric]:.6g}): {r[LIMITED_BY]}")
+    return lines
+
+
 def _foresight_markdown(summary: pd.DataFrame) -> list[str]:
     """Per size: the clairvoyant value (the upper bound), the forecast policy's realised one
     (what to bank on) and the premium between them, in total and per group."""
@@ -892,6 +903,7 @@ def study_summary_markdown(
             f"- {r['scenario']}: {r['annual_total_cost_usd'] / 1e6:.3f} $M/yr, "
             f"{metric} = {r[metric]:.4f}"
         )
+    lines += _reliability_markdown(feasible, metric)
     lines += _events_and_sb6_markdown(summary)
     lines += _foresight_markdown(summary)
     lines += ["", "## Solver", ""]

@@ -87,11 +87,11 @@ def test_one_unit_suffices_survival_is_one_minus_p_squared():
 
 
 def test_both_units_needed_mixes_binomial_outcomes():
-    # 15 MW critical. k = 0: battery 40 MWh lasts 2 h. k = 1: 15 MWh in step 1, then 5 MW
-    # deficit for 25 MWh / 5 MW = 5 more steps → 6 h. k = 2: indefinitely.
+    # 15 MW critical. k = 0: battery 40 MWh lasts 2 h. k = 1: 15 MW for the 30-min delay then
+    # a 5 MW deficit: 10 MWh in step 1, then 30 MWh / 5 MW = 6 more steps → 7 h. k = 2: forever.
     soc, crit = flat(30, 50.0, 15.0)
-    p = survival_by_start(soc, crit, two_units(), [2, 3, 6, 7, 24], 60)
-    expected = [1.0, 1 - 0.1**2, 1 - 0.1**2, 0.9**2, 0.9**2]
+    p = survival_by_start(soc, crit, two_units(), [2, 3, 6, 7, 8, 24], 60)
+    expected = [1.0, 1 - 0.1**2, 1 - 0.1**2, 1 - 0.1**2, 0.9**2, 0.9**2]
     np.testing.assert_allclose(p, np.tile(expected, (30, 1)))
 
 
@@ -180,8 +180,9 @@ def test_summary_keys_mean_and_min():
 
 
 def reference(soc0: float, crit: np.ndarray, start: int, s: OutageSite, steps: int, dt: float):
-    """Scalar, loop-based survival probability for one start (independent implementation)."""
-    delay = math.ceil(s.start_delay_minutes / 60.0 / dt - 1e-9)
+    """Scalar, loop-based survival probability for one start (independent implementation): the
+    start delay splits a step into a battery-only part and a part with the started units."""
+    delay_h = s.start_delay_minutes / 60.0
     total = 0.0
     for k in range(s.gen_units + 1):
         q = 1 - s.failure_to_start_probability
@@ -189,23 +190,21 @@ def reference(soc0: float, crit: np.ndarray, start: int, s: OutageSite, steps: i
         soc, ok = soc0, True
         for i in range(steps):
             load = crit[(start + i) % len(crit)]
-            gen = k * s.unit_mw if i >= delay else 0.0
-            if load > gen:
-                need = load - gen
-                if (
-                    need
-                    > min(
-                        s.bess_power_mw,
-                        max(soc - s.bess_soc_min_mwh, 0) * s.discharge_efficiency / dt,
-                    )
-                    + 1e-9
-                ):
-                    ok = False
-                    break
-                soc -= need * dt / s.discharge_efficiency
-            else:
-                room = max(s.bess_soc_max_mwh - soc, 0.0) / (s.charge_efficiency * dt)
-                soc += min(gen - load, s.bess_power_mw, room) * dt * s.charge_efficiency
+            before = min(max(delay_h - i * dt, 0.0), dt)
+            for h, gen in ((before, 0.0), (dt - before, k * s.unit_mw)):
+                if h <= 0 or not ok:
+                    continue
+                if load > gen:
+                    need = load - gen
+                    avail = max(soc - s.bess_soc_min_mwh, 0) * s.discharge_efficiency / h
+                    if need > min(s.bess_power_mw, avail) + 1e-9:
+                        ok = False
+                    soc -= need * h / s.discharge_efficiency
+                else:
+                    room = max(s.bess_soc_max_mwh - soc, 0.0) / (s.charge_efficiency * h)
+                    soc += min(gen - load, s.bess_power_mw, room) * h * s.charge_efficiency
+            if not ok:
+                break
         total += w * ok
     return total
 

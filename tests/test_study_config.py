@@ -128,6 +128,13 @@ def test_rules_get_sections_not_the_whole_config():
     dumped = settings.model_dump(mode="json")
     assert set(dumped) == {"study_name", "grid", "market", "solve", "costs", "outage"}
     assert set(dumped["grid"]) == {"bess_duration_h", "pcs_mva_per_mw"}  # no size lists
-    assert set(dumped["outage"]) == {"outage_durations_h", "failure_to_start_probability"}
+    assert set(dumped["outage"]) == {
+        "outage_durations_h",
+        "failure_to_start_probability",
+        "operational_availability",
+        "mean_time_to_failure_h",
+        "fuel_limit_mwh",
+        "outage_start_units",
+    }
     # a section's dump validates back into the same model (what the scripts do)
     assert type(settings).model_validate(dumped) == settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import pandas as pd
 import pytest
 import yaml
 from conftest import ROOT
@@ -62,11 +63,35 @@ def test_capital_recovery_and_annualised_costs(config):
     assert costs["fixed_om_usd"] == pytest.approx(0.025 * bess + 0.02 * gen + 0.01 * xf)
 
 
-def test_outage_substeps():
-    assert sweep.outage_substeps(60, 10) == 6
-    assert sweep.outage_substeps(15, 10) == 3
-    assert sweep.outage_substeps(60, 0) == 1
-    assert sweep.outage_substeps(60, 60) == 1
+def test_frontier_limited_by_follows_the_metric():
+    summary = pd.DataFrame(
+        {
+            "survival_prob_8h": [1.0, 0.97, 0.5],
+            "reliability_limited_by_8h": ["", "unit count: ...", "battery MW during the delay"],
+        }
+    )
+    reason = sweep.frontier_limited_by(summary, "survival_prob_8h")
+    assert reason.tolist() == ["", "unit count: ...", "battery MW during the delay"]
+    summary.loc[1, "survival_prob_8h"] = 1.0  # metric at 1: no reason, whatever the column says
+    assert sweep.frontier_limited_by(summary, "survival_prob_8h").tolist()[1] == ""
+
+
+def test_study_outage_settings_reach_the_survival(example_results):
+    base = dict(outage_durations_h=[4, 24], failure_to_start_probability=0.05)
+    plain = sweep.outage_survival(example_results, OutageConfig(**base))
+    running = sweep.outage_survival(
+        example_results, OutageConfig(**base, mean_time_to_failure_h=50.0)
+    )
+    dispatched = sweep.outage_survival(
+        example_results,
+        OutageConfig(**base, mean_time_to_failure_h=50.0, outage_start_units="dispatched"),
+    )
+    # failures while running can only lower survival; running units needing no start only raise
+    # it (to the binned chain's accuracy: SOC bins and pruning move a start by < 1e-4 here)
+    assert (running.to_numpy() <= plain.to_numpy() + 1e-4).all()
+    assert running["survival_prob_24h"].mean() < plain["survival_prob_24h"].mean() - 1e-3
+    assert (dispatched.to_numpy() >= running.to_numpy() - 1e-4).all()
+    assert dispatched["survival_prob_24h"].mean() > running["survival_prob_24h"].mean() + 1e-3
 
 
 def test_outage_survival_on_solved_week(example_results):

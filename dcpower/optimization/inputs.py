@@ -49,6 +49,9 @@ class DispatchInputs:
     #: cap on net withdrawal at each step from grid emergency events, MW (NaN: no event;
     #: None: the case has no events)
     event_cap_mw: np.ndarray | None = None
+    #: gas output the units' fuel allows at each step under grid events, MW (NaN: no limit;
+    #: None: the case has no events)
+    gas_available_mw: np.ndarray | None = None
     #: the full-horizon ``dcpower.tariff.TariffSchedule`` (intervals, rates, alerts), for results
     tariff: Any = None
     #: flexible-load energy curtailed in the calendar week of the first step before it, MWh
@@ -120,6 +123,7 @@ class DispatchInputs:
                 else tuple(load_sustain_floor_mw)
             ),
             event_cap_mw=None if self.event_cap_mw is None else self.event_cap_mw[sl],
+            gas_available_mw=None if self.gas_available_mw is None else self.gas_available_mw[sl],
         )
 
     def eligible_pairs(self) -> list[tuple[str, str]]:
@@ -192,15 +196,20 @@ def build_inputs(case: Case, market: MarketData, load: LoadSegments) -> Dispatch
     )
     if case.bess.energy_mwh == 0:
         floor = np.zeros(len(index))
-    events = None
+    events = gas_mw = None
     if case.events:
         from dcpower import events as grid_events
 
-        events = grid_events.cap_per_step(
-            grid_events.resolve(case.events), index, case.horizon.timestep_minutes
+        windows = grid_events.resolve(case.events)
+        events = grid_events.cap_per_step(windows, index, case.horizon.timestep_minutes)
+        g = case.gas_gen
+        frac = grid_events.gas_available_fraction(
+            windows, index, case.horizon.timestep_minutes, g.fuel_supply, g.backup_fuel_hours
         )
+        gas_mw = np.where(frac < 1.0, frac * g.units * g.unit_mw, np.nan)
     return DispatchInputs(
         event_cap_mw=events,
+        gas_available_mw=gas_mw,
         case=case,
         timestamps=index,
         price_usd_per_mwh=market.energy_price_usd_per_mwh.to_numpy(float),
