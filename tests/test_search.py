@@ -225,6 +225,10 @@ def _raw() -> dict:
         (lambda c: c["search"].pop("max_solves"), "search.max_solves: is required"),
         (lambda c: c["search"].update(years="best"), "search.years"),
         (lambda c: c.pop("search"), "grid.bess_mwh: is required (or give a search: section)"),
+        (
+            lambda c: c.update(operations={"policy": ["perfect_foresight", "forecast"]}),
+            "operations.policy: a search sizes for one dispatch policy",
+        ),
     ],
 )
 def test_search_config_errors_name_the_key(edit, message):
