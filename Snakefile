@@ -21,6 +21,13 @@ report: "workflow/report/workflow.rst"
 
 include: "workflow/rules/retrieve.smk"
 include: "workflow/rules/solve.smk"
+
+
+if SEARCH:
+
+    include: "workflow/rules/search.smk"
+
+
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 

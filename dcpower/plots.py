@@ -162,6 +162,7 @@ def plot_frontier(
     metric: str,
     paths: PathLike | Iterable[PathLike] = (),
     levels: Iterable[float] = (),
+    chosen: pd.DataFrame | None = None,
 ) -> Figure:
     """Cost–reliability frontier: annual total cost ($M/yr) against a survival probability.
 
@@ -184,6 +185,11 @@ def plot_frontier(
         ``.png`` / ``.svg`` files to write.
     levels : iterable of float
         Reliability levels to mark (probability, -).
+    chosen : pd.DataFrame, optional
+        A search's chosen size per level (summary rows plus ``level``): starred, with each
+        asset's annualised cost and marginal value ($/yr per unit) at that size. A
+        ``search_round`` column colours every size by the round that evaluated it (gid
+        ``"search_path"``).
 
     Returns
     -------
@@ -229,6 +235,8 @@ def plot_frontier(
         )
         rows = summary[eff].iloc[order]
         _label_points(ax, xe, ye, rows)
+    if "search_round" in summary.columns and (summary["search_round"] >= 0).any():
+        _mark_search(fig, ax, summary, x, y, chosen, metric)
     ax.set_xlabel(metric_label(metric))
     ax.set_ylabel("Annual total cost ($M/yr)")
     ax.set_title("Cost–reliability frontier (reliability in nines: 0.9, 0.99, 0.999 evenly spaced)")
@@ -236,6 +244,42 @@ def plot_frontier(
     ax.legend(loc="best", fontsize=8)
     save_figure(fig, paths)
     return fig
+
+
+def _mark_search(fig, ax, summary, x, y, chosen, metric) -> None:
+    """The search path (each size coloured and numbered by its round) and the chosen size per
+    level with its assets' annualised cost vs marginal value."""
+    rounds = summary["search_round"].to_numpy(int)
+    path = ax.scatter(
+        x, y, c=rounds, cmap="viridis", s=30, zorder=5, gid="search_path", label="search rounds"
+    )
+    for xi, yi, r in zip(x, y, rounds, strict=True):
+        ax.annotate(str(r), (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=6)
+    fig.colorbar(path, ax=ax, label="search round")
+    if chosen is None or chosen.empty:
+        return
+    cy = chosen["annual_total_cost_usd"].to_numpy(float) / 1e6
+    ax.scatter(
+        chosen[metric],
+        cy,
+        marker="*",
+        s=260,
+        color="tab:red",
+        edgecolor="k",
+        zorder=6,
+        gid="chosen",
+        label="chosen size per level",
+    )
+    lines = ["annualised cost vs marginal value at the chosen sizes, $/yr per unit:"]
+    for _, row in chosen.iterrows():
+        parts = []
+        for asset, unit in columns.MARGINAL_VALUE_UNITS.items():
+            uc = row.get(columns.unit_cost_column(asset))
+            mv = row.get(columns.marginal_value_column(asset))
+            if uc is not None and mv is not None and np.isfinite(uc) and np.isfinite(mv):
+                parts.append(f"{asset} {uc:,.0f} vs {mv:,.0f}/{unit}")
+        lines.append(f"level {row['level']:g} ({scenario_label(row)}): " + "; ".join(parts))
+    fig.text(0.01, -0.02, "\n".join(lines), fontsize=6, va="top", ha="left", wrap=True)
 
 
 def plot_net_value_vs_bess(

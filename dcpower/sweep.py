@@ -37,10 +37,12 @@ GRID_DIMS = ("bess_mwh", "gen_units", "transformer_mva")
 YEAR_DIM = "market_year"
 #: the grid emergency event of a scenario (``none`` or a shipped event's name)
 EVENT_DIM = "events"
+#: the BESS duration as a dimension of its own (a search's ``search.bess_duration_h``)
+DURATION_DIM = "bess_duration_h"
 #: the dispatch policy of a scenario (``study.operations.policy``; case ``operations.policy``)
 POLICY_DIM = columns.POLICY_DIM
-#: dimensions a study adds only when its grid sets them (``grid.poi_import_mw``)
-OPTIONAL_DIMS = (headroom.DIM,)
+#: dimensions a study adds only when its grid (or search) sets them (``grid.poi_import_mw``)
+OPTIONAL_DIMS = (headroom.DIM, DURATION_DIM)
 HOURS_PER_YEAR = 8760.0
 
 #: summary columns and their units (xarray attributes, report tables).
@@ -50,6 +52,7 @@ UNITS = {
     "gen_units": "units",
     "transformer_mva": "MVA",
     headroom.DIM: "MW",
+    DURATION_DIM: "h",
     "gen_mw": "MW",
     "annualised_capex_usd": "$/yr",
     "fixed_om_usd": "$/yr",
@@ -90,11 +93,16 @@ def grid_dims(market: MarketConfig, optional: Iterable[str] = ()) -> list[str]:
 
 
 def scenario_grid(study: StudyConfig) -> pd.DataFrame:
-    """One row per scenario (Cartesian product of the grid lists), in grid order."""
+    """One row per scenario (Cartesian product of the grid lists), in grid order. A search
+    study's sizes are chosen as it runs: its rows are the corners of the search bounds (what
+    the pre-flight checks)."""
     grid = study.grid
-    axes: list[list[Any]] = [grid.bess_mwh, grid.gen_units, grid.transformer_mva]
-    if grid.poi_import_mw is not None:
-        axes.append(grid.poi_import_mw)
+    if study.search is not None:
+        axes: list[list[Any]] = [sorted(set(b)) for b in study.search.bounds().values()]
+    else:
+        axes = [grid.bess_mwh, grid.gen_units, grid.transformer_mva]
+        if grid.poi_import_mw is not None:
+            axes.append(grid.poi_import_mw)
     dims = grid_dims(study.market, study.optional_dims())
     if YEAR_DIM in dims:
         axes.append(study.market.years)
@@ -165,7 +173,7 @@ def _with_market(data: dict[str, Any], market: MarketConfig, year: int, name: st
 def scenario_case(base: Case, sizes: dict[str, Any], settings: ScenarioSettings) -> Case:
     """The base case with the scenario's sizes, market and solver settings applied."""
     energy = float(sizes["bess_mwh"])
-    power = energy / float(settings.grid.bess_duration_h)
+    power = energy / float(sizes.get(DURATION_DIM, settings.grid.bess_duration_h))
     name = f"{settings.study_name}:{scenario_name(sizes, grid_dims(settings.market, sizes))}"
     data = _with_market(
         base.model_dump(mode="json"), settings.market, study_year(settings.market, sizes), name

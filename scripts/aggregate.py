@@ -9,6 +9,7 @@ from dcpower import resolution
 from dcpower.logs import configure_logging
 from dcpower.refine import refine_study, scenario_solver
 from dcpower.results import write_parquet_atomic
+from dcpower.search import add_round_column
 from dcpower.study import RefineConfig, ScenarioSettings
 from dcpower.sweep import WARNING_SEP, aggregate, solved, write_dataset_atomic
 
@@ -26,6 +27,7 @@ def main(
     base_case: Path,
     out_summary: Path,
     out_dataset: Path,
+    rounds: list[str] | None = None,
 ) -> None:
     rows = [json.loads(Path(p).read_text()) for p in summaries]
     logger.info("aggregate %d scenarios over %s", len(rows), dims)
@@ -43,6 +45,8 @@ def main(
             logger.info("refine: %s", line)
     else:
         summary = aggregate(rows, dims, metric)
+    if rounds is not None:  # a search: the round that evaluated each size
+        summary = add_round_column(summary, [json.loads(Path(p).read_text()) for p in rounds])
     feasible = solved(summary)
     logger.info(
         "requested MIP gap %.4f%%, worst achieved %.4f%%",
@@ -73,4 +77,5 @@ if __name__ == "__main__":
         Path(sm.input.base_case),
         Path(sm.output.summary),
         Path(sm.output.dataset),
+        list(sm.input.rounds) if hasattr(sm.input, "rounds") else None,
     )

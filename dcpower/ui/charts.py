@@ -684,7 +684,9 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
     lower = "annual_total_cost_lower_bound_usd"
     df["cost_lower_musd"] = df[lower].astype(float) / 1e6 if lower in df else np.nan
     df["tied_with"] = df["tied_with"].fillna("") if "tied_with" in df else ""
-    df = df[[*cols, "cost_lower_musd", "tied_with"]]
+    # a search study: each size numbered by the round that evaluated it (search path)
+    searched = "search_round" in df.columns and bool((df["search_round"] >= 0).any())
+    df = df[[*cols, "cost_lower_musd", "tied_with", *(["search_round"] if searched else [])]]
     x = alt.X(f"{metric}:Q", title=metric_label(metric), axis=alt.Axis(format=".0%"))
     y = alt.Y("cost_musd:Q", title="annual total cost ($M/yr)", scale=alt.Scale(zero=False))
     pick = alt.selection_point(name="pick", fields=["scenario"], on="click")
@@ -709,6 +711,7 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
                 alt.Tooltip("tied_with:N", title="tied in cost with"),
                 alt.Tooltip(f"{metric}:Q", title=metric, format=".3f"),
                 alt.Tooltip("frontier:N", title="Pareto"),
+                *([alt.Tooltip("search_round:Q", title="search round")] if searched else []),
             ],
         )
         .add_params(pick)
@@ -733,9 +736,14 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
         .encode(x=x, y=y, text="label:N")
         for part, align, dx in ((text[~right], "left", 10), (text[right], "right", -10))
     ]  # labels towards the inside of the plot, never over its edge
-    return alt.layer(intervals, line, points, *labels).properties(
-        width=WIDTH, height=480, title="Cost–reliability frontier"
-    )
+    layers = [intervals, line, points, *labels]
+    if searched:
+        layers.append(
+            alt.Chart(df)
+            .mark_text(align="right", dx=-7, dy=8, fontSize=9, color="#555555")
+            .encode(x=x, y=y, text="search_round:Q")
+        )
+    return alt.layer(*layers).properties(width=WIDTH, height=480, title="Cost–reliability frontier")
 
 
 #: Pareto points closer than this share of the axis ranges share one (multi-line) label

@@ -1,11 +1,10 @@
 rule aggregate:
-    """All scenario summaries -> summary.parquet (one row per scenario) and sweep.nc (xarray).
-    With refine.mip_rel_gaps, the scenarios whose cost ties decide the frontier or a per-level
-    choice are re-solved here at each tighter gap in turn (dcpower.refine)."""
+    """All scenario summaries -> summary.parquet (one row per scenario) and sweep.nc (xarray);
+    a search adds each row's search_round. With refine.mip_rel_gaps, the scenarios whose cost
+    ties decide the frontier or a per-level choice are re-solved here at each tighter gap in
+    turn (dcpower.refine)."""
     input:
-        summaries=expand(
-            f"{RESULTS}/scenarios/{{params}}/summary.json", params=SCENARIOS.instance_patterns
-        ),
+        unpack(aggregate_inputs),
         base_case=STUDY.study.base_case,
     output:
         summary=f"{RESULTS}/summary.parquet",

@@ -1,6 +1,7 @@
 rule plot_frontier:
-    """Cost-vs-reliability frontier, net value vs BESS, the frontier's revenue/cost stack and
-    its assets' marginal values."""
+    """Cost-vs-reliability frontier (with a search: its path round by round and the chosen size
+    per level), net value vs BESS, the frontier's revenue/cost stack and its assets' marginal
+    values."""
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
@@ -19,6 +20,7 @@ rule plot_frontier:
     params:
         metric=STUDY.reliability.frontier_metric,
         levels=list(STUDY.reliability.report_levels),
+        search=search_params(),
     log:
         f"{RESULTS}/logs/plot_frontier.log",
     benchmark:
@@ -35,9 +37,10 @@ rule plot_frontier:
 
 
 rule study_summary:
-    """Short study summary: best scenario per reliability level, binding-constraint statistics."""
+    """Short study summary: best scenario per reliability level, binding-constraint statistics;
+    a search's chosen size per level, solves and the same-resolution grid's."""
     input:
-        summary=f"{RESULTS}/summary.parquet",
+        unpack(report_inputs),
     output:
         report(f"{RESULTS}/study_summary.md", caption="../report/study_summary.rst",
                category="Summary"),
@@ -45,6 +48,7 @@ rule study_summary:
         study_name=STUDY.study.name,
         market_label=STUDY.market.label(),
         reliability=section(STUDY.reliability),
+        search=search_params(),
     log:
         f"{RESULTS}/logs/study_summary.log",
     benchmark:
