@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from dcpower import columns, economics, headroom, reliability
+from dcpower import columns, dimensions, economics, headroom, reliability
 from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.errors import InfeasibleError, InputError, NoSolutionError
 from dcpower.events import NONE as NONE_EVENT
 from dcpower.outage import survival_summary
+from dcpower.pareto import frontier_flags, pareto_mask
 from dcpower.results import records_to_frame
 from dcpower.study import (
     CostsConfig,
@@ -33,7 +34,7 @@ from dcpower.study import (
     study_config_problems,
 )
 
-GRID_DIMS = ("bess_mwh", "gen_units", "transformer_mva")
+GRID_DIMS = dimensions.SIZE_DIMS
 YEAR_DIM = "market_year"
 #: the grid emergency event of a scenario (``none`` or a shipped event's name)
 EVENT_DIM = "events"
@@ -45,11 +46,8 @@ HOURS_PER_YEAR = 8760.0
 
 #: summary columns and their units (xarray attributes, report tables).
 UNITS = {
-    "bess_mwh": "MWh",
+    **dimensions.UNITS,
     "bess_mw": "MW",
-    "gen_units": "units",
-    "transformer_mva": "MVA",
-    headroom.DIM: "MW",
     "gen_mw": "MW",
     "annualised_capex_usd": "$/yr",
     "fixed_om_usd": "$/yr",
@@ -81,7 +79,7 @@ def grid_dims(market: MarketConfig, optional: Iterable[str] = ()) -> list[str]:
         dims.append(EVENT_DIM)
     if POLICY_DIM in optional:
         dims.append(POLICY_DIM)
-    return dims
+    return dimensions.ordered(dims)
 
 
 def scenario_grid(study: StudyConfig) -> pd.DataFrame:
@@ -468,8 +466,6 @@ def foresight_premiums(summary: pd.DataFrame) -> dict[str, pd.Series]:
 
 def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
     """True for scenarios no other beats on both annual total cost (lower) and ``metric``."""
-    from dcpower.pareto import pareto_mask
-
     return pareto_mask(
         summary["annual_total_cost_usd"].to_numpy(float), summary[metric].to_numpy(float)
     )
@@ -516,16 +512,7 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
         summary = summary.assign(**foresight_premiums(summary))
     summary = headroom.add_relative_cost(summary, dims)
     summary[LIMITED_BY] = frontier_limited_by(summary, metric)
-    summary["pareto"] = False
-    if metric in summary.columns:
-        by = [d for d in (YEAR_DIM, EVENT_DIM, POLICY_DIM) if d in dims]
-        key = by[0] if len(by) == 1 else by  # a one-element list: scalar group keys
-        groups = list(summary.groupby(key).groups.values()) if by else [summary.index]
-        for index in groups:
-            part = summary.loc[index]
-            ok = part["annual_total_cost_usd"].notna() & part[metric].notna()
-            if ok.any():
-                summary.loc[part.index[ok], "pareto"] = pareto_flags(part[ok], metric)
+    summary["pareto"] = frontier_flags(summary, metric, dims)
     return summary
 
 
@@ -586,7 +573,7 @@ def to_dataset(summary: pd.DataFrame, dims: list[str], attrs: Mapping[str, str])
     for name in ds.data_vars:
         ds[name].attrs["units"] = _unit_of(str(name))
     for d in dims:
-        ds[d].attrs["units"] = UNITS.get(d, "year")
+        ds[d].attrs["units"] = dimensions.UNITS[d]
     ds.attrs.update(
         **attrs,
         note="operating figures are per year (horizon scaled by annualisation_factor)",

@@ -21,11 +21,11 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from dcpower import columns
+from dcpower import columns, dimensions
 from dcpower.case import Case, CaseError, case_from_dict, input_files, parse_json_text
 from dcpower.errors import InputError
 from dcpower.filecheck import check_input_file
-from dcpower.pareto import pareto_mask
+from dcpower.pareto import frontier_flags
 from dcpower.results import (
     ResultsFileError,
     load_results,
@@ -492,7 +492,7 @@ class SweepError(ValueError):
     """A sweep folder is missing or incomplete; the message says what to do."""
 
 
-SIZE_COLUMNS = ["bess_mwh", "gen_units", "transformer_mva", "market_year"]
+SIZE_COLUMNS = list(dimensions.NAMES)
 TABLE_COLUMNS = [
     "scenario",
     *SIZE_COLUMNS,
@@ -570,11 +570,10 @@ def load_sweep(folder: str | Path) -> pd.DataFrame:
 
 
 def with_frontier(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Copy with ``frontier`` = Pareto-efficient for (annual total cost, ``metric``)."""
+    """Copy with ``frontier`` = Pareto-efficient for (annual total cost, ``metric``), flagged
+    within each market year, event and policy as ``summary.parquet``'s ``pareto``."""
     out = summary.copy()
-    out["frontier"] = pareto_mask(
-        out["annual_total_cost_usd"].to_numpy(float), out[metric].to_numpy(float)
-    )
+    out["frontier"] = frontier_flags(out, metric)
     return out
 
 
@@ -586,7 +585,8 @@ def scenario_table(
     if all_columns:
         cols = list(summary.columns)
     else:
-        wanted = [*TABLE_COLUMNS[:5], "frontier", *metrics, *TABLE_COLUMNS[5:]]
+        head = 1 + len(SIZE_COLUMNS)  # scenario and the dimensions
+        wanted = [*TABLE_COLUMNS[:head], "frontier", *metrics, *TABLE_COLUMNS[head:]]
         cols = [c for c in dict.fromkeys(wanted) if c in summary.columns]
     return (
         summary[cols]
