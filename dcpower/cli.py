@@ -33,7 +33,9 @@ from dcpower.errors import (
     InterruptedRunError,
     NoSolutionError,
 )
+from dcpower.iso.ercot import DEFAULT_DATA_DIR
 from dcpower.results import describe_os_error, plan_outputs, write_output_set
+from dcpower.results_model import results_json_schema
 from dcpower.runner import input_problems, run_case
 
 EXIT_OK = 0
@@ -300,7 +302,6 @@ def _run(args: argparse.Namespace) -> int:
 def _market_data_dir(data_dir: Path | None) -> Path:
     if data_dir is not None:
         return data_dir
-    from dcpower.iso.ercot import DEFAULT_DATA_DIR
 
     return Path(DEFAULT_DATA_DIR)
 
@@ -345,8 +346,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
     if args.command == "schema":
         if args.document == "results":
-            from dcpower.results_model import results_json_schema
-
             print(json.dumps(results_json_schema(), indent=2))
         else:
             print(json.dumps(case_json_schema(), indent=2))

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from dcpower import columns, dimensions
+from dcpower import columns, dimensions, headroom
 from dcpower.results import write_atomic_with
 
 PathLike = str | os.PathLike[str]
@@ -419,7 +419,6 @@ def plot_headroom(
     ``summary``: the aggregated summary with the ``dcpower.columns.HEADROOM_COLUMNS`` and the
     ``poi_import_mw`` dimension; ``dims``: its dimensions.
     """
-    from dcpower import headroom
 
     curves = headroom.curve(summary, dims)
     if not curves:

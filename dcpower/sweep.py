@@ -22,17 +22,23 @@ from dcpower import columns, dimensions, economics, headroom, reliability
 from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.errors import InfeasibleError, InputError, NoSolutionError
 from dcpower.events import NONE as NONE_EVENT
+from dcpower.iso.base import MarketDataError, get_adapter, prepare_market_data
 from dcpower.outage import survival_summary
 from dcpower.pareto import frontier_flags, pareto_mask
-from dcpower.results import records_to_frame
+from dcpower.resources.load import LoadProfileError, build_load_segments
+from dcpower.results import records_to_frame, write_atomic_with
+from dcpower.runner import load_market, market_request, run_case
 from dcpower.study import (
+    DATA_ROOT,
     CostsConfig,
     MarketConfig,
     OutageConfig,
     ScenarioSettings,
     StudyConfig,
-    study_config_problems,
+    StudyConfigError,
+    load_study_config,
 )
+from dcpower.tariff import build_schedule
 
 GRID_DIMS = dimensions.SIZE_DIMS
 YEAR_DIM = "market_year"
@@ -192,7 +198,24 @@ def check_config(
     The model's checks (types, bounds, dates and windows in every market year, reserve
     products, ISO, frontier metric) and then :func:`preflight_problems`. Messages name the key.
     """
-    return study_config_problems(config, preflight=True, data_dir=data_dir)
+    try:
+        load_checked_study(config, data_dir)
+    except StudyConfigError as exc:
+        return exc.problems
+    return []
+
+
+def load_checked_study(
+    raw: Mapping[str, Any] | StudyConfig, data_dir: Path | None = None
+) -> StudyConfig:
+    """The validated study config after the pre-flight (what the workflow runs); raises
+    :class:`~dcpower.study.StudyConfigError` with every problem (``data_dir``: the market's
+    data, default ``resources_data/<iso>``)."""
+    study = load_study_config(raw)
+    problems = preflight_problems(study, Path(data_dir or DATA_ROOT / study.market.iso))
+    if problems:
+        raise StudyConfigError([f"config: {line}" for line in "\n".join(problems).split("\n")])
+    return study
 
 
 def _exists_or_unreadable(path: Path) -> bool:
@@ -212,9 +235,6 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
     products asked for) and the base case's load cover the window, unless
     ``market.allow_download`` may still fetch missing years. Messages name the key.
     """
-    from dcpower.iso.base import MarketDataError
-    from dcpower.resources.load import LoadProfileError, build_load_segments
-    from dcpower.runner import load_market
 
     base_path = Path(study.study.base_case)
     if not _exists_or_unreadable(base_path):
@@ -259,8 +279,6 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
         except LoadProfileError as exc:
             problems.append(f"market.years {year}: base case load: {exc}")
         if probe.tariff is not None:  # CP intervals and rate exist for the year
-            from dcpower.tariff import build_schedule
-
             try:
                 build_schedule(probe, prices.energy_price_usd_per_mwh.index, data_dir)
             except MarketDataError as exc:
@@ -650,7 +668,6 @@ def solve_scenario(
 
     ``solver_log``: a text stream that receives HiGHS's own output (the rule's solver log).
     """
-    from dcpower.runner import run_case
 
     case = scenario_case(load_case(base_case_path), sizes, settings)
     try:
@@ -679,8 +696,6 @@ def retrieve_prices(
     Goes through the market's adapter (:func:`dcpower.iso.prepare_market_data`): ERCOT fetches
     a missing year when ``market.allow_download``; the generic adapter checks the base case's
     tidy files offline."""
-    from dcpower.iso.base import get_adapter, prepare_market_data
-    from dcpower.runner import load_market, market_request
 
     probe = market_case(load_case(base_case_path), market, year)
     prepare_market_data(
@@ -702,7 +717,6 @@ def write_dataset_atomic(
     summary: pd.DataFrame, dims: list[str], attrs: Mapping[str, str], path: Path
 ) -> None:
     """Write the sweep Dataset as netCDF (h5netcdf engine), atomically."""
-    from dcpower.results import write_atomic_with
 
     ds = to_dataset(summary, dims, attrs)
     write_atomic_with(path, lambda p: ds.to_netcdf(p, engine="h5netcdf"))

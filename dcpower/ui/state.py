@@ -21,9 +21,9 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from dcpower import columns, dimensions
+from dcpower import columns, data_root, dimensions
 from dcpower.case import Case, CaseError, case_from_dict, input_files, parse_json_text
-from dcpower.errors import InputError
+from dcpower.errors import DcpowerError, InputError
 from dcpower.filecheck import check_input_file
 from dcpower.pareto import frontier_flags
 from dcpower.results import (
@@ -33,6 +33,7 @@ from dcpower.results import (
     write_json_atomic,
     write_parquet_tables,
 )
+from dcpower.runner import run_case
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +108,7 @@ def allowed_roots() -> list[Path]:
 def data_roots() -> list[Path]:
     """Folders a case opened in the UI may take price/load files from: the allowed roots and
     the shipped market data."""
-    return [*allowed_roots(), (project_root() / "resources_data").resolve()]
+    return [*allowed_roots(), data_root.SHIPPED_DATA_DIR]
 
 
 class OutsideRootError(ValueError):
@@ -392,9 +393,6 @@ ERROR_TITLES = {
 def run(case: Case, runner: Callable[..., dict[str, Any]] | None = None) -> RunOutcome:
     """Solve ``case`` with :func:`dcpower.runner.run_case` (or ``runner``); never raises: a
     documented failure keeps its kind (``dcpower.errors``), anything else is "unexpected"."""
-    from dcpower.errors import DcpowerError
-    from dcpower.runner import run_case
-
     solve = runner or run_case
     try:
         return RunOutcome(results=solve(case))

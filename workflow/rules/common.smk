@@ -7,7 +7,8 @@ from snakemake.utils import Paramspace
 sys.path.insert(0, workflow.basedir)  # import dcpower from this checkout even without install
 
 from dcpower import sweep as _sweep
-from dcpower.study import DATA_ROOT, StudyConfigError, config_file_problems, load_study_config
+from dcpower.study import DATA_ROOT, StudyConfigError, config_file_problems
+from dcpower.sweep import load_checked_study
 
 # Validation and pre-flight, before any job (dry runs too): types and bounds, dates and windows
 # in every market year, reserve products, ISO adapter, frontier metric, the base case and every
@@ -18,7 +19,7 @@ _FILE_PROBLEMS = config_file_problems(workflow.configfiles)
 if _FILE_PROBLEMS:
     raise WorkflowError(str(StudyConfigError(_FILE_PROBLEMS)))
 try:
-    STUDY = load_study_config(config, preflight=True)
+    STUDY = load_checked_study(config)
 except StudyConfigError as _exc:
     raise WorkflowError(str(_exc)) from None
 
