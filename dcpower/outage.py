@@ -15,6 +15,10 @@ and its conventions:
 * **Start delay**: started units produce only after ``start_delay_minutes`` (simulated to the
   minute inside the step); running units and the battery ride through the delay.
 
+* **Mixed fleets** (``OutageSite.types``): several unit types, each with its own size, start delay,
+  availability, failure to start and MTTF; units fail independently, so the state is the joint
+  count of working units per type and a step's transition the product of the types' binomials.
+
 The state is the joint distribution of (working units, battery SOC bin) per outage start, as in
 REopt, except that each bin also carries the mass-weighted mean SOC and mean fuel used (first
 moments), so a path that no failure splits keeps its exact SOC (no rounding to bin centres); paths
@@ -79,6 +83,10 @@ class OutageSite:
         Output MWh the units can produce in one outage, MWh (None: unlimited).
     soc_bins : int
         SOC bins when units can fail while running, -.
+    types : tuple[UnitType, ...] | None
+        A mixed fleet, one entry per unit type (None: the identical units above). With types,
+        the gen_units … mean_time_to_failure_h fields above are ignored; the battery, the
+        fleet's shared ``fuel_limit_mwh`` and ``soc_bins`` apply.
     """
 
     bess_power_mw: float
@@ -95,6 +103,33 @@ class OutageSite:
     mean_time_to_failure_h: float | None = None
     fuel_limit_mwh: float | None = None
     soc_bins: int = DEFAULT_SOC_BINS
+    types: tuple[UnitType, ...] | None = None
+
+
+@dataclass(frozen=True)
+class UnitType:
+    """One type of a mixed fleet: identical units that fail independently of every other unit.
+
+    Attributes
+    ----------
+    units : int
+        Units of this type, -.
+    unit_mw : float
+        Capacity per unit, MW.
+    start_delay_minutes : float
+        Time from outage start until started units of this type produce, min.
+    failure_to_start_probability, operational_availability : float
+        As in :class:`OutageSite`, per unit of this type, -.
+    mean_time_to_failure_h : float | None
+        Mean running hours between failures, h (None: never fails while running).
+    """
+
+    units: int
+    unit_mw: float
+    start_delay_minutes: float = 0.0
+    failure_to_start_probability: float = 0.0
+    operational_availability: float = 1.0
+    mean_time_to_failure_h: float | None = None
 
 
 @dataclass(frozen=True)
@@ -184,14 +219,19 @@ def simulate(
         Step length, min.
     running_units : np.ndarray | None
         Units running at each outage start (need no start, produce through the delay), shape
-        (n,); None: every unit starts cold.
+        (n,), or (n, types) for a mixed fleet (``site.types``); None: every unit starts cold.
     gas_fraction : np.ndarray | None
         Share of each unit's MW its fuel allows at each step (pipeline curtailment in a grid
-        event), shape (n,), read cyclically like the load; None: 1.
+        event), shape (n,), or (n, types) for a mixed fleet whose types have different fuel
+        supplies, read cyclically like the load; None: 1.
     """
     soc0 = np.asarray(soc_at_start_mwh, dtype=float)
     load = np.asarray(critical_mw, dtype=float)
     _check(site, soc0, load, durations_h, timestep_minutes)
+    if site.types is not None:
+        return _simulate_types(
+            soc0, load, site, durations_h, timestep_minutes, running_units, gas_fraction
+        )
     n, N = load.size, site.gen_units
     run = np.zeros(n, dtype=int) if running_units is None else np.asarray(running_units, int)
     if run.shape != load.shape or (run.size and (run.min() < 0 or run.max() > N)):
@@ -357,6 +397,170 @@ def _merge(st, r, j, soc, used, prob, N, lo_soc, width):
         u_mean[keep],
         m[keep],
     )
+
+
+def _simulate_types(
+    soc0: np.ndarray,
+    load: np.ndarray,
+    site: OutageSite,
+    durations_h: Sequence[float],
+    timestep_minutes: int,
+    running_units: np.ndarray | None,
+    gas_fraction: np.ndarray | None,
+) -> OutageResult:
+    """:func:`simulate` for a mixed fleet: the joint Markov chain over working units per type."""
+    types = site.types or ()
+    n, K = load.size, len(types)
+    for k, u in enumerate(types):
+        for name in ("failure_to_start_probability", "operational_availability"):
+            if not 0.0 <= getattr(u, name) <= 1.0:
+                raise ValueError(f"types[{k}].{name} must be within [0, 1]")
+        if u.units < 0 or u.unit_mw < 0:
+            raise ValueError(f"types[{k}]: units and unit_mw must be non-negative")
+        if u.mean_time_to_failure_h is not None and u.mean_time_to_failure_h <= 0:
+            raise ValueError(f"types[{k}].mean_time_to_failure_h must be positive (or None)")
+    caps = np.array([u.units for u in types], dtype=int)
+    run = np.zeros((n, K), dtype=int) if running_units is None else np.asarray(running_units, int)
+    if run.shape != (n, K) or (run.size and (np.any(run < 0) or np.any(run > caps))):
+        raise ValueError(
+            f"running_units must have shape {(n, K)} with values in 0..units of each type"
+        )
+    frac = np.ones(n) if gas_fraction is None else np.asarray(gas_fraction, dtype=float)
+    if frac.ndim == 1 and frac.shape == load.shape:
+        frac = np.repeat(frac[:, None], K, axis=1)  # one share for every type
+    if frac.shape != (n, K) or np.any((frac < 0) | (frac > 1)):
+        raise ValueError(
+            f"gas_fraction must have shape {load.shape} or {(n, K)} (per type, e.g. different "
+            "fuel supplies) with values in [0, 1]"
+        )
+    dt = timestep_minutes / 60.0
+    steps = [_steps(float(d), dt) for d in durations_h]
+    surv = np.ones((n, len(steps)))
+    unserved = np.zeros((n, len(steps)))
+    if n == 0 or not steps or max(steps) == 0:
+        return OutageResult(surv, unserved)
+    size = int(np.prod((caps + 1) ** 2))
+    chunk_rows = max(1, _CHUNK_ELEMENTS // size)
+    idx = np.asarray(steps)
+    for lo in range(0, n, chunk_rows):
+        sl = slice(lo, min(n, lo + chunk_rows))
+        starts = np.arange(sl.start, sl.stop)
+        after = _types_curve(soc0[sl], load, starts, run[sl], site, dt, max(steps), frac)
+        surv[sl] = after[:, idx]
+        step_load = load[(starts[:, None] + np.arange(max(steps))[None, :]) % n] * dt
+        lost = np.cumsum((1.0 - after[:, 1:]) * step_load, axis=1)
+        lost = np.concatenate([np.zeros((lost.shape[0], 1)), lost], axis=1)
+        unserved[sl] = lost[:, idx]
+    return OutageResult(np.clip(surv, 0.0, 1.0), unserved)
+
+
+def _types_curve(
+    soc0: np.ndarray,
+    load: np.ndarray,
+    starts: np.ndarray,
+    run: np.ndarray,
+    site: OutageSite,
+    dt: float,
+    n_steps: int,
+    frac: np.ndarray,
+) -> np.ndarray:
+    """Survival after 0..n_steps steps for each start of a chunk, shape (S, n_steps + 1).
+
+    Sparse joint state: one entry per (start, working running units of each type, working
+    started units of each type, SOC bin), carrying probability and mean SOC and fuel used.
+    Types fail independently, so a step's transition is the product of each type's binomial
+    survivals; within a step, output is piecewise constant between the types' delay ends."""
+    types = site.types or ()
+    K, S, n = len(types), starts.size, load.size
+    mw = np.array([u.unit_mw for u in types])
+    delay_h = np.array([max(0.0, u.start_delay_minutes) / 60.0 for u in types])
+    p_run = [
+        0.0 if u.mean_time_to_failure_h is None else min(dt / u.mean_time_to_failure_h, 1.0)
+        for u in types
+    ]
+    trans = [failure_transition(u.units, p) for u, p in zip(types, p_run, strict=True)]
+    q_start = [u.operational_availability * (1.0 - u.failure_to_start_probability) for u in types]
+    lo_soc, hi_soc = site.bess_soc_min_mwh, site.bess_soc_max_mwh
+    has_bess = site.bess_power_mw > 0 and hi_soc > lo_soc
+    width = (hi_soc - lo_soc) / site.soc_bins if has_bess else 1.0
+    fuel = math.inf if site.fuel_limit_mwh is None else site.fuel_limit_mwh
+    eta_c, eta_d, p_max = site.charge_efficiency, site.discharge_efficiency, site.bess_power_mw
+    caps = np.array([u.units for u in types], dtype=np.int64)
+
+    # Outage start: running units all work; started units of each type binomial, independent.
+    st = np.arange(S)
+    R = run.astype(np.int64).copy()
+    J = np.zeros((S, K), dtype=np.int64)
+    prob = np.ones(S)
+    for k, u in enumerate(types):
+        idx, jk, w = _expand(u.units - R[:, k], failure_transition(u.units, 1.0 - q_start[k]))
+        st, R, J, prob = st[idx], R[idx], J[idx], prob[idx] * w
+        J[:, k] = jk
+    soc = soc0[st].astype(float)
+    used = np.zeros(st.size)
+    after = np.ones((S, n_steps + 1))
+    for i in range(n_steps):
+        over = delay_h <= i * dt + 1e-12  # types whose started units now produce: fold J into R
+        R, J = R + J * over, J * ~over
+        for k in range(K):
+            if p_run[k] <= 0:
+                continue
+            for running in (True, False):
+                idx, new, w = _expand((R if running else J)[:, k], trans[k])
+                st, R, J = st[idx], R[idx], J[idx]
+                soc, used, prob = soc[idx], used[idx], prob[idx] * w
+                (R if running else J)[:, k] = new
+        if any(p > 0 for p in p_run):
+            st, R, J, soc, used, prob = _merge_types(st, R, J, soc, used, prob, lo_soc, width, caps)
+        t0 = i * dt
+        cuts = sorted({0.0, dt, *(float(d - t0) for d in delay_h if 0.0 < d - t0 < dt)})
+        demand = load[(starts[st] + i) % n]
+        share = frac[(starts[st] + i) % n]
+        alive = prob > 0
+        for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+            h = b - a
+            if h <= 1e-12:
+                continue
+            ready = (delay_h <= t0 + a + 1e-12).astype(np.int64)  # started units producing
+            units_mw = ((R + J * ready) * share) @ mw  # MW the working units' fuel allows
+            cap = np.minimum(units_mw, np.maximum(fuel - used, 0.0) / h)
+            served = np.minimum(cap, demand)
+            deficit = demand - served
+            if has_bess:
+                can_dis = np.clip((soc - lo_soc) * eta_d / h, 0.0, p_max)
+                charge = np.minimum(cap - served, np.clip((hi_soc - soc) / (eta_c * h), 0, p_max))
+            else:
+                can_dis = charge = np.zeros_like(soc)
+            alive &= deficit <= can_dis + TOLERANCE_MW
+            soc = soc + charge * eta_c * h - np.minimum(deficit, can_dis) * h / eta_d
+            used = used + (served + charge) * h
+        st, R, J, soc, used, prob = (v[alive] for v in (st, R, J, soc, used, prob))
+        after[:, i + 1] = np.bincount(st, prob, S)
+        if st.size == 0:
+            after[:, i + 2 :] = 0.0
+            break
+    return after
+
+
+def _merge_types(st, R, J, soc, used, prob, lo_soc, width, caps):
+    """:func:`_merge` over the joint per-type state: entries in the same (start, R, J, SOC bin)
+    merge; probabilities add, SOC and fuel used become probability-weighted means."""
+    coarse = prob < COARSE_BELOW
+    b = np.floor((soc - lo_soc) / np.where(coarse, width * COARSE_FACTOR, width) + 1e-9)
+    b = 2 * b.astype(np.int64) + coarse
+    b -= min(b.min(), 0)
+    key = st.astype(np.int64)
+    for k, cap in enumerate(caps):  # mixed radix: units of each type range over 0..cap
+        key = (key * (cap + 1) + R[:, k]) * (cap + 1) + J[:, k]
+    key = key * (b.max() + 1) + b
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    m = np.bincount(inv, prob, first.size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s_mean = np.bincount(inv, prob * soc, first.size) / m
+        u_mean = np.bincount(inv, prob * used, first.size) / m
+    keep = m > PRUNE_PROBABILITY
+    f = first[keep]
+    return st[f], R[f], J[f], s_mean[keep], u_mean[keep], m[keep]
 
 
 def survival_summary(probabilities: np.ndarray, durations_h: Sequence[float]) -> dict[str, float]:
