@@ -18,6 +18,7 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
+from dcpower import data_root
 from dcpower.case import (
     Case,
     CaseError,
@@ -33,7 +34,6 @@ from dcpower.errors import (
     InterruptedRunError,
     NoSolutionError,
 )
-from dcpower.iso.ercot import DEFAULT_DATA_DIR
 from dcpower.results import describe_os_error, plan_outputs, write_output_set
 from dcpower.results_model import results_json_schema
 from dcpower.runner import input_problems, run_case
@@ -256,7 +256,7 @@ def _run(args: argparse.Namespace) -> int:
                 args.out,
                 args.parquet,
                 _inputs_of(case, args.case),
-                protected_dirs=[_market_data_dir(data_dir)],
+                protected_dirs=[_market_data_dir(data_dir, case.market.iso)],
             )
             results = run_case(
                 case,
@@ -299,11 +299,10 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _market_data_dir(data_dir: Path | None) -> Path:
-    if data_dir is not None:
-        return data_dir
-
-    return Path(DEFAULT_DATA_DIR)
+def _market_data_dir(data_dir: Path | None, iso: str) -> Path:
+    """The market data folder a run must not overwrite: ``--data-dir`` or the case's ISO's
+    shipped folder (``resources_data/<iso>``)."""
+    return data_dir if data_dir is not None else data_root.shipped(iso.lower())
 
 
 def _validate(args: argparse.Namespace) -> int:

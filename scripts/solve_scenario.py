@@ -17,12 +17,17 @@ logger = logging.getLogger("dcpower.workflow")
 
 
 def main(
-    base_case: Path, sizes: dict, settings: ScenarioSettings, solver_log: Path, outputs
+    base_case: Path,
+    sizes: dict,
+    settings: ScenarioSettings,
+    data_dir: Path,
+    solver_log: Path,
+    outputs,
 ) -> None:
     logger.info("solve scenario %s", sizes)
     with open(solver_log, "w", encoding="utf-8") as log:
         row, dispatch, survival = solve_scenario(
-            base_case, sizes, settings, data_dir=None, solver_log=log
+            base_case, sizes, settings, data_dir=data_dir, solver_log=log
         )
     logger.info("scenario %s: %s", sizes, row["solver_status"])
     write_parquet_atomic(dispatch if dispatch is not None else pd.DataFrame(), outputs.dispatch)
@@ -41,4 +46,11 @@ if __name__ == "__main__":
         costs=sm.params.costs,
         outage=sm.params.outage,
     )
-    main(Path(sm.input.base_case), dict(sm.params.sizes), settings, Path(sm.log.solver), sm.output)
+    main(
+        Path(sm.input.base_case),
+        dict(sm.params.sizes),
+        settings,
+        Path(sm.params.data_dir),
+        Path(sm.log.solver),
+        sm.output,
+    )

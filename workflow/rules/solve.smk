@@ -15,6 +15,7 @@ rule solve_scenario:
         solve=section(SCENARIO.solve),
         costs=section(SCENARIO.costs),
         outage=section(SCENARIO.outage),
+        data_dir=DATA_DIR,
     log:
         python=f"{RESULTS}/logs/solve_scenario/{SCENARIOS.wildcard_pattern}/python.log",
         solver=f"{RESULTS}/logs/solve_scenario/{SCENARIOS.wildcard_pattern}/solver.log",
