@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -24,7 +23,7 @@ from dcpower.errors import InfeasibleError, InputError, NoSolutionError
 from dcpower.events import NONE as NONE_EVENT
 from dcpower.iso.base import MarketDataError, get_adapter, prepare_market_data
 from dcpower.outage import survival_summary
-from dcpower.pareto import frontier_flags, pareto_mask
+from dcpower.pareto import frontier_flags
 from dcpower.resources.load import LoadProfileError, build_load_segments
 from dcpower.results import records_to_frame, write_atomic_with
 from dcpower.runner import load_market, market_request, run_case
@@ -482,13 +481,6 @@ def foresight_premiums(summary: pd.DataFrame) -> dict[str, pd.Series]:
     return out
 
 
-def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
-    """True for scenarios no other beats on both annual total cost (lower) and ``metric``."""
-    return pareto_mask(
-        summary["annual_total_cost_usd"].to_numpy(float), summary[metric].to_numpy(float)
-    )
-
-
 #: summary column: the outage model's assumptions in words (failure modes, start units)
 OUTAGE_ASSUMPTIONS = "outage_assumptions"
 #: summary column: why the frontier metric is below 1, in words (``""`` where it is 1)
@@ -688,7 +680,7 @@ def solve_scenario(
 
 
 def retrieve_prices(
-    year: int, base_case_path: Path, market: MarketConfig, data_dir: Path
+    year: int, base_case_path: Path, market: MarketConfig, data_dir: Path | None
 ) -> dict[str, Any]:
     """Make sure prices for ``year`` exist (shipped, cached, or downloaded when allowed) and
     that they cover the study horizon; returns a provenance record (files and sha256).

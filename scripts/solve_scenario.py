@@ -20,7 +20,7 @@ def main(
     base_case: Path,
     sizes: dict,
     settings: ScenarioSettings,
-    data_dir: Path,
+    data_dir: Path | None,
     solver_log: Path,
     outputs,
 ) -> None:
@@ -33,6 +33,12 @@ def main(
     write_parquet_atomic(dispatch if dispatch is not None else pd.DataFrame(), outputs.dispatch)
     write_parquet_atomic(survival if survival is not None else pd.DataFrame(), outputs.survival)
     write_json_atomic(row, outputs.summary)
+
+
+def shipped_dir(inputs) -> Path | None:
+    """The rule's ``data_dir`` input (the market's shipped data), None when it has none."""
+    data_dir = getattr(inputs, "data_dir", None)
+    return Path(data_dir) if data_dir else None
 
 
 if __name__ == "__main__":
@@ -50,7 +56,7 @@ if __name__ == "__main__":
         Path(sm.input.base_case),
         dict(sm.params.sizes),
         settings,
-        Path(sm.params.data_dir),
+        shipped_dir(sm.input),
         Path(sm.log.solver),
         sm.output,
     )

@@ -26,6 +26,25 @@ except StudyConfigError as _exc:
 RESULTS = f"results/{STUDY.study.name}"
 PLOTS = ["frontier", "net_value_vs_bess", "cost_stack", "marginal_values"]
 DATA_DIR = str(DATA_ROOT / STUDY.market.iso)
+# the market's shipped data folder and files (prices, events, tariffs) as rule inputs, so editing
+# one reruns the rules that read it (READMEs left out); none for a market without shipped data
+SHIPPED_INPUTS = (
+    {
+        "data_dir": DATA_DIR,
+        "shipped": sorted(
+            str(p) for p in Path(DATA_DIR).rglob("*") if p.is_file() and p.suffix != ".md"
+        ),
+    }
+    if Path(DATA_DIR).is_dir()
+    else {}
+)
+
+
+def shipped_inputs(wildcards):
+    """Named inputs: the market's shipped data folder and files (see SHIPPED_INPUTS)."""
+    return SHIPPED_INPUTS
+
+
 DIMS = _sweep.grid_dims(STUDY.market, STUDY.optional_dims())
 # several market years: each size across years (worst/mean/best) in a plot of its own
 MULTI_YEAR = _sweep.YEAR_DIM in DIMS

@@ -1,6 +1,7 @@
 rule solve_scenario:
     """Base case + sizes -> dispatch MILP for the whole horizon -> dispatch.parquet + summary.json."""
     input:
+        unpack(shipped_inputs),
         base_case=STUDY.study.base_case,
         prices=scenario_prices,
     output:
@@ -15,7 +16,6 @@ rule solve_scenario:
         solve=section(SCENARIO.solve),
         costs=section(SCENARIO.costs),
         outage=section(SCENARIO.outage),
-        data_dir=DATA_DIR,
     log:
         python=f"{RESULTS}/logs/solve_scenario/{SCENARIOS.wildcard_pattern}/python.log",
         solver=f"{RESULTS}/logs/solve_scenario/{SCENARIOS.wildcard_pattern}/solver.log",
