@@ -218,10 +218,12 @@ def plot_cost_stack(
 ) -> Figure:
     """Annual cost stack per scenario ($M/yr): costs up, revenues down, net total marked.
 
-    Costs (annualised capex, fixed O&M, energy import, fuel, starts, degradation, unserved load,
-    curtailment) stack upward and revenues (energy export, each reserve product) downward as
-    negatives; a component of the opposite sign (e.g. import at negative prices) stacks on the
-    other side. A diamond marks ``annual_total_cost_usd``, the sum of the segments.
+    Every $ term of :data:`dcpower.columns.TERMS` the rows carry is a segment: costs (annualised
+    capex, fixed O&M, energy import, fuel, starts, degradation, unserved load, curtailment, load
+    reserve deployment, the CP charge, the PF penalty, real-time deviations) stack upward and
+    revenues (energy export, each reserve product) downward as negatives; a component of the
+    opposite sign (e.g. import at negative prices) stacks on the other side. A diamond marks
+    ``annual_total_cost_usd``, the sum of the segments.
 
     Parameters
     ----------
