@@ -44,9 +44,6 @@ from dcpower.event_sections import SHED_TOLERANCE_MWH, events_section, sb6_secti
 from dcpower.events import voll_order_problem
 from dcpower.filecheck import check_output_name, check_output_target
 from dcpower.invariants import check_invariants
-from dcpower.optimization import dispatch_milp, explain
-from dcpower.optimization.dispatch_milp import CONSTRAINT_FAMILIES
-from dcpower.optimization.solve import SolveStatus
 from dcpower.records import records_to_frame
 from dcpower.resources import gas_gen
 from dcpower.results_model import RESULTS_SCHEMA_VERSION, Results
@@ -543,6 +540,8 @@ def explainability_section(
 ) -> dict[str, Any]:
     """Binding families per timestep, counts per family and a plain-language summary.
     ``extra_families``: families found after the solve (AC screening), name → meaning."""
+    # the model layer loads Pyomo: imported on use, so reading results needs no solver
+    from dcpower.optimization import dispatch_milp, explain
 
     families = {**dispatch_milp.CONSTRAINT_FAMILIES, **(extra_families or {})}
     counts = explain.binding_counts(binding)
@@ -571,6 +570,9 @@ def explainability_section(
 
 
 def _solver_section(solution: DispatchSolution) -> dict[str, Any]:
+    # the model layer loads Pyomo: imported on use, so reading results needs no solver
+    from dcpower.optimization.solve import SolveStatus
+
     report = solution.report
     d = report.to_dict()
     relaxed = report.method in ("lp_relaxation", "rolling_horizon_lp")
@@ -638,6 +640,8 @@ def assemble_results(
     which the runner computes): its columns join the electrical table, its steps outside the
     voltage band the binding report, its summary the ``ac_screening`` section. ``outage``: the
     ``outage`` section (``dcpower.reliability.outage_section``, which the runner computes)."""
+    # the model layer loads Pyomo: imported on use, so reading results needs no solver
+    from dcpower.optimization import dispatch_milp
 
     dispatch, electrical = solution.dispatch, solution.electrical
     binding = {t: list(names) for t, names in solution.binding.items()}
@@ -728,6 +732,8 @@ def assemble_results(
 def _binding_at(results: dict[str, Any], steps: pd.DatetimeIndex, limit: int = 6) -> str:
     """The constraint families binding at ``steps`` (most frequent first, with their step
     counts and statements): what caps the supply where load is shed."""
+    # the model layer loads Pyomo: imported on use, so reading results needs no solver
+    from dcpower.optimization.dispatch_milp import CONSTRAINT_FAMILIES
 
     rows = (results.get("explainability") or {}).get("binding_constraints") or []
     wanted = {t.strftime("%Y-%m-%dT%H:%M") for t in steps}

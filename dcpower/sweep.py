@@ -26,7 +26,6 @@ from dcpower.outage import survival_summary
 from dcpower.pareto import frontier_flags
 from dcpower.resources.load import LoadProfileError, build_load_segments
 from dcpower.results import records_to_frame, write_atomic_with
-from dcpower.runner import load_market, market_request, run_case
 from dcpower.study import (
     DATA_ROOT,
     CostsConfig,
@@ -261,6 +260,9 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
                     problems.append(f"grid scenario {scenario_name(sizes, dims)}: {key}")
     if problems:
         return problems
+    # the runner loads the model layer (Pyomo): imported on use, so the workflow parses without it
+    from dcpower.runner import load_market
+
     first = grid.iloc[0].to_dict()
     for year in study.market.years:
         probe = scenario_case(base, {**first, YEAR_DIM: year}, settings)
@@ -660,6 +662,8 @@ def solve_scenario(
 
     ``solver_log``: a text stream that receives HiGHS's own output (the rule's solver log).
     """
+    # the runner loads the model layer (Pyomo): imported on use, so the workflow parses without it
+    from dcpower.runner import run_case
 
     case = scenario_case(load_case(base_case_path), sizes, settings)
     try:
@@ -688,6 +692,8 @@ def retrieve_prices(
     Goes through the market's adapter (:func:`dcpower.iso.prepare_market_data`): ERCOT fetches
     a missing year when ``market.allow_download``; the generic adapter checks the base case's
     tidy files offline."""
+    # the runner loads the model layer (Pyomo): imported on use, so the workflow parses without it
+    from dcpower.runner import load_market, market_request
 
     probe = market_case(load_case(base_case_path), market, year)
     prepare_market_data(

@@ -99,3 +99,17 @@ def test_graph_sees_function_level_and_relative_imports():
 def test_no_import_cycles():
     found = cycles(import_graph())
     assert not found, "import cycles:\n" + "\n".join(" ↔ ".join(c) for c in found)
+
+
+def test_reading_results_and_the_study_layer_load_no_solver():
+    """Results, plots, the sweep and the UI's state import without Pyomo (the model layer
+    is imported on use by the functions that build or solve a model)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, dcpower.results, dcpower.plots, dcpower.sweep, dcpower.ui.state; "
+        "print('pyomo' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -33,7 +33,6 @@ from dcpower.results import (
     write_json_atomic,
     write_parquet_tables,
 )
-from dcpower.runner import run_case
 
 logger = logging.getLogger(__name__)
 
@@ -393,6 +392,9 @@ ERROR_TITLES = {
 def run(case: Case, runner: Callable[..., dict[str, Any]] | None = None) -> RunOutcome:
     """Solve ``case`` with :func:`dcpower.runner.run_case` (or ``runner``); never raises: a
     documented failure keeps its kind (``dcpower.errors``), anything else is "unexpected"."""
+    # the runner loads the model layer (Pyomo): imported on use, so the page opens without it
+    from dcpower.runner import run_case
+
     solve = runner or run_case
     try:
         return RunOutcome(results=solve(case))
