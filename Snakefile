@@ -14,8 +14,20 @@ if not config:
 # The config is validated by the dcpower.study.StudyConfig model in common.smk, before the DAG
 # is built: types, bounds and cross-field checks, then the pre-flight on the shipped data.
 include: "workflow/rules/common.smk"
+
+
+# The report opens on the study summary (rendered HTML, figures inline).
+report: "workflow/report/workflow.rst"
+
 include: "workflow/rules/retrieve.smk"
 include: "workflow/rules/solve.smk"
+
+
+if SEARCH:
+
+    include: "workflow/rules/search.smk"
+
+
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 
@@ -26,4 +38,5 @@ rule all:
         f"{RESULTS}/sweep.nc",
         expand(f"{RESULTS}/plots/{{plot}}.{{ext}}", plot=PLOTS, ext=["png", "svg"]),
         f"{RESULTS}/study_summary.md",
+        f"{RESULTS}/study_summary.html",
         [f"{RESULTS}/headroom_levels.csv"] if HEADROOM else [],

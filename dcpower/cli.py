@@ -15,6 +15,7 @@ import re
 import signal
 import sys
 import threading
+import webbrowser
 from pathlib import Path
 from typing import IO, Any
 
@@ -121,15 +122,24 @@ def _ui(args: argparse.Namespace) -> int:
     from dcpower.ui import APP_PATH
     from dcpower.ui.state import ENV_DEFAULT_CASE
 
+    # the app's own settings, whatever ~/.streamlit says: always headless (Streamlit's
+    # first-run e-mail prompt only comes without it; the browser is opened here instead), no
+    # usage statistics, the chosen address, no Deploy button
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH)]
     cmd += ["--server.port", str(args.port)]
-    cmd += ["--server.headless", "true" if args.headless else "false"]
+    cmd += ["--server.headless", "true"]
     cmd += ["--browser.gatherUsageStats", "false"]
     cmd += ["--server.address", args.address]
+    cmd += ["--client.toolbarMode", "minimal"]
     env = dict(os.environ)
     if args.case is not None:
         env[ENV_DEFAULT_CASE] = str(args.case.resolve())
     proc = subprocess.Popen(cmd, env=env)
+    if not args.headless:
+        host = "localhost" if args.address in ("127.0.0.1", "0.0.0.0") else args.address
+        timer = threading.Timer(3.0, webbrowser.open, [f"http://{host}:{args.port}"])
+        timer.daemon = True
+        timer.start()
     try:
         return proc.wait()
     except KeyboardInterrupt:  # Streamlit got the same Ctrl-C: let it shut down

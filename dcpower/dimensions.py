@@ -33,6 +33,7 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("gen_units", "units", "{} units", "gas_gen.units", False, True),
     Dimension("transformer_mva", "MVA", "{} MVA", "poi.transformer_mva", False, True),
     Dimension("poi_import_mw", "MW", "POI {} MW", "poi.import_limit_mw", False, True),
+    Dimension("bess_duration_h", "h", "{} h", "bess.power_mw = energy / duration", False, True),
     Dimension("market_year", "year", "{}", "market.year and its price/load files", True, False),
     Dimension("events", "event", "event {}", "events (the shipped event applied)", True, False),
     Dimension(columns.POLICY_DIM, "policy", "{}", "operations.policy", True, False),

@@ -62,9 +62,9 @@ def scenario_label(row: pd.Series, sep: str = " · ") -> str:
 def _label_points(ax, xs, ys, rows: pd.DataFrame, bold=None) -> None:
     """Label each point with its scenario, towards the inside of the axes, alternating above and
     below; ``bold``: per point, whether its label is bold."""
-    mid = np.mean(ax.get_xlim())
+    mid = ax.transAxes.transform((0.5, 0.0))[0]  # display units: right for any axis scale
     for i, (xi, yi, (_, row)) in enumerate(zip(xs, ys, rows.iterrows(), strict=True)):
-        right = xi > mid
+        right = ax.transData.transform((xi, yi))[0] > mid
         ax.annotate(
             scenario_label(row),
             (xi, yi),
@@ -85,6 +85,56 @@ def metric_label(metric: str) -> str:
     return text if columns.survival_statistic(metric) == "prob" else f"worst-start {text}"
 
 
+#: the nines axis's cap: a probability of 1 is drawn this many nines to the right of the
+#: highest finite point or level (it has no finite number of nines)
+NINES_HEADROOM = 1.0
+
+
+def nines(p: np.ndarray | float) -> np.ndarray:
+    """Reliability in "nines": −log10(1 − p) (0.9 → 1, 0.99 → 2, 0.999 → 3; 1 → inf)."""
+    q = 1.0 - np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    with np.errstate(divide="ignore"):
+        return -np.log10(q)
+
+
+def set_nines_axis(ax, values: np.ndarray, levels: Iterable[float] = ()) -> float:
+    """Put the x axis of ``ax`` on a nines scale (data stay probabilities): 0.9, 0.99, 0.999
+    are equally spaced; the reliability ``levels`` are marked by dashed lines. A probability
+    of 1 is drawn at the cap (returned, in nines), ticked "1". Returns the cap."""
+    finite = [float(v) for v in nines(np.r_[np.asarray(values, float), list(levels)])]
+    finite = [v for v in finite if np.isfinite(v)]
+    cap = max([1.0, *finite]) + NINES_HEADROOM
+
+    def forward(p):
+        return np.minimum(nines(p), cap)
+
+    def inverse(n):
+        return 1.0 - 10.0 ** (-np.asarray(n, dtype=float))
+
+    ax.set_xscale("function", functions=(forward, inverse))
+    ax.set_xlim(0.0, inverse(cap + 0.05))
+    # whole nines up to half a nine below the cap, where "1" is drawn (no overlapping labels)
+    ticks = [0.0] + [1.0 - 10.0**-k for k in range(1, int(np.floor(cap - 0.5)) + 1)]
+    labels = ["0"] + [f"{t:.{k}f}" for k, t in enumerate(ticks[1:], start=1)]
+    if inverse(cap) not in ticks:
+        ticks.append(float(inverse(cap)))
+        labels.append("1")
+    ax.set_xticks(ticks, labels)
+    ax.minorticks_off()
+    for level in levels:
+        ax.axvline(level, color="tab:red", ls="--", lw=0.8, alpha=0.7, zorder=1, gid="level")
+        ax.annotate(
+            f"level {level:g}",
+            (level, 0.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(2, 3),
+            textcoords="offset points",
+            fontsize=7,
+            color="tab:red",
+        )
+    return cap
+
+
 #: policy → (colour, line style, legend label) of its frontier
 POLICY_STYLE = {
     "perfect_foresight": ("tab:blue", "--", "Pareto, perfect foresight (upper bound)"),
@@ -93,7 +143,11 @@ POLICY_STYLE = {
 
 
 def plot_frontier(
-    summary: pd.DataFrame, metric: str, paths: PathLike | Iterable[PathLike] = ()
+    summary: pd.DataFrame,
+    metric: str,
+    paths: PathLike | Iterable[PathLike] = (),
+    levels: Iterable[float] = (),
+    chosen: pd.DataFrame | None = None,
 ) -> Figure:
     """Cost–reliability frontier: annual total cost ($M/yr) against a survival probability.
 
@@ -101,7 +155,9 @@ def plot_frontier(
     and joined by a step line in ``metric`` order (cheapest cost to reach each reliability).
     The highlighted scatter has gid ``"pareto"``; with an ``operations_policy`` column, one
     frontier per policy (gid ``"pareto_<policy>"``): perfect foresight dashed (the upper
-    bound), the forecast policy solid (what to bank on).
+    bound), the forecast policy solid (what to bank on). The reliability axis is in nines
+    (:func:`set_nines_axis`: 0.9, 0.99, 0.999 equally spaced) with ``levels`` marked; each
+    cost's interval (``annual_total_cost_lower_bound_usd`` to the cost) is a vertical bar.
 
     Parameters
     ----------
@@ -112,15 +168,32 @@ def plot_frontier(
         Survival column on the x axis, e.g. ``survival_prob_4h`` (probability, -).
     paths : path or iterable of paths
         ``.png`` / ``.svg`` files to write.
+    levels : iterable of float
+        Reliability levels to mark (probability, -).
+    chosen : pd.DataFrame, optional
+        A search's chosen size per level (summary rows plus ``level``): starred, with each
+        asset's annualised cost and marginal value ($/yr per unit) at that size. A
+        ``search_round`` column colours every size by the round that evaluated it (gid
+        ``"search_path"``).
 
     Returns
     -------
     Figure
     """
+    levels = [float(v) for v in levels]
     x = summary[metric].to_numpy(float)
     y = summary["annual_total_cost_usd"].to_numpy(float) / 1e6
     fig = Figure(figsize=(8, 5.5), layout="constrained")
     ax = fig.add_subplot()
+    set_nines_axis(ax, x[np.isfinite(x)], levels)
+    lower_col = "annual_total_cost_lower_bound_usd"
+    if lower_col in summary:
+        lower = summary[lower_col].to_numpy(float) / 1e6
+        ok = np.isfinite(lower)
+        ax.errorbar(
+            x[ok], y[ok], yerr=np.vstack([y[ok] - lower[ok], np.zeros(ok.sum())]), fmt="none",
+            ecolor="0.55", elinewidth=1, capsize=2, zorder=2, label="cost interval (solver bound)",
+        )  # fmt: skip
     ax.scatter(x, y, s=24, color="0.7", label="all scenarios", zorder=2, gid="all")
     policies = (
         [(None, np.ones(len(summary), bool))]
@@ -147,13 +220,51 @@ def plot_frontier(
         )
         rows = summary[eff].iloc[order]
         _label_points(ax, xe, ye, rows)
+    if "search_round" in summary.columns and (summary["search_round"] >= 0).any():
+        _mark_search(fig, ax, summary, x, y, chosen, metric)
     ax.set_xlabel(metric_label(metric))
     ax.set_ylabel("Annual total cost ($M/yr)")
-    ax.set_title("Cost–reliability frontier")
+    ax.set_title("Cost–reliability frontier (reliability in nines: 0.9, 0.99, 0.999 evenly spaced)")
     ax.grid(True, alpha=0.4)
-    ax.legend(loc="best")
+    ax.legend(loc="best", fontsize=8)
     save_figure(fig, paths)
     return fig
+
+
+def _mark_search(fig, ax, summary, x, y, chosen, metric) -> None:
+    """The search path (each size coloured and numbered by its round) and the chosen size per
+    level with its assets' annualised cost vs marginal value."""
+    rounds = summary["search_round"].to_numpy(int)
+    path = ax.scatter(
+        x, y, c=rounds, cmap="viridis", s=30, zorder=5, gid="search_path", label="search rounds"
+    )
+    for xi, yi, r in zip(x, y, rounds, strict=True):
+        ax.annotate(str(r), (xi, yi), xytext=(3, 3), textcoords="offset points", fontsize=6)
+    fig.colorbar(path, ax=ax, label="search round")
+    if chosen is None or chosen.empty:
+        return
+    cy = chosen["annual_total_cost_usd"].to_numpy(float) / 1e6
+    ax.scatter(
+        chosen[metric],
+        cy,
+        marker="*",
+        s=260,
+        color="tab:red",
+        edgecolor="k",
+        zorder=6,
+        gid="chosen",
+        label="chosen size per level",
+    )
+    lines = ["annualised cost vs marginal value at the chosen sizes, $/yr per unit:"]
+    for _, row in chosen.iterrows():
+        parts = []
+        for asset, unit in columns.MARGINAL_VALUE_UNITS.items():
+            uc = row.get(columns.unit_cost_column(asset))
+            mv = row.get(columns.marginal_value_column(asset))
+            if uc is not None and mv is not None and np.isfinite(uc) and np.isfinite(mv):
+                parts.append(f"{asset} {uc:,.0f} vs {mv:,.0f}/{unit}")
+        lines.append(f"level {row['level']:g} ({scenario_label(row)}): " + "; ".join(parts))
+    fig.text(0.01, -0.02, "\n".join(lines), fontsize=6, va="top", ha="left", wrap=True)
 
 
 def plot_net_value_vs_bess(

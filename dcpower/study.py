@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import yaml
 from pydantic import (
@@ -159,11 +159,15 @@ class GridScaling(_Section):
 class GridConfig(GridScaling):
     """``grid``: the sizes swept (Cartesian product) and how BESS power and PCS follow."""
 
-    bess_mwh: list[Positive] = Field(min_length=1, description="BESS energy sizes, MWh.")
-    gen_units: list[Annotated[StrictInt, Field(ge=0)]] = Field(
-        min_length=1, description="Gas unit counts."
+    bess_mwh: list[Positive] | None = Field(
+        None, min_length=1, description="BESS energy sizes, MWh (absent with a search: section)."
     )
-    transformer_mva: list[Positive] = Field(min_length=1, description="Transformer ratings, MVA.")
+    gen_units: list[Annotated[StrictInt, Field(ge=0)]] | None = Field(
+        None, min_length=1, description="Gas unit counts (absent with a search: section)."
+    )
+    transformer_mva: list[Positive] | None = Field(
+        None, min_length=1, description="Transformer ratings, MVA (absent with a search: section)."
+    )
     poi_import_mw: list[PoiLimit] | None = Field(
         None,
         min_length=1,
@@ -207,6 +211,98 @@ class GridConfig(GridScaling):
     def scaling(self) -> GridScaling:
         """The grid keys a scenario's case depends on besides its own sizes."""
         return GridScaling(bess_duration_h=self.bess_duration_h, pcs_mva_per_mw=self.pcs_mva_per_mw)
+
+
+#: a size's [lowest, highest] value in ``search:`` (equal bounds fix it)
+_SizeBound = Annotated[list[NonNegative], Field(min_length=2, max_length=2)]
+_UnitBound = Annotated[list[Annotated[StrictInt, Field(ge=0)]], Field(min_length=2, max_length=2)]
+_PoiBound = Annotated[list[PoiLimit], Field(min_length=2, max_length=2)]
+_DurationBound = Annotated[list[Positive], Field(min_length=2, max_length=2)]
+
+
+class SearchConfig(_Section):
+    """``search``: sizing by search (dcpower.search) instead of a grid: bounds per size, a
+    lattice step, a solve budget and a cost tolerance. Sizes for every level of
+    ``reliability.report_levels`` on ``reliability.frontier_metric``."""
+
+    #: search dimensions that are integers (a step of 1)
+    INTEGER_DIMS: ClassVar[tuple[str, ...]] = ("gen_units",)
+    #: lattice intervals of a continuous size without a step of its own
+    DEFAULT_INTERVALS: ClassVar[int] = 16
+
+    bess_mwh: _SizeBound = Field(description="BESS energy bounds [low, high], MWh.")
+    gen_units: _UnitBound = Field(description="Gas unit count bounds [low, high].")
+    transformer_mva: _SizeBound = Field(description="Transformer rating bounds [low, high], MVA.")
+    poi_import_mw: _PoiBound | None = Field(
+        None,
+        description="POI import limit bounds [low, high], MW (adds the dimension poi_import_mw).",
+    )
+    bess_duration_h: _DurationBound | None = Field(
+        None,
+        description="BESS duration bounds [low, high], h (BESS MW = MWh / duration; adds the "
+        "dimension bess_duration_h; absent: grid.bess_duration_h).",
+    )
+    steps: dict[str, Positive] = Field(
+        default_factory=dict,
+        description="Lattice step per continuous size (bess_mwh, transformer_mva, "
+        "poi_import_mw, bess_duration_h) in its unit; default (high - low) / 16. Gas units "
+        "step by 1.",
+    )
+    max_solves: Annotated[StrictInt, Field(ge=1)] = Field(
+        description="Solve budget: scenarios solved over all rounds (sizes × market years)."
+    )
+    tolerance: Fraction = Field(
+        0.005,
+        description="Relative cost tolerance of the stop rule: a size is the cheapest for its "
+        "level when no evaluated or predicted neighbour meets the level for more than this "
+        "fraction less.",
+    )
+    years: Literal["worst", "mean"] = Field(
+        "worst",
+        description="Several market years: judge a size by its worst year (highest cost, lowest "
+        "metric) or the mean over the years.",
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SearchConfig:
+        problems = []
+        for name, (lo, hi) in self.bounds().items():
+            if lo > hi:
+                problems.append(
+                    f"search.{name}: bounds [{lo}, {hi}] are reversed; allowed: [low, high] "
+                    "with low <= high (equal bounds fix the size)"
+                )
+        if self.transformer_mva[0] <= 0:
+            problems.append("search.transformer_mva: bounds must be > 0 MVA")
+        allowed = [d for d in self.bounds() if d not in self.INTEGER_DIMS]
+        for name in self.steps:
+            if name not in allowed:
+                problems.append(
+                    f"search.steps.{name}: unknown size; allowed: {allowed} (gas units step by 1)"
+                )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    def bounds(self) -> dict[str, tuple[float, float]]:
+        """Each search dimension's (low, high), in the sweep's dimension order."""
+        out = {
+            "bess_mwh": tuple(self.bess_mwh),
+            "gen_units": tuple(self.gen_units),
+            "transformer_mva": tuple(self.transformer_mva),
+        }
+        if self.poi_import_mw is not None:
+            out["poi_import_mw"] = tuple(self.poi_import_mw)
+        if self.bess_duration_h is not None:
+            out["bess_duration_h"] = tuple(self.bess_duration_h)
+        return out  # type: ignore[return-value]
+
+    def step_of(self, name: str) -> float:
+        """Lattice step of a dimension (1 for integers)."""
+        if name in self.INTEGER_DIMS:
+            return 1.0
+        lo, hi = self.bounds()[name]
+        return float(self.steps.get(name, (hi - lo) / self.DEFAULT_INTERVALS or 1.0))
 
 
 class MarketConfig(_Section):
@@ -482,6 +578,24 @@ class SolveConfig(_Section):
         return self.model_dump(exclude_none=True)
 
 
+class RefineConfig(_Section):
+    """``refine``: re-solve the scenarios whose cost ties decide the frontier or a per-level
+    choice at each tighter gap in turn, until they separate; ties left after the last gap are
+    declared equivalent. Empty (the default): the ties are reported, nothing is re-solved."""
+
+    mip_rel_gaps: list[Fraction] = Field(
+        default_factory=list,
+        description="Relative MIP gaps of the refinement rounds, each below the one before.",
+    )
+
+    @model_validator(mode="after")
+    def _decreasing(self) -> RefineConfig:
+        gaps = self.mip_rel_gaps
+        if any(b >= a for a, b in zip(gaps, gaps[1:], strict=False)):
+            raise ValueError(f"refine.mip_rel_gaps {gaps}: each gap must be below the one before")
+        return self
+
+
 class OperationsConfig(_Section):
     """``operations``: the dispatch policies swept (the case's ``operations.policy``); every
     other operations setting (forecast, decision time) is the base case's."""
@@ -539,11 +653,49 @@ class StudyConfig(_Section):
     reliability: ReliabilityConfig
     solve: SolveConfig
     resources: ResourcesConfig = Field(default_factory=ResourcesConfig)
+    refine: RefineConfig = Field(default_factory=RefineConfig)
     operations: OperationsConfig = Field(default_factory=OperationsConfig)
+    search: SearchConfig | None = Field(
+        None,
+        description="Sizing by search instead of the grid's sizes: grid then holds only "
+        "bess_duration_h and pcs_mva_per_mw.",
+    )
+
+    @model_validator(mode="after")
+    def _grid_or_search(self) -> StudyConfig:
+        sizes = ("bess_mwh", "gen_units", "transformer_mva")
+        if self.search is None:
+            missing = [k for k in sizes if getattr(self.grid, k) is None]
+            if missing:
+                raise ValueError(
+                    "\n".join(f"grid.{k}: is required (or give a search: section)" for k in missing)
+                )
+            return self
+        given = [k for k in (*sizes, "poi_import_mw") if getattr(self.grid, k) is not None]
+        problems = [
+            f"grid.{k}: not allowed with a search: section (its bounds go in search.{k}); "
+            "allowed in grid: bess_duration_h, pcs_mva_per_mw"
+            for k in given
+        ]
+        if self.grid.events != ["none"]:
+            problems.append("grid.events: not allowed with a search: section; allowed: ['none']")
+        if self.operations.optional_dims():
+            problems.append(
+                "operations.policy: a search sizes for one dispatch policy; allowed with a "
+                "search: section: ['perfect_foresight'] (the default)"
+            )
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
 
     def optional_dims(self) -> list[str]:
-        """Sections' keys that add a dimension of their own (grid, operations)."""
-        return [*self.grid.optional_dims(), *self.operations.optional_dims()]
+        """Sections' keys that add a dimension of their own: the grid's, or the search's
+        (``poi_import_mw``, ``bess_duration_h`` when bounded), and the operations'."""
+        if self.search is None:
+            own = self.grid.optional_dims()
+        else:
+            own = [d for d in ("poi_import_mw", "bess_duration_h") if d in self.search.bounds()]
+        return [*own, *self.operations.optional_dims()]
 
     def scenario_settings(self) -> ScenarioSettings:
         """What a scenario's solve uses of the study (see :class:`ScenarioSettings`)."""

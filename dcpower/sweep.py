@@ -17,7 +17,7 @@ from typing import IO, Any
 import pandas as pd
 import xarray as xr
 
-from dcpower import columns, dimensions, economics, headroom, reliability
+from dcpower import columns, dimensions, economics, headroom, reliability, resolution
 from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.errors import InfeasibleError, InputError, NoSolutionError
 from dcpower.events import NONE as NONE_EVENT
@@ -42,10 +42,12 @@ GRID_DIMS = dimensions.SIZE_DIMS
 YEAR_DIM = "market_year"
 #: the grid emergency event of a scenario (``none`` or a shipped event's name)
 EVENT_DIM = "events"
+#: the BESS duration as a dimension of its own (a search's ``search.bess_duration_h``)
+DURATION_DIM = "bess_duration_h"
 #: the dispatch policy of a scenario (``study.operations.policy``; case ``operations.policy``)
 POLICY_DIM = columns.POLICY_DIM
-#: dimensions a study adds only when its grid sets them (``grid.poi_import_mw``)
-OPTIONAL_DIMS = (headroom.DIM,)
+#: dimensions a study adds only when its grid (or search) sets them (``grid.poi_import_mw``)
+OPTIONAL_DIMS = (headroom.DIM, DURATION_DIM)
 HOURS_PER_YEAR = 8760.0
 
 #: summary columns and their units (xarray attributes, report tables).
@@ -67,8 +69,13 @@ UNITS = {
     "sb6_hours_short": "h",
     "sb6_worst_shortfall_mw": "MW",
     "solver_gap": "-",
+    "solver_gap_requested": "-",
+    resolution.LOWER: "$/yr",
+    "cost_unclosed_usd": "$/yr",
     "foresight_premium_pct": "%",
 }
+#: separator of a scenario's warnings in the summary's ``warnings`` column
+WARNING_SEP = " | "
 
 
 def grid_dims(market: MarketConfig, optional: Iterable[str] = ()) -> list[str]:
@@ -87,11 +94,16 @@ def grid_dims(market: MarketConfig, optional: Iterable[str] = ()) -> list[str]:
 
 
 def scenario_grid(study: StudyConfig) -> pd.DataFrame:
-    """One row per scenario (Cartesian product of the grid lists), in grid order."""
+    """One row per scenario (Cartesian product of the grid lists), in grid order. A search
+    study's sizes are chosen as it runs: its rows are the corners of the search bounds (what
+    the pre-flight checks)."""
     grid = study.grid
-    axes: list[list[Any]] = [grid.bess_mwh, grid.gen_units, grid.transformer_mva]
-    if grid.poi_import_mw is not None:
-        axes.append(grid.poi_import_mw)
+    if study.search is not None:
+        axes: list[list[Any]] = [sorted(set(b)) for b in study.search.bounds().values()]
+    else:
+        axes = [grid.bess_mwh, grid.gen_units, grid.transformer_mva]
+        if grid.poi_import_mw is not None:
+            axes.append(grid.poi_import_mw)
     dims = grid_dims(study.market, study.optional_dims())
     if YEAR_DIM in dims:
         axes.append(study.market.years)
@@ -162,7 +174,7 @@ def _with_market(data: dict[str, Any], market: MarketConfig, year: int, name: st
 def scenario_case(base: Case, sizes: dict[str, Any], settings: ScenarioSettings) -> Case:
     """The base case with the scenario's sizes, market and solver settings applied."""
     energy = float(sizes["bess_mwh"])
-    power = energy / float(settings.grid.bess_duration_h)
+    power = energy / float(sizes.get(DURATION_DIM, settings.grid.bess_duration_h))
     name = f"{settings.study_name}:{scenario_name(sizes, grid_dims(settings.market, sizes))}"
     data = _with_market(
         base.model_dump(mode="json"), settings.market, study_year(settings.market, sizes), name
@@ -384,6 +396,7 @@ def scenario_summary(
     row["annual_total_cost_usd"] = (
         row["annualised_capex_usd"] + row["fixed_om_usd"] - row["net_operating_value_usd"]
     )
+    row.update(resolution.cost_interval_columns(results, scale, row["annual_total_cost_usd"]))
     row["unserved_critical_mwh"] = econ["energy_mwh"]["critical_unserved_mwh"] * scale
     row.update(_event_and_sb6_columns(results))
     row.update(
@@ -410,6 +423,7 @@ def scenario_summary(
         build_seconds=s["build_seconds"],
         wall_seconds=s.get("wall_seconds"),
         invariant_violations=len(results["verification"]["violations"]),
+        warnings=WARNING_SEP.join(results.get("warnings") or []),
     )
     for fam, n in results["explainability"]["binding_timesteps_per_family"].items():
         row[columns.binding_steps_column(fam)] = n
@@ -525,6 +539,12 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
     summary = headroom.add_relative_cost(summary, dims)
     summary[LIMITED_BY] = frontier_limited_by(summary, metric)
     summary["pareto"] = frontier_flags(summary, metric, dims)
+    summary[resolution.TIED] = resolution.tied_with(summary, dimensions.frontier_groups(dims))
+    text = ["warnings", "cost_bound_method"]  # absent from summaries of older solves
+    for c in text:
+        summary[c] = summary[c].fillna("").astype(str) if c in summary else ""
+    if resolution.LOWER not in summary:
+        summary[resolution.LOWER] = float("nan")
     return summary
 
 
@@ -582,6 +602,9 @@ def to_dataset(summary: pd.DataFrame, dims: list[str], attrs: Mapping[str, str])
     ds["pareto"] = ds["pareto"].fillna(False).astype(bool)
     ds["scenario"] = xr.DataArray.from_series(frame["scenario"].astype(object))
     ds["solver_status"] = xr.DataArray.from_series(frame["solver_status"].astype(object))
+    for name in (resolution.TIED, "warnings"):  # text: "" where none
+        if name in frame:
+            ds[name] = xr.DataArray.from_series(frame[name].fillna("").astype(object))
     for name in ds.data_vars:
         ds[name].attrs["units"] = _unit_of(str(name))
     for d in dims:
@@ -803,6 +826,138 @@ def _events_and_sb6_markdown(summary: pd.DataFrame) -> list[str]:
     return lines
 
 
+def _money(usd: float) -> str:
+    return f"{usd / 1e6:.3f}" if pd.notna(usd) else "n/a"
+
+
+def _interval_text(r: Mapping[str, Any]) -> str:
+    """``35.736 [35.650, 35.736]`` $M/yr: the cost and the interval the solver proved."""
+    lower = r.get(resolution.LOWER, float("nan"))
+    if pd.isna(lower):
+        return f"{_money(r['annual_total_cost_usd'])} [no bound]"
+    cost = _money(r["annual_total_cost_usd"])
+    return f"{cost} [{_money(lower)}, {cost}]"
+
+
+def _ties_among(r: Mapping[str, Any], candidates: Iterable[str]) -> str:
+    names = set(candidates)
+    ties = [n for n in resolution.tie_names(r.get(resolution.TIED, "")) if n in names]
+    return ", ".join(ties) if ties else "-"
+
+
+def _gap_lines(summary: pd.DataFrame) -> list[str]:
+    """The requested and the worst achieved gap, and the scenarios above the request."""
+    feasible = solved(summary)
+    req = resolution.requested_gap(feasible)
+    worst = resolution.worst_gap(feasible)
+    req_text = f"{req:.4%}" if pd.notna(req) else "n/a"
+    worst_text = f"{worst:.4%}" if pd.notna(worst) else "n/a"
+    lines = [f"Requested MIP gap {req_text}; worst achieved gap {worst_text}."]
+    if pd.notna(req) and "solver_gap" in feasible:
+        above = feasible[feasible["solver_gap"] > req * 1.01 + 1e-12]
+        if len(above):
+            lines.append(
+                f"{len(above)} of {len(feasible)} scenarios have windows above the requested gap: "
+                + ", ".join(f"{r['scenario']} ({r['solver_gap']:.4%})" for _, r in above.iterrows())
+                + "."
+            )
+    return lines
+
+
+def _resolution_markdown(summary: pd.DataFrame) -> list[str]:
+    """Every solved scenario's cost interval, achieved gap and ties, cheapest first."""
+    feasible = solved(summary).sort_values("annual_total_cost_usd")
+    lines = [
+        "## Cost resolution",
+        "",
+        "Annual total cost with the interval the solver proved ($M/yr): the lower bound adds "
+        "back the net operating value the MIP bounds say may still be missed. Scenarios whose "
+        "intervals overlap are tied: indistinguishable at the requested gap; their order in "
+        "any ranking is not a result.",
+        "",
+        "| scenario | annual total cost [lower, upper] $M/yr | unclosed $k/yr | gap | tied with |",
+        "|---|---|---|---|---|",
+    ]
+    for _, r in feasible.iterrows():
+        unclosed = r.get("cost_unclosed_usd", float("nan"))
+        gap = r.get("solver_gap", float("nan"))
+        lines.append(
+            f"| {r['scenario']} | {_interval_text(r)} | "
+            f"{unclosed / 1e3:,.0f} | {gap:.3%} | {r.get(resolution.TIED) or '-'} |"
+            if pd.notna(unclosed) and pd.notna(gap)
+            else f"| {r['scenario']} | {_interval_text(r)} | n/a | n/a | "
+            f"{r.get(resolution.TIED) or '-'} |"
+        )
+    return lines + [""]
+
+
+def _refine_markdown(summary: pd.DataFrame) -> list[str]:
+    """Which scenarios were re-solved at a tighter gap, and whether their ties separated."""
+    if resolution.TIE_OUTCOME not in summary:
+        return []
+    done = summary[summary[resolution.TIE_OUTCOME].fillna("") != ""]
+    lines = ["## Refinement", ""]
+    if done.empty:
+        return lines + [
+            "- no tie decided the frontier or a per-level choice: nothing re-solved",
+            "",
+        ]
+    lines.append(
+        "Re-solved at a tighter gap because their cost ties decided the frontier or a per-level "
+        "choice; 'equivalent': still tied at the last gap (the sizes cost the same to the "
+        "solver's resolution)."
+    )
+    lines.append("")
+    for _, r in done.iterrows():
+        lines.append(
+            f"- {r['scenario']}: re-solved at {r[resolution.REFINED_GAP]:.4%}, "
+            f"{r[resolution.TIE_OUTCOME]} ({_interval_text(r)} $M/yr)"
+        )
+    return lines + [""]
+
+
+def _warnings_markdown(summary: pd.DataFrame) -> list[str]:
+    """Every scenario's warnings, as the solve reported them."""
+    if "warnings" not in summary:
+        return []
+    rows = [(r["scenario"], str(r["warnings"])) for _, r in summary.iterrows() if r["warnings"]]
+    lines = ["", "## Warnings", ""]
+    if not rows:
+        return lines + ["- none"]
+    for scenario, text in rows:
+        lines += [f"- {scenario}: {w}" for w in text.split(WARNING_SEP)]
+    return lines
+
+
+def _binding_markdown(feasible: pd.DataFrame) -> list[str]:
+    """The binding-constraint table with each family's statement and its reading."""
+    from dcpower import reading
+
+    lines = [
+        "",
+        "## Binding constraints (timesteps, mean over feasible scenarios)",
+        "",
+        "A family binds at a step when one of its rows has no slack left. What it states, and "
+        "what an investor should read into it binding often:",
+        "",
+        "| family | mean binding steps | scenarios where it binds | states | read as |",
+        "|---|---|---|---|---|",
+    ]
+    stats = sorted(
+        (
+            (feasible[c].mean(), (feasible[c] > 0).sum(), family)
+            for family, c in columns.binding_steps_columns(feasible)
+        ),
+        reverse=True,
+    )
+    for mean, count, family in stats:
+        lines.append(
+            f"| {family} | {mean:.1f} | {count} | {reading.family_statement(family)} | "
+            f"{reading.family_reading(family)} |"
+        )
+    return lines
+
+
 def _reliability_markdown(feasible: pd.DataFrame, metric: str) -> list[str]:
     """The outage model's assumptions and, per size, why its frontier metric is below 1."""
     lines = ["", "## Reliability: the outage model and what limits each size", ""]
@@ -850,7 +1005,9 @@ def _foresight_markdown(summary: pd.DataFrame) -> list[str]:
 def study_summary_markdown(
     summary: pd.DataFrame, study_name: str, market_label: str, metric: str, levels: list[float]
 ) -> str:
-    """Markdown study summary: best scenario per reliability level, solver and binding stats.
+    """Markdown study summary: the solver's resolution (requested and worst gap, cost
+    intervals, ties), the cheapest scenario per reliability level, the Pareto set, warnings,
+    and the binding constraints in words.
 
     ``market_label``: e.g. ``ERCOT HB_HOUSTON 2016`` (:meth:`MarketConfig.label`); ``metric``
     the frontier metric and ``levels`` the reliability levels reported.
@@ -863,14 +1020,16 @@ def study_summary_markdown(
         f"{len(summary)} scenarios ({len(feasible)} feasible), market "
         f"{market_label}; frontier metric `{metric}`.",
         "",
+        *_gap_lines(summary),
+        "",
     ]
     if len(years) > 1 and metric in feasible:
         lines += _across_years_markdown(summary, metric, years)
     lines += [
         "## Cheapest scenario per reliability level" + (" (per market year)" if years else ""),
         "",
-        "| level | scenario | annual total cost $M/yr | metric |",
-        "|---|---|---|---|",
+        "| level | scenario | annual total cost [interval] $M/yr | metric | tied with |",
+        "|---|---|---|---|---|",
     ]
     if metric in feasible:
         parts = [feasible[feasible[YEAR_DIM] == y] for y in years] if years else [feasible]
@@ -878,23 +1037,28 @@ def study_summary_markdown(
             for _, r in best_per_reliability(part, metric, levels).iterrows():
                 if pd.isna(r["scenario"]):
                     where = f" in {int(part[YEAR_DIM].iloc[0])}" if years and len(part) else ""
-                    lines.append(f"| {r['level']:g} | none reaches it{where} | | |")
+                    lines.append(f"| {r['level']:g} | none reaches it{where} | | | |")
                 else:
+                    best = part[part["scenario"] == r["scenario"]].iloc[0]
+                    reach = part.loc[part[metric] >= r["level"] - 1e-12, "scenario"]
                     lines.append(
-                        f"| {r['level']:g} | {r['scenario']} | "
-                        f"{r['annual_total_cost_usd'] / 1e6:.3f} | {r[metric]:.4f} |"
+                        f"| {r['level']:g} | {r['scenario']} | {_interval_text(best)} | "
+                        f"{r[metric]:.4f} | {_ties_among(best, reach)} |"
                     )
     lines += [
         "",
         "## Pareto-efficient scenarios" + (" (within their market year)" if years else ""),
         "",
     ]
-    for _, r in feasible[feasible["pareto"]].sort_values(metric).iterrows():
+    eff = feasible[feasible["pareto"]]
+    for _, r in eff.sort_values(metric).iterrows():
+        ties = _ties_among(r, feasible["scenario"])
+        tie_text = "" if ties == "-" else f"; tied in cost with {ties}"
         lines.append(
-            f"- {r['scenario']}: {r['annual_total_cost_usd'] / 1e6:.3f} $M/yr, "
-            f"{metric} = {r[metric]:.4f}"
+            f"- {r['scenario']}: {_interval_text(r)} $M/yr, {metric} = {r[metric]:.4f}{tie_text}"
         )
     lines += _reliability_markdown(feasible, metric)
+    lines += ["", *_resolution_markdown(summary), *_refine_markdown(summary)]
     lines += _events_and_sb6_markdown(summary)
     lines += _foresight_markdown(summary)
     lines += ["", "## Solver", ""]
@@ -905,22 +1069,8 @@ def study_summary_markdown(
             f"{feasible['solve_seconds'].median():.1f}, max "
             f"{feasible['solve_seconds'].max():.1f}"
         )
-    lines += [
-        "",
-        "## Binding constraints (timesteps, mean over feasible scenarios)",
-        "",
-        "| family | mean binding steps | scenarios where it binds |",
-        "|---|---|---|",
-    ]
-    stats = sorted(
-        (
-            (feasible[c].mean(), (feasible[c] > 0).sum(), family)
-            for family, c in columns.binding_steps_columns(feasible)
-        ),
-        reverse=True,
-    )
-    for mean, count, family in stats:
-        lines.append(f"| {family} | {mean:.1f} | {count} |")
+    lines += _warnings_markdown(summary)
+    lines += _binding_markdown(feasible)
     failed = summary[summary["solver_status"].isin(FAILED_STATUSES)]
     if len(failed):
         lines += ["", "## Scenarios without a dispatch", ""]

@@ -11,7 +11,7 @@ import pandas as pd
 from dcpower.logs import configure_logging
 from dcpower.results import write_json_atomic, write_parquet_atomic
 from dcpower.study import ScenarioSettings
-from dcpower.sweep import solve_scenario
+from dcpower.sweep import WARNING_SEP, solve_scenario
 
 logger = logging.getLogger("dcpower.workflow")
 
@@ -30,6 +30,8 @@ def main(
             base_case, sizes, settings, data_dir=data_dir, solver_log=log
         )
     logger.info("scenario %s: %s", sizes, row["solver_status"])
+    for w in filter(None, str(row.get("warnings", "")).split(WARNING_SEP)):
+        logger.warning("scenario %s: %s", sizes, w)
     write_parquet_atomic(dispatch if dispatch is not None else pd.DataFrame(), outputs.dispatch)
     write_parquet_atomic(survival if survival is not None else pd.DataFrame(), outputs.survival)
     write_json_atomic(row, outputs.summary)

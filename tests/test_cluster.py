@@ -192,3 +192,44 @@ def test_profile_packs_four_solves_into_one_slurm_job(slurm_runs, local_summary)
     assert job["state"] == "COMPLETED" and job["scenarios"] == SCENARIOS
     assert job["cpus"] == 1  # the profile's `cores: 1`: the solves run one after the other
     _assert_same_results(pd.read_parquet(work / STUDY / "summary.parquet"), local_summary)
+
+
+def test_search_runs_through_the_slurm_profile_as_it_runs_locally(slurm, tmp_path_factory):
+    """Sizing by search (config/test/config_search.yaml) through the SLURM profile and locally,
+    side by side: the same rounds, the same scenarios (each solved in a SLURM job), the same
+    costs and the same chosen size per level."""
+    config = ("--configfile", "config/test/config_search.yaml")
+    on_slurm = copy_workflow(tmp_path_factory.mktemp("slurm_search"))
+    local = copy_workflow(tmp_path_factory.mktemp("local_search"))
+    procs = _snakemake_parallel(
+        {on_slurm: (*SLURM_ARGS, *config), local: ("--cores", "1", *config)}, timeout=900
+    )
+    for work, proc in procs.items():
+        assert proc.returncode == 0, (work, proc.stderr[-4000:])
+    out, ref = on_slurm / "results" / "test_search", local / "results" / "test_search"
+    rounds = sorted(p.name for p in (out / "search").glob("round_*.json"))
+    assert len(rounds) >= 2 and rounds == sorted(p.name for p in (ref / "search").glob("*.json"))
+    for name in rounds:
+        assert (out / "search" / name).read_text() == (ref / "search" / name).read_text()
+
+    summary = pd.read_parquet(out / "summary.parquet")
+    jobs = _slurm_jobs(on_slurm, procs[on_slurm])
+    assert jobs and all(j["state"] == "COMPLETED" for j in jobs.values()), jobs
+    assert set().union(*(j["scenarios"] for j in jobs.values())) == set(summary["scenario"])
+    assert (summary["search_round"] >= 0).all()
+    reference = pd.read_parquet(ref / "summary.parquet")
+    a = summary.set_index("scenario").sort_index()
+    b = reference.set_index("scenario").sort_index()
+    assert list(a.index) == list(b.index) and list(a["search_round"]) == list(b["search_round"])
+    rel = (a["annual_total_cost_usd"] - b["annual_total_cost_usd"]).abs() / b[
+        "annual_total_cost_usd"
+    ].abs()
+    assert (rel <= 1e-6).all(), rel
+    chosen = [ln for ln in (out / "study_summary.md").read_text().splitlines() if "bess_mwh~" in ln]
+    assert (
+        chosen
+        and chosen[:2]
+        == [ln for ln in (ref / "study_summary.md").read_text().splitlines() if "bess_mwh~" in ln][
+            :2
+        ]
+    )

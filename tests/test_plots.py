@@ -178,3 +178,21 @@ def test_pareto_mask_matches_brute_force():
     assert pareto_mask(np.array([]), np.array([])).shape == (0,)
     with pytest.raises(ValueError):
         pareto_mask(np.zeros(2), np.zeros(3))
+
+
+def test_frontier_reliability_axis_is_in_nines_with_the_levels_marked(summary, tmp_path):
+    """0.9, 0.99 and 0.999 sit equally spaced on the axis (a linear 0-1 axis would squeeze
+    them into its last tenth); the report levels are marked; 0 and 1 are drawn."""
+    data = summary.copy()
+    data[METRIC] = [0.0, 0.5, 0.9, 0.99, 0.999, 0.9999, 1.0, 0.0]
+    data["annual_total_cost_lower_bound_usd"] = data["annual_total_cost_usd"] - 1e5
+    fig = plot_frontier(data, METRIC, [tmp_path / "f.png"], levels=[0.9, 0.99, 0.999])
+    ax = fig.axes[0]
+    px = [ax.transData.transform((p, 0.0))[0] for p in (0.0, 0.9, 0.99, 0.999, 0.9999)]
+    steps = np.diff(px)
+    assert steps.min() > 0 and np.allclose(steps, steps[0], rtol=1e-6)
+    assert len([ln for ln in ax.lines if ln.get_gid() == "level"]) == 3
+    left, right = ax.get_xlim()
+    one = ax.transData.transform((1.0, 0.0))[0]
+    assert px[0] <= one <= ax.transData.transform((right, 0.0))[0] and left <= 0.0
+    assert np.isfinite(one) and one > px[-1]  # a certain survival is right of every finite one

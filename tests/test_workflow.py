@@ -123,6 +123,20 @@ def test_plots_report_and_scenario_files(tiny_study):
     assert "solve scenario" in (logs / "python.log").read_text()
     assert "HiGHS" not in (logs / "python.log").read_text()
     assert "Cheapest scenario" in (out / "study_summary.md").read_text()
+    # the report opens on the study summary (its landing text), figures inline
+    page = (out / "study_summary.html").read_text()
+    assert "Requested MIP gap" in page and page.count("data:image/png;base64,") == 4
+    assert "Requested MIP gap" in (out / "report.html").read_text()
+
+
+def test_every_cost_carries_its_interval(tiny_study):
+    _, out = tiny_study
+    summary = pd.read_parquet(out / "summary.parquet")
+    lower, cost = summary["annual_total_cost_lower_bound_usd"], summary["annual_total_cost_usd"]
+    assert lower.notna().all() and (lower <= cost + 1e-6).all()
+    assert summary["tied_with"].map(type).eq(str).all()
+    text = (out / "study_summary.md").read_text()
+    assert "Requested MIP gap 0.5000%" in text and "worst achieved gap" in text
 
 
 def test_adding_grid_value_reruns_only_new_scenarios(tiny_study):

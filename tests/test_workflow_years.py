@@ -236,3 +236,17 @@ def test_a_year_without_a_4cp_rate_fails_the_preflight(monkeypatch):
     cfg["study"]["base_case"] = "config/cases/sweep_base_ercot_2024.json"  # rate from the file
     text = str(pytest.raises(StudyConfigError, load_checked_study, cfg).value)
     assert "market.years 2022" in text and "tariff" in text and "rate_usd_per_kw_yr" in text
+
+
+def test_every_cost_of_every_year_has_its_interval_and_ties_stay_within_a_year(years_study):
+    summary = pd.read_parquet(years_study / "summary.parquet")
+    lower = summary["annual_total_cost_lower_bound_usd"]
+    assert lower.notna().all() and (lower <= summary[COST] + 1e-6).all()
+    year_of = dict(zip(summary["scenario"], summary["market_year"], strict=True))
+    for _, r in summary.iterrows():
+        for other in filter(None, r["tied_with"].split(", ")):
+            assert year_of[other] == r["market_year"]  # costs of different years never compared
+    text = (years_study / "study_summary.md").read_text()
+    assert "Requested MIP gap 0.5000%; worst achieved gap" in text
+    resolution = text.split("## Cost resolution", 1)[1].split("\n## ")[0]
+    assert all(s in resolution for s in summary["scenario"])  # each scenario-year's interval

@@ -21,7 +21,7 @@ from dcpower.results import records_to_frame
 TIME = "time"
 TIME_LABEL = "time (local)"
 WIDTH = "container"
-HEIGHT = 260
+HEIGHT = 400  # total px (title, axes and legend included): the plot itself ≈ 280
 
 #: dispatch stack: (column, label, sign, colour); sources up, sinks down
 STACK = [
@@ -413,12 +413,15 @@ def reserves_data(
     dispatch: pd.DataFrame, tz: str, reserve_products: dict[str, dict[str, Any]] | None = None
 ) -> pd.DataFrame:
     """Long table (time, series, mw) of reserves by product and resource; down-reserves are
-    negative when the product directions are known."""
+    negative when the product directions are known. A series never awarded (all zero) is left
+    out, so the legend lists only what is drawn."""
     wide = local_frame(dispatch, tz)
     directions = {k.lower(): v.get("direction") for k, v in (reserve_products or {}).items()}
     parts = []
     for award in columns.reserve_award_columns(wide):
         product, resource = award.product, award.resource or ""
+        if not np.any(np.abs(np.nan_to_num(wide[award.column].to_numpy(float))) > 1e-9):
+            continue
         sign = -1.0 if directions.get(product.lower()) == "down" else 1.0
         parts.append(
             pd.DataFrame(
@@ -441,12 +444,13 @@ def reserves_chart(
     """Reserves offered by product and resource (up above zero, down below)."""
     long = reserves_data(dispatch, tz, reserve_products)
     wide = local_frame(dispatch, tz)
+    title = "MW (up + / down −)" if reserve_products else "MW (directions unknown: all +)"
     area = (
         alt.Chart(long)
         .mark_area(interpolate="step-after", opacity=0.85)
         .encode(
             x=_x(tz),
-            y=alt.Y("mw:Q", stack="zero", title="MW (up + / down −)"),
+            y=alt.Y("mw:Q", stack="zero", title=title),
             color=alt.Color("series:N", legend=alt.Legend(orient="bottom", title=None, columns=6)),
         )
         .add_params(_zoom())
@@ -671,7 +675,12 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
     step line; clicking a point selects its scenario (selection parameter ``pick``)."""
     df = frontier_data(summary, metric)
     cols = ["scenario", "label", "cost_musd", metric, "frontier", "kind"]
-    df = df[cols]
+    lower = "annual_total_cost_lower_bound_usd"
+    df["cost_lower_musd"] = df[lower].astype(float) / 1e6 if lower in df else np.nan
+    df["tied_with"] = df["tied_with"].fillna("") if "tied_with" in df else ""
+    # a search study: each size numbered by the round that evaluated it (search path)
+    searched = "search_round" in df.columns and bool((df["search_round"] >= 0).any())
+    df = df[[*cols, "cost_lower_musd", "tied_with", *(["search_round"] if searched else [])]]
     x = alt.X(f"{metric}:Q", title=metric_label(metric), axis=alt.Axis(format=".0%"))
     y = alt.Y("cost_musd:Q", title="annual total cost ($M/yr)", scale=alt.Scale(zero=False))
     pick = alt.selection_point(name="pick", fields=["scenario"], on="click")
@@ -692,11 +701,19 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
             tooltip=[
                 alt.Tooltip("scenario:N"),
                 alt.Tooltip("cost_musd:Q", title="$M/yr", format=",.3f"),
+                alt.Tooltip("cost_lower_musd:Q", title="proven ≥ $M/yr", format=",.3f"),
+                alt.Tooltip("tied_with:N", title="tied in cost with"),
                 alt.Tooltip(f"{metric}:Q", title=metric, format=".3f"),
                 alt.Tooltip("frontier:N", title="Pareto"),
+                *([alt.Tooltip("search_round:Q", title="search round")] if searched else []),
             ],
         )
         .add_params(pick)
+    )
+    intervals = (  # each cost's interval: from the proven lower bound up to the cost
+        alt.Chart(df[df["cost_lower_musd"].notna()])
+        .mark_rule(color="#7f7f7f", strokeWidth=2)
+        .encode(x=x, y=alt.Y("cost_lower_musd:Q"), y2=alt.Y2("cost_musd:Q"))
     )
     eff = df[df["frontier"]].sort_values(metric)
     line = (
@@ -704,14 +721,60 @@ def frontier_chart(summary: pd.DataFrame, metric: str) -> alt.LayerChart:
         .mark_line(interpolate="step-before", color="#1f77b4")
         .encode(x=x, y=y, order=alt.Order(f"{metric}:Q"))
     )
-    labels = (
-        alt.Chart(eff)
-        .mark_text(align="left", dx=8, dy=-8, fontSize=10)
+    text = frontier_labels(eff, metric)
+    lo, hi = (float(df[metric].min()), float(df[metric].max())) if len(df) else (0.0, 1.0)
+    right = text[metric] > (lo + hi) / 2 if len(text) else pd.Series(dtype=bool)
+    labels = [
+        alt.Chart(part)
+        .mark_text(align=align, baseline="middle", dx=dx, fontSize=10, lineBreak="\n")
         .encode(x=x, y=y, text="label:N")
-    )
-    return alt.layer(line, points, labels).properties(
-        width=WIDTH, height=380, title="Cost–reliability frontier"
-    )
+        for part, align, dx in ((text[~right], "left", 10), (text[right], "right", -10))
+    ]  # labels towards the inside of the plot, never over its edge
+    layers = [intervals, line, points, *labels]
+    if searched:
+        layers.append(
+            alt.Chart(df)
+            .mark_text(align="right", dx=-7, dy=8, fontSize=9, color="#555555")
+            .encode(x=x, y=y, text="search_round:Q")
+        )
+    return alt.layer(*layers).properties(width=WIDTH, height=480, title="Cost–reliability frontier")
+
+
+#: Pareto points closer than this share of the axis ranges share one (multi-line) label
+LABEL_CLUSTER_SHARE = 0.04
+
+
+def frontier_labels(eff: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One label per cluster of nearby Pareto points (their labels on separate lines), so
+    labels never overlap for points that (nearly) coincide, e.g. sizes tied in cost."""
+    if eff.empty:
+        return pd.DataFrame(columns=["label", "cost_musd", metric])
+    xs, ys = eff[metric].to_numpy(float), eff["cost_musd"].to_numpy(float)
+    span_x = max(float(np.nanmax(xs) - np.nanmin(xs)), 1e-9)
+    span_y = max(float(np.nanmax(ys) - np.nanmin(ys)), 1e-9)
+    clusters: list[list[int]] = []
+    for i in np.argsort(ys, kind="stable"):
+        for group in clusters:
+            j = group[0]
+            if (
+                abs(xs[i] - xs[j]) <= LABEL_CLUSTER_SHARE * span_x
+                and abs(ys[i] - ys[j]) <= 2 * LABEL_CLUSTER_SHARE * span_y
+            ):
+                group.append(int(i))
+                break
+        else:
+            clusters.append([int(i)])
+    rows = []
+    for group in clusters:
+        part = eff.iloc[group]
+        rows.append(
+            {
+                "label": "\n".join(part["label"]),
+                "cost_musd": float(part["cost_musd"].mean()),
+                metric: float(part[metric].mean()),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- grid events

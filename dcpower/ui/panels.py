@@ -47,9 +47,9 @@ def error_box(title: str, message: str) -> None:
 
 def headline(results: dict[str, Any]) -> None:
     """Solver status, net value, gap, solve time and load served as metrics."""
-    items = state.headline(results)
-    for col, (label, value) in zip(st.columns(len(items)), items.items(), strict=True):
-        col.metric(label, value)
+    items = state.headline_metrics(results)
+    for col, m in zip(st.columns(len(items)), items, strict=True):
+        col.metric(m.label, m.value, help=m.full)  # compact value; the full one on hover
     s = results["solver"]
     warnings = list(results.get("warnings") or [])
     if not warnings and s.get("warning"):  # results written before the warnings list
@@ -205,9 +205,12 @@ def economics_panel(results: dict[str, Any]) -> None:
     with guarded("the economics waterfall"):
         frame = charts.waterfall_frame(econ)  # raises when the bars do not add up
         c1, c2, c3 = st.columns(3)
-        c1.metric("Total revenue", f"{econ['total_revenue_usd']:,.2f} $")
-        c2.metric("Total cost", f"{econ['total_cost_usd']:,.2f} $")
-        c3.metric("Net value (objective)", f"{econ['net_value_usd']:,.2f} $")
+        for col, label, key in (
+            (c1, "Total revenue", "total_revenue_usd"),
+            (c2, "Total cost", "total_cost_usd"),
+            (c3, "Net value (objective)", "net_value_usd"),
+        ):  # compact, the full value on hover
+            col.metric(label, state.compact_number(econ[key], "$"), help=f"{econ[key]:,.2f} $")
         st.altair_chart(charts.waterfall_chart(econ))
         st.caption(
             f"The {len(frame) - 1} bars add up to the net value "
@@ -279,8 +282,14 @@ def downloads(results: dict[str, Any], key: str) -> None:
     )
 
 
-def dispatch_panel(dispatch: pd.DataFrame, tz: str, key: str) -> None:
-    """Charts of a dispatch table alone (a sweep scenario): stack, SOC, gas units, reserves."""
+def dispatch_panel(
+    dispatch: pd.DataFrame,
+    tz: str,
+    key: str,
+    reserve_products: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Charts of a dispatch table alone (a sweep scenario): stack, SOC, gas units, reserves
+    (``reserve_products``: name → direction, for the signs of the reserve chart)."""
     tabs = st.tabs(["Dispatch", "Battery", "Gas units", "Reserves"])
     with tabs[0]:
         chart(lambda: charts.dispatch_chart(dispatch, tz), "the dispatch chart")
@@ -289,7 +298,7 @@ def dispatch_panel(dispatch: pd.DataFrame, tz: str, key: str) -> None:
     with tabs[2]:
         chart(lambda: charts.gen_units_chart(dispatch, tz), "the gas unit chart")
     with tabs[3]:
-        chart(lambda: charts.reserves_chart(dispatch, tz), "the reserves chart")
+        chart(lambda: charts.reserves_chart(dispatch, tz, reserve_products), "the reserves chart")
 
 
 ERROR_TITLE = "Hindsight run failed"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import io
+import json
 import logging
 import os
 import re
@@ -19,12 +20,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from dcpower import columns, data_root, dimensions
 from dcpower.case import Case, CaseError, case_from_dict, input_files, parse_json_text
 from dcpower.errors import DcpowerError, InputError
 from dcpower.filecheck import check_input_file
+from dcpower.iso.base import get_adapter
 from dcpower.pareto import frontier_flags
 from dcpower.results import (
     ResultsFileError,
@@ -216,11 +219,17 @@ def to_widget(spec: FieldSpec, raw: Any) -> Any:
     """JSON value → widget value (``None`` when missing or not representable)."""
     if raw is None or isinstance(raw, bool):
         return None
+    # the strict schema takes no "4" for 4 nor 4.0 for an integer: such a value is left out of
+    # the form (the file's value is kept), so the form is validated exactly as the CLI reads it
+    if spec.kind == "int" and not isinstance(raw, int):
+        return None
+    if spec.kind == "float" and not isinstance(raw, int | float):
+        return None
     try:
         if spec.kind == "date":
             return raw if isinstance(raw, date) else date.fromisoformat(str(raw))
         if spec.kind == "int":
-            return int(raw) if float(raw) == int(float(raw)) else None
+            return raw
         if spec.kind == "choice":
             return int(raw) if isinstance(raw, int | float) and float(raw) == int(raw) else raw
         return float(raw)
@@ -415,11 +424,84 @@ def _fmt_gap(gap: Any) -> str:
     return "n/a" if gap is None else f"{100 * float(gap):.3f} %"
 
 
+def achieved_gap(solver: dict[str, Any]) -> float | None:
+    """The relative gap a solve achieved: the MILP's, else the worst window's (rolling)."""
+    gap = solver.get("mip_gap")
+    return gap if gap is not None else solver.get("max_window_gap")
+
+
+def compact_number(value: float | None, unit: str = "") -> str:
+    """A number short enough for a metric tile, e.g. ``−8.73 M$``, ``512 k$``, ``1.23 GWh``:
+    ``unit`` after a k, M, G or T prefix, three significant digits; "n/a" for None/NaN."""
+    if value is None or not np.isfinite(float(value)):
+        return "n/a"
+    v = float(value)
+    sign = "−" if v < 0 else ""
+    a = abs(v)
+    prefix = ""
+    for factor, name in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if round(a, 2) >= factor * 0.9995:  # 999.6 k is shown as 1.00 M
+            a, prefix = a / factor, name
+            break
+    digits = 0 if a >= 99.95 else 1 if a >= 9.995 else 2
+    if not prefix and float(a).is_integer():
+        digits = 0
+    return f"{sign}{a:,.{digits}f} {prefix}{unit}".rstrip()
+
+
+#: short words for the solver statuses of ``dcpower.optimization.solve.SolveStatus``
+STATUS_WORDS = {
+    "optimal": "optimal",
+    "feasible_above_requested_gap": "above gap",
+    "time_limit_feasible": "time limit",
+}
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A headline tile: its label, a short value that fits, and the full value (on hover)."""
+
+    label: str
+    value: str
+    full: str
+
+
+def headline_metrics(results: dict[str, Any]) -> list[Metric]:
+    """Headline tiles of a results dict: compact values, the full text for the tooltip."""
+    s, econ = results["solver"], results["economics"]
+    served = econ.get("energy_mwh", {}).get("load_served_mwh")
+    status = str(s["status"])
+    gap = achieved_gap(s)
+    gap_label = "MIP gap" if s.get("mip_gap") is not None else "Worst window gap"
+    requested = s.get("mip_rel_gap_requested")
+    net = float(econ["net_value_usd"])
+    return [
+        Metric("Solver status", STATUS_WORDS.get(status, status), status),
+        Metric("Net value", compact_number(net, "$"), f"{net:,.2f} $"),
+        Metric(
+            gap_label,
+            _fmt_gap(gap),
+            f"{_fmt_gap(gap)} achieved"
+            + (f"; {_fmt_gap(requested)} requested" if requested is not None else ""),
+        ),
+        Metric(
+            "Solve time",
+            f"{s.get('solve_seconds', 0.0):.2f} s",
+            f"{s.get('solve_seconds', 0.0):.3f} s",
+        ),
+        Metric(
+            "Load served",
+            "n/a" if served is None else compact_number(float(served) * 1e6, "Wh"),
+            "n/a" if served is None else f"{served:,.3f} MWh",
+        ),
+    ]
+
+
 def solver_line(results: dict[str, Any]) -> str:
     """One line: status, gap, solve and wall time, e.g. ``optimal · gap 0.022 % · …``."""
     s = results["solver"]
     return (
-        f"{s['status']} · gap {_fmt_gap(s.get('mip_gap'))} · "
+        f"{s['status']} · gap {_fmt_gap(achieved_gap(s))} · "
         f"build {s.get('build_seconds', 0.0):.2f} s · solve {s.get('solve_seconds', 0.0):.2f} s"
         f" · wall {s.get('wall_seconds', 0.0):.2f} s"
     )
@@ -432,7 +514,7 @@ def headline(results: dict[str, Any]) -> dict[str, str]:
     return {
         "Solver status": str(s["status"]),
         "Net value": f"{econ['net_value_usd']:,.0f} $",
-        "MIP gap": _fmt_gap(s.get("mip_gap")),
+        "MIP gap": _fmt_gap(achieved_gap(s)),
         "Solve time": f"{s.get('solve_seconds', 0.0):.2f} s",
         "Load served": "n/a" if served is None else f"{served:,.0f} MWh",
     }
@@ -569,6 +651,26 @@ def load_sweep(folder: str | Path) -> pd.DataFrame:
     return summary
 
 
+def sweep_reserve_products(folder: str | Path) -> dict[str, dict[str, Any]]:
+    """Reserve products of a study (name → ``{"direction": "up" | "down"}``) from its ISO
+    adapter's catalogue; the ISO is the one its retrieved prices name
+    (``prices/prices_<year>.json``). Empty when unknown: the reserve chart then draws every
+    award above zero and says so."""
+    isos = set()
+    for path in sorted((Path(folder) / "prices").glob("prices_*.json")):
+        try:
+            isos.add(json.loads(path.read_text(encoding="utf-8"))["provenance"]["iso"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    if len(isos) != 1:
+        return {}
+    try:
+        catalogue = get_adapter(isos.pop()).reserve_catalogue()
+    except Exception:  # an ISO this installation does not know: directions unknown
+        return {}
+    return {name: {"direction": p.direction} for name, p in catalogue.items()}
+
+
 def with_frontier(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Copy with ``frontier`` = Pareto-efficient for (annual total cost, ``metric``), flagged
     within each market year, event and policy as ``summary.parquet``'s ``pareto``."""
@@ -578,16 +680,33 @@ def with_frontier(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
 
 
 def scenario_table(
-    summary: pd.DataFrame, sort_by: str, ascending: bool, all_columns: bool = False
+    summary: pd.DataFrame,
+    sort_by: str,
+    ascending: bool,
+    all_columns: bool = False,
+    metric: str | None = None,
 ) -> pd.DataFrame:
-    """Scenarios sorted by ``sort_by``; the main columns unless ``all_columns``."""
+    """Scenarios sorted by ``sort_by``; the main columns unless ``all_columns``.
+
+    Led by the size, then the cost with its interval (lower bound, ties) and ``metric`` (the
+    chosen reliability metric) with why it is what it is; the scenario name comes last."""
     metrics = columns.survival_columns(summary, statistic=None)
+    lead = [
+        *SIZE_COLUMNS,
+        "annual_total_cost_usd",
+        "annual_total_cost_lower_bound_usd",
+        *([metric] if metric else []),
+        "tied_with",
+        "reliability_limited_by",
+        "frontier",
+    ]
     if all_columns:
-        cols = list(summary.columns)
+        wanted = [*lead, *summary.columns]
     else:
         head = 1 + len(SIZE_COLUMNS)  # scenario and the dimensions
-        wanted = [*TABLE_COLUMNS[:head], "frontier", *metrics, *TABLE_COLUMNS[head:]]
-        cols = [c for c in dict.fromkeys(wanted) if c in summary.columns]
+        wanted = [*lead, *metrics, *TABLE_COLUMNS[head:], "scenario"]
+    cols = [c for c in dict.fromkeys(wanted) if c in summary.columns and c != "scenario"]
+    cols.append("scenario")
     return (
         summary[cols]
         .sort_values(sort_by, ascending=ascending, kind="stable", na_position="last")

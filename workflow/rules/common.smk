@@ -1,4 +1,5 @@
 # Helpers only: the validated study config, the scenario space, paths and params helpers.
+import json as _json
 import sys
 from pathlib import Path
 
@@ -55,6 +56,8 @@ HEADROOM = _sweep.headroom.DIM in DIMS
 if HEADROOM:
     PLOTS.append("headroom")
 SCENARIOS = Paramspace(_sweep.scenario_grid(STUDY))  # bess_mwh~400/gen_units~4/…
+# sizing by search (workflow/rules/search.smk): the scenarios come from the search's rounds
+SEARCH = STUDY.search is not None
 
 
 def section(model):
@@ -66,6 +69,8 @@ def section(model):
 # What one scenario's solve depends on besides its sizes (no grid lists, no resources, no
 # frontier/report settings): adding a grid value or editing those reruns no existing scenario.
 SCENARIO = STUDY.scenario_settings()
+# refine the ties that decide the frontier or a per-level choice (refine.mip_rel_gaps)
+REFINE = bool(STUDY.refine.mip_rel_gaps)
 
 
 def scenario_sizes(wildcards):
@@ -82,3 +87,76 @@ def scenario_prices(wildcards):
     """The retrieved prices of the scenario's market year."""
     year = _sweep.study_year(STUDY.market, scenario_sizes(wildcards))
     return f"{RESULTS}/prices/prices_{year}.json"
+
+
+# ------------------------------------------------------------------------------------------
+# Sizing by search (workflow/rules/search.smk): each round is a checkpoint whose output lists
+# the round's sizes; its input is every scenario of the earlier rounds. A round that lists no
+# sizes ends the search.
+# ------------------------------------------------------------------------------------------
+SEARCH_DIR = f"{RESULTS}/search"
+SEARCH_YEARS = STUDY.market.years if _sweep.YEAR_DIM in DIMS else [None]
+
+
+def _round_sizes(round_no):
+    """The sizes a finished round lists (Snakemake waits for the checkpoint)."""
+    path = checkpoints.search_round.get(round=str(round_no)).output.round
+    with open(path, encoding="utf-8") as fh:
+        return _json.load(fh)["sizes"]
+
+
+def _summaries_of(sizes_list):
+    """summary.json of every scenario of the sizes (one per market year)."""
+    out = []
+    for sizes in sizes_list:
+        for year in SEARCH_YEARS:
+            full = dict(sizes) if year is None else {**sizes, _sweep.YEAR_DIM: year}
+            out.append(f"{RESULTS}/scenarios/{_sweep.scenario_name(full, DIMS)}/summary.json")
+    return out
+
+
+def search_inputs_before(wildcards):
+    """Round files and scenario summaries of every round before this one."""
+    rounds, summaries = [], []
+    for r in range(int(wildcards.round)):
+        rounds.append(f"{SEARCH_DIR}/round_{r}.json")
+        summaries += _summaries_of(_round_sizes(r))
+    return {"rounds": rounds, "summaries": summaries}
+
+
+def search_all(wildcards):
+    """Every round up to the first that lists no sizes, and all their scenario summaries."""
+    rounds, summaries, r = [], [], 0
+    while True:
+        sizes = _round_sizes(r)
+        rounds.append(f"{SEARCH_DIR}/round_{r}.json")
+        if not sizes:
+            return {"rounds": rounds, "summaries": summaries}
+        summaries += _summaries_of(sizes)
+        r += 1
+
+
+def aggregate_inputs(wildcards):
+    """The grid's scenario summaries, or the search's (with its round files)."""
+    if SEARCH:
+        return search_all(wildcards)
+    return {
+        "summaries": expand(
+            f"{RESULTS}/scenarios/{{params}}/summary.json", params=SCENARIOS.instance_patterns
+        )
+    }
+
+
+def search_params():
+    """What the summary and frontier rules use of a search (None for a grid study)."""
+    if not SEARCH:
+        return None
+    return {"search": section(STUDY.search), "duration_h": STUDY.grid.bess_duration_h}
+
+
+def report_inputs(wildcards):
+    """summary.parquet, and a search's round files."""
+    out = {"summary": f"{RESULTS}/summary.parquet"}
+    if SEARCH:
+        out["rounds"] = search_all(wildcards)["rounds"]
+    return out

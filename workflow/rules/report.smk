@@ -1,6 +1,7 @@
 rule plot_frontier:
-    """Cost-vs-reliability frontier, net value vs BESS, the frontier's revenue/cost stack and
-    its assets' marginal values."""
+    """Cost-vs-reliability frontier (with a search: its path round by round and the chosen size
+    per level), net value vs BESS, the frontier's revenue/cost stack and its assets' marginal
+    values."""
     input:
         summary=f"{RESULTS}/summary.parquet",
     output:
@@ -18,6 +19,8 @@ rule plot_frontier:
         marginal_svg=f"{RESULTS}/plots/marginal_values.svg",
     params:
         metric=STUDY.reliability.frontier_metric,
+        levels=list(STUDY.reliability.report_levels),
+        search=search_params(),
     log:
         f"{RESULTS}/logs/plot_frontier.log",
     benchmark:
@@ -34,9 +37,10 @@ rule plot_frontier:
 
 
 rule study_summary:
-    """Short study summary: best scenario per reliability level, binding-constraint statistics."""
+    """Short study summary: best scenario per reliability level, binding-constraint statistics;
+    a search's chosen size per level, solves and the same-resolution grid's."""
     input:
-        summary=f"{RESULTS}/summary.parquet",
+        unpack(report_inputs),
     output:
         report(f"{RESULTS}/study_summary.md", caption="../report/study_summary.rst",
                category="Summary"),
@@ -44,6 +48,7 @@ rule study_summary:
         study_name=STUDY.study.name,
         market_label=STUDY.market.label(),
         reliability=section(STUDY.reliability),
+        search=search_params(),
     log:
         f"{RESULTS}/logs/study_summary.log",
     benchmark:
@@ -114,3 +119,27 @@ if HEADROOM:
             "../envs/dcpower.yaml"
         script:
             "../../scripts/plot_headroom.py"
+
+
+rule study_report:
+    """The study summary as one HTML page with the figures inline: the report's landing page
+    (workflow/report/workflow.rst includes it)."""
+    input:
+        summary=f"{RESULTS}/study_summary.md",
+        figures=expand(f"{RESULTS}/plots/{{plot}}.png", plot=PLOTS),
+    output:
+        report(f"{RESULTS}/study_summary.html", caption="../report/study_summary.rst",
+               category="Summary"),
+    log:
+        f"{RESULTS}/logs/study_report.log",
+    benchmark:
+        f"{RESULTS}/benchmarks/study_report.tsv"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    localrule: True
+    conda:
+        "../envs/dcpower.yaml"
+    script:
+        "../../scripts/study_report.py"

@@ -13,15 +13,31 @@ LAST_RUN = "Last run (Case & run page)"
 FILE = "Results JSON file"
 
 
+def _latest(which: str) -> None:
+    st.session_state["results_input"] = which
+
+
 def _from_file() -> None:
     ss = st.session_state
     c1, c2 = st.columns(2)
     path = c1.text_input(
-        "Results JSON path", key="results_file_path", persist_state="session"
+        "Results JSON path",
+        key="results_file_path",
+        persist_state="session",
+        on_change=_latest,
+        args=("path",),
     ).strip()
-    upload = c2.file_uploader("… or upload one", type=["json"], key="results_upload")
+    upload = c2.file_uploader(
+        "… or upload one",
+        type=["json"],
+        key="results_upload",
+        on_change=_latest,
+        args=("upload",),
+    )
     source, data, error = None, None, None
-    if upload is not None:
+    # the input used last decides: a path typed after an upload is read (its error shown), not
+    # hidden behind the upload's old result or error
+    if upload is not None and ss.get("results_input", "upload") == "upload":
         source = upload.name
         try:
             data = state.parse_results_upload(upload.name, upload.getvalue())

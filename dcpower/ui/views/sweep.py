@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from dcpower import resolution
 from dcpower.columns import survival_duration_h
+from dcpower.sweep import WARNING_SEP
 from dcpower.ui import charts, panels, state
 
 KEEP = "session"
@@ -40,10 +42,29 @@ def _pick_folder() -> None:
     st.session_state["sweep_path"] = st.session_state["sweep_pick"]
 
 
+#: headers of the table's leading columns (others keep their column name)
+HEADERS = {
+    "bess_mwh": "BESS MWh",
+    "gen_units": "gas units",
+    "transformer_mva": "transformer MVA",
+    "market_year": "year",
+    "annual_total_cost_usd": "annual total cost $/yr",
+    "annual_total_cost_lower_bound_usd": "cost lower bound $/yr",
+    "tied_with": "tied in cost with",
+    "reliability_limited_by": "reliability limited by",
+}
+
+
 def _column_config(columns: list[str]) -> dict[str, st.column_config.Column]:
     cfg: dict[str, st.column_config.Column] = {}
     for c in columns:
-        if c.endswith("_usd"):
+        if c in ("tied_with", "reliability_limited_by"):
+            cfg[c] = st.column_config.TextColumn(HEADERS[c], width="large")
+        elif c in HEADERS and not c.endswith("_usd"):
+            cfg[c] = st.column_config.NumberColumn(HEADERS[c])
+        elif c in HEADERS:
+            cfg[c] = st.column_config.NumberColumn(HEADERS[c], format="dollar", width="medium")
+        elif c.endswith("_usd"):
             cfg[c] = st.column_config.NumberColumn(c, format="dollar")
         elif survival_duration_h(c) is not None:
             cfg[c] = st.column_config.NumberColumn(c, format="percent")
@@ -119,11 +140,27 @@ def main() -> None:
     )
     view = state.with_frontier(summary, metric)
     eff = view[view["frontier"]]
-    c = st.columns(4)
+    cheapest = float(view["annual_total_cost_usd"].min())
+    c = st.columns(5)
     c[0].metric("Scenarios", len(view))
     c[1].metric("Pareto-efficient", len(eff))
-    c[2].metric("Cheapest ($M/yr)", f"{view['annual_total_cost_usd'].min() / 1e6:,.2f}")
-    c[3].metric(f"Best {metric}", f"{view[metric].max():.1%}")
+    c[2].metric("Cheapest", state.compact_number(cheapest, "$/yr"), help=f"{cheapest:,.2f} $/yr")
+    c[3].metric(f"Best {metric}", f"{view[metric].max():.1%}", help=f"{view[metric].max():.6f}")
+    req = resolution.requested_gap(view)
+    worst = resolution.worst_gap(view)
+    c[4].metric(
+        "Worst gap",
+        "n/a" if pd.isna(worst) else f"{worst:.2%}",
+        help=f"worst achieved {worst:.4%}; requested {req:.4%}"
+        if pd.notna(req)
+        else "the requested gap is not recorded in this summary",
+    )
+    ties = int((view.get("tied_with", pd.Series(dtype=str)).fillna("") != "").sum())
+    if ties:
+        st.caption(
+            f"{ties} scenarios are tied in cost with another (their cost intervals overlap: "
+            "indistinguishable at the requested gap); see the table's 'tied in cost with'."
+        )
     chart_event = None
     with panels.guarded("the frontier"):
         chart_event = st.altair_chart(
@@ -140,7 +177,7 @@ def main() -> None:
     sort_by = s1.selectbox("Sort by", sortable, key="sweep_sort")
     ascending = s2.toggle("Ascending", value=True, key="sweep_asc")
     all_columns = s3.toggle("All columns", value=False, key="sweep_all")
-    table = state.scenario_table(view, sort_by, ascending, all_columns)
+    table = state.scenario_table(view, sort_by, ascending, all_columns, metric=metric)
     table_event = st.dataframe(
         table,
         hide_index=True,
@@ -168,13 +205,30 @@ def main() -> None:
     row = view[view["scenario"] == scenario].iloc[0]
     st.caption(
         f"{charts.scenario_label(row)} · annual total cost "
-        f"{row['annual_total_cost_usd'] / 1e6:,.2f} $M/yr · {metric} {row[metric]:.1%} · "
-        f"{len(dispatch)} steps"
+        f"{row['annual_total_cost_usd']:,.0f} $/yr{_interval(row)} · {metric} "
+        f"{row[metric]:.1%} · {len(dispatch)} steps"
     )
+    why = row.get("reliability_limited_by")
+    if isinstance(why, str) and why:
+        st.caption(f"{metric} limited by: {why}")
+    for w in filter(None, str(row.get("warnings") or "").split(WARNING_SEP)):
+        st.warning(w)
     steps = panels.day_window(dispatch, tz, key=f"sweep:{folder}")
     if steps is not None:
         dispatch = dispatch.iloc[steps[0] : steps[1] + 1]
-    panels.dispatch_panel(dispatch, tz, key="sweep")
+    panels.dispatch_panel(dispatch, tz, key="sweep", reserve_products=_products(folder))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _products(folder: str) -> dict:
+    return state.sweep_reserve_products(folder)
+
+
+def _interval(row: pd.Series) -> str:
+    lower = row.get("annual_total_cost_lower_bound_usd")
+    if lower is None or pd.isna(lower):
+        return ""
+    return f" (proven ≥ {lower:,.0f})"
 
 
 main()
