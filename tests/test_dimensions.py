@@ -84,3 +84,16 @@ def _market(n_years: int):
         years = list(range(2023, 2023 + n_years))
 
     return Market()
+
+
+def test_every_sweep_dimension_is_registered():
+    """A dimension the sweep can add (sizes, optional, year, event, policy) is in the registry,
+    so it gets a unit, a label, a UI column and its frontier grouping."""
+    known = [
+        *sweep.GRID_DIMS,
+        *sweep.OPTIONAL_DIMS,
+        sweep.YEAR_DIM,
+        sweep.EVENT_DIM,
+        sweep.POLICY_DIM,
+    ]
+    assert set(known) == set(dimensions.NAMES)
