@@ -19,6 +19,8 @@ pytestmark = pytest.mark.slow
 
 
 def test_wheel_runs_the_example_case_from_another_folder(tmp_path):
+    # no checkout on the path: not through PYTHONPATH, not through a data root of its own
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DCPOWER_DATA_ROOT")}
     wheels = tmp_path / "wheels"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "-q", "-w", str(wheels)],
@@ -45,12 +47,23 @@ def test_wheel_runs_the_example_case_from_another_folder(tmp_path):
         + ["--no-index", str(wheel)],
         capture_output=True,
         text=True,
+        env=env,
     )
     assert install.returncode == 0, install.stderr[-2000:]
     work = tmp_path / "elsewhere"
     work.mkdir()
     shutil.copy(ROOT / "config" / "cases" / "example_ercot.json", work / "case.json")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DCPOWER_DATA_ROOT")}
+    run = subprocess.run(
+        [str(py), "-m", "dcpower", "run", "case.json", "--out", "results.json"],
+        capture_output=True,
+        text=True,
+        cwd=work,
+        env=env,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    results = json.loads((work / "results.json").read_text())
+    assert results["solver"]["status"] in ("optimal", "feasible")
     where = subprocess.run(
         [
             str(py),
@@ -65,14 +78,3 @@ def test_wheel_runs_the_example_case_from_another_folder(tmp_path):
     assert where.returncode == 0, where.stderr[-2000:]
     module, data = where.stdout.split()
     assert Path(module).is_relative_to(site) and Path(data).is_relative_to(site)
-    run = subprocess.run(
-        [str(py), "-m", "dcpower", "run", "case.json", "--out", "results.json"],
-        capture_output=True,
-        text=True,
-        cwd=work,
-        env=env,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    results = json.loads((work / "results.json").read_text())
-    assert results["solver"]["status"] in ("optimal", "feasible")
