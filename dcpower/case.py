@@ -33,7 +33,10 @@ from pydantic import (
 )
 
 from dcpower.errors import InputError
+from dcpower.events import NONE, resolve, shipped_names
 from dcpower.filecheck import check_input_file
+from dcpower.iso import available_adapters
+from dcpower.iso.base import ReserveProduct
 
 TIMESTEPS_MINUTES = (5, 15, 30, 60)
 #: BESS wear per MWh of charge + discharge, $/MWh: cell replacement ≈ 120 $/kWh (BloombergNEF's
@@ -243,7 +246,6 @@ class ReserveProductSpec(_Strict):
 
     def to_product(self, name: str) -> Any:
         """The :class:`dcpower.iso.base.ReserveProduct` this entry describes."""
-        from dcpower.iso.base import ReserveProduct
 
         return ReserveProduct(
             name,
@@ -260,7 +262,6 @@ class ReserveProductSpec(_Strict):
 
 def _iso_enum(schema: dict[str, Any]) -> None:
     """JSON Schema of ``market.iso``: the names in the adapter registry (plug-ins included)."""
-    from dcpower.iso import available_adapters
 
     schema["enum"] = available_adapters()
 
@@ -315,8 +316,6 @@ class Market(_Strict):
     @field_validator("iso")
     @classmethod
     def _registered(cls, v: str) -> str:
-        from dcpower.iso import available_adapters
-
         names = available_adapters()
         if v.lower() not in names:
             raise ValueError(
@@ -1065,8 +1064,6 @@ _UNION_TAGS = {"name", "event"}
 
 
 def _event_names(v: list[Any]) -> list[Any]:
-    from dcpower.events import NONE, shipped_names
-
     shipped = shipped_names()
     names = []
     for i, e in enumerate(v):
@@ -1159,8 +1156,6 @@ class Case(_Strict):
 
 def _events_in_horizon(case: Case) -> None:
     from datetime import time as dtime
-
-    from dcpower.events import resolve
 
     tz = ZoneInfo(case.horizon.timezone)
     start = datetime.combine(case.horizon.start, dtime(0), tzinfo=tz)

@@ -19,6 +19,7 @@ import webbrowser
 from pathlib import Path
 from typing import IO, Any
 
+from dcpower import data_root
 from dcpower.case import (
     Case,
     CaseError,
@@ -35,6 +36,7 @@ from dcpower.errors import (
     NoSolutionError,
 )
 from dcpower.results import describe_os_error, plan_outputs, write_output_set
+from dcpower.results_model import results_json_schema
 from dcpower.runner import input_problems, run_case
 
 EXIT_OK = 0
@@ -264,7 +266,7 @@ def _run(args: argparse.Namespace) -> int:
                 args.out,
                 args.parquet,
                 _inputs_of(case, args.case),
-                protected_dirs=[_market_data_dir(data_dir)],
+                protected_dirs=[_market_data_dir(data_dir, case.market.iso)],
             )
             results = run_case(
                 case,
@@ -307,12 +309,10 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _market_data_dir(data_dir: Path | None) -> Path:
-    if data_dir is not None:
-        return data_dir
-    from dcpower.iso.ercot import DEFAULT_DATA_DIR
-
-    return Path(DEFAULT_DATA_DIR)
+def _market_data_dir(data_dir: Path | None, iso: str) -> Path:
+    """The market data folder a run must not overwrite: ``--data-dir`` or the case's ISO's
+    shipped folder (``resources_data/<iso>``)."""
+    return data_dir if data_dir is not None else data_root.shipped(iso.lower())
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -355,8 +355,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO if getattr(args, "verbose", False) else logging.WARNING)
     if args.command == "schema":
         if args.document == "results":
-            from dcpower.results_model import results_json_schema
-
             print(json.dumps(results_json_schema(), indent=2))
         else:
             print(json.dumps(case_json_schema(), indent=2))

@@ -712,3 +712,69 @@ AC_SUMMARY_COLUMNS: dict[str, tuple[str, str, str]] = {
         "max_transformer_ac_loading_pct",
     ),
 }
+
+
+# --------------------------------------------------------------------------- $ terms
+
+
+class Term(NamedTuple):
+    """One named $ term of the economics stack (summary column, $ or $/yr)."""
+
+    column: str
+    kind: str  # "cost" (adds to the annual total) or "revenue" (subtracts)
+    label: str
+    colour: str  # matplotlib/Vega colour of its cost-stack segment
+
+
+#: every fixed $ term, in cost-stack order: the objective's named terms (components declare
+#: their kinds from here) and the summary's annualised capital terms
+TERMS: tuple[Term, ...] = (
+    Term("annualised_capex_usd", "cost", "Annualised capex", "#1f77b4"),
+    Term("fixed_om_usd", "cost", "Fixed O&M", "#ff7f0e"),
+    Term("energy_import_cost_usd", "cost", "Energy import", "#d62728"),
+    Term("gen_fuel_cost_usd", "cost", "Gas fuel", "#9467bd"),
+    Term("gen_start_cost_usd", "cost", "Gas starts", "#8c564b"),
+    Term("bess_degradation_cost_usd", "cost", "BESS degradation", "#e377c2"),
+    Term("unserved_critical_cost_usd", "cost", "Unserved critical", "#7f7f7f"),
+    Term("unserved_noncritical_cost_usd", "cost", "Unserved non-critical", "#bcbd22"),
+    Term("flexible_curtailment_cost_usd", "cost", "Flexible curtailment", "#17becf"),
+    Term("load_reserve_deployment_cost_usd", "cost", "Load reserve deployment", "#aec7e8"),
+    Term("transmission_cp_charge_usd", "cost", "Transmission CP charge", "#ffbb78"),
+    Term("poi_excess_reactive_cost_usd", "cost", "POI excess reactive", "#c5b0d5"),
+    Term("realtime_deviation_cost_usd", "cost", "Real-time deviations", "#c49c94"),
+    Term("energy_export_revenue_usd", "revenue", "Energy export revenue", "#2ca02c"),
+)
+_TERMS = {t.column: t for t in TERMS}
+#: colour of the per-product reserve revenues (shades are picked per product in plots)
+RESERVE_REVENUE_COLOUR = "#98df8a"
+
+
+def term_kinds(*names: str) -> dict[str, str]:
+    """``{name: kind}`` of registered fixed terms (what a component declares)."""
+    return {n: _TERMS[n].kind for n in names}
+
+
+def term(name: str) -> Term | None:
+    """The registry entry of a $ term, fixed or per product (``reserve_<p>_revenue_usd``,
+    ``load_reserve_<p>_revenue_usd``); None for a column that is no $ term."""
+    if name in _TERMS:
+        return _TERMS[name]
+    reserve = reserve_revenue_keys([name])
+    if reserve:
+        label = f"Reserve {reserve[0].product}"
+        return Term(name, "revenue", label, RESERVE_REVENUE_COLOUR)
+    load = load_reserve_revenue_keys([name])
+    if load:
+        label = f"Load reserve {load[0].product}"
+        return Term(name, "revenue", label, RESERVE_REVENUE_COLOUR)
+    return None
+
+
+def stack_terms(columns_or_frame: Any) -> list[Term]:
+    """The $ terms present among ``columns_or_frame``: the fixed ones in registry order, then
+    the per-product reserve revenues (gas/BESS, then the load's)."""
+    names = _names(columns_or_frame)
+    out = [t for t in TERMS if t.column in names]
+    out += [term(r.column) for r in reserve_revenue_keys(names)]
+    out += [term(r.column) for r in load_reserve_revenue_keys(names)]
+    return out

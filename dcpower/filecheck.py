@@ -19,10 +19,11 @@ import stat
 from collections.abc import Iterable
 from pathlib import Path
 
+from dcpower import data_root
 from dcpower.errors import InputError
 
 #: the shipped data of the product (price, load, event, tariff and site files); never written
-SHIPPED_DATA_DIR = Path(__file__).resolve().parents[1] / "resources_data"
+SHIPPED_DATA_DIR = data_root.SHIPPED_DATA_DIR
 
 
 class InputFileError(InputError):

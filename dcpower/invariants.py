@@ -15,8 +15,12 @@ import pandas as pd
 
 from dcpower import columns
 from dcpower.case import Case
+from dcpower.economics import economics_from_dispatch
+from dcpower.events import resolve, step_mask
+from dcpower.records import records_to_frame
 from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
+from dcpower.tariff import charge_from_dispatch, cp_intervals, rate_for_cp_year, read_rates
 from dcpower.topology.deployment import DIRECTIONS, deployed_points, limit_excess
 
 BALANCE_TOL_MW = 1e-6
@@ -36,7 +40,6 @@ def _fail(out: list[str], name: str, bad: np.ndarray, idx: pd.DatetimeIndex, exc
 
 def check_invariants(results: dict[str, Any]) -> list[str]:
     """Every invariant violation in ``results`` (empty list when all hold)."""
-    from dcpower.results import records_to_frame
 
     case = Case.model_validate(results["case"])
     d = records_to_frame(results["dispatch"])
@@ -244,7 +247,6 @@ def check_invariants(results: dict[str, Any]) -> list[str]:
     if case.tariff is not None:
         out += _check_tariff(case, d, econ, tariff, dt)
     # every line of the stack recomputed from the dispatch table alone (not the model's terms)
-    from dcpower.economics import economics_from_dispatch
 
     table = economics_from_dispatch(d, case, list(products))
     for stack in ("revenues_usd", "costs_usd"):
@@ -408,12 +410,6 @@ def _check_tariff(
 ) -> list[str]:
     """The CP charge recomputed from the dispatch alone at the CP intervals (official ones
     re-read from their file, not the model's weights) and the rate; alert caps hold."""
-    from dcpower.tariff import (
-        charge_from_dispatch,
-        cp_intervals,
-        rate_for_cp_year,
-        read_rates,
-    )
 
     out: list[str] = []
     minutes = case.horizon.timestep_minutes
@@ -456,7 +452,6 @@ def _check_tariff(
 def _check_events(case: Case, d: pd.DataFrame) -> list[str]:
     """Net withdrawal ≤ cap at every step an event overlaps, the event steps and caps
     recomputed from the case's events and the timestamps (not the model's column)."""
-    from dcpower.events import resolve, step_mask
 
     out: list[str] = []
     minutes = case.horizon.timestep_minutes

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
+import pandas as pd
+
+from dcpower import dimensions
 
 
 def pareto_mask(cost: np.ndarray, benefit: np.ndarray) -> np.ndarray:
@@ -44,3 +49,29 @@ def pareto_mask(cost: np.ndarray, benefit: np.ndarray) -> np.ndarray:
     efficient[order] = ~dominated
     mask[valid] = efficient
     return mask
+
+
+def frontier_flags(
+    summary: pd.DataFrame,
+    metric: str,
+    dims: Iterable[str] | None = None,
+    cost: str = "annual_total_cost_usd",
+) -> np.ndarray:
+    """Pareto flags of a study summary on (``cost`` lower, ``metric`` higher), flagged within
+    each value combination of the grouping dimensions (:data:`dimensions.FRONTIER_GROUPS`:
+    market year, event, policy) among ``dims`` (default: the summary's columns). Rows with a
+    missing cost or metric are never efficient."""
+    by = dimensions.frontier_groups(summary.columns if dims is None else dims)
+    flags = pd.Series(False, index=summary.index)
+    if metric not in summary.columns:
+        return flags.to_numpy()
+    key = by[0] if len(by) == 1 else by  # a one-element list: scalar group keys
+    groups = list(summary.groupby(key).groups.values()) if by else [summary.index]
+    for index in groups:
+        part = summary.loc[index]
+        ok = part[cost].notna() & part[metric].notna()
+        if ok.any():
+            flags.loc[part.index[ok]] = pareto_mask(
+                part.loc[ok, cost].to_numpy(float), part.loc[ok, metric].to_numpy(float)
+            )
+    return flags.to_numpy()

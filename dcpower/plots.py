@@ -16,26 +16,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from dcpower import columns
+from dcpower import columns, dimensions, headroom
 from dcpower.results import write_atomic_with
 
 PathLike = str | os.PathLike[str]
 DPI = 150
 _FORMATS = {".png": "png", ".svg": "svg"}
 
-#: cost-stack components: (summary column, legend label); costs add, revenues subtract.
-COST_COMPONENTS = [
-    ("annualised_capex_usd", "Annualised capex"),
-    ("fixed_om_usd", "Fixed O&M"),
-    ("energy_import_cost_usd", "Energy import"),
-    ("gen_fuel_cost_usd", "Gas fuel"),
-    ("gen_start_cost_usd", "Gas starts"),
-    ("bess_degradation_cost_usd", "BESS degradation"),
-    ("unserved_critical_cost_usd", "Unserved critical"),
-    ("unserved_noncritical_cost_usd", "Unserved non-critical"),
-    ("flexible_curtailment_cost_usd", "Flexible curtailment"),
-    ("load_reserve_deployment_cost_usd", "Load reserve deployment"),
-]
+#: cost-stack components: (summary column, legend label), from the term registry (costs add,
+#: revenues subtract; per-product reserve revenues are found by :func:`stack_components`)
+COST_COMPONENTS = [(t.column, t.label) for t in columns.TERMS]
 
 
 def save_figure(fig: Figure, paths: PathLike | Iterable[PathLike]) -> None:
@@ -60,18 +50,13 @@ def save_figure(fig: Figure, paths: PathLike | Iterable[PathLike]) -> None:
 
 
 def scenario_label(row: pd.Series, sep: str = " · ") -> str:
-    """Short scenario label, e.g. ``400 MWh · 4 units · 150 MVA`` (plus POI import limit and
-    market year if any)."""
-    parts = [
-        f"{float(row['bess_mwh']):g} MWh",
-        f"{float(row['gen_units']):g} units",
-        f"{float(row['transformer_mva']):g} MVA",
-    ]
-    if "poi_import_mw" in row.index and pd.notna(row["poi_import_mw"]):
-        parts.append(f"POI {float(row['poi_import_mw']):g} MW")
-    if "market_year" in row.index and pd.notna(row["market_year"]):
-        parts.append(f"{row['market_year']}")
-    return sep.join(parts)
+    """Short scenario label, e.g. ``400 MWh · 4 units · 150 MVA``: every study dimension of
+    :data:`dcpower.dimensions.DIMENSIONS` the row has (POI limit, year, event, policy)."""
+    return sep.join(
+        dimensions.value_label(n, row[n])
+        for n in dimensions.NAMES
+        if n in row.index and pd.notna(row[n])
+    )
 
 
 def _label_points(ax, xs, ys, rows: pd.DataFrame, bold=None) -> None:
@@ -334,15 +319,9 @@ def plot_net_value_vs_bess(
 
 
 def stack_components(frame: pd.DataFrame) -> list[tuple[str, str, int]]:
-    """Cost-stack components present in ``frame``: (column, label, sign +1 cost / −1 revenue)."""
-    out = [(c, label, 1) for c, label in COST_COMPONENTS if c in frame.columns]
-    if "energy_export_revenue_usd" in frame.columns:
-        out.append(("energy_export_revenue_usd", "Energy export", -1))
-    for r in columns.reserve_revenue_keys(frame):
-        out.append((r.column, f"Reserve {r.product}", -1))
-    for r in columns.load_reserve_revenue_keys(frame):
-        out.append((r.column, f"Load reserve {r.product}", -1))
-    return out
+    """Cost-stack components present in ``frame``: (column, label, sign +1 cost / −1 revenue),
+    every $ term of :data:`dcpower.columns.TERMS` and the per-product reserve revenues."""
+    return [(t.column, t.label, 1 if t.kind == "cost" else -1) for t in columns.stack_terms(frame)]
 
 
 def plot_cost_stack(
@@ -350,10 +329,12 @@ def plot_cost_stack(
 ) -> Figure:
     """Annual cost stack per scenario ($M/yr): costs up, revenues down, net total marked.
 
-    Costs (annualised capex, fixed O&M, energy import, fuel, starts, degradation, unserved load,
-    curtailment) stack upward and revenues (energy export, each reserve product) downward as
-    negatives; a component of the opposite sign (e.g. import at negative prices) stacks on the
-    other side. A diamond marks ``annual_total_cost_usd``, the sum of the segments.
+    Every $ term of :data:`dcpower.columns.TERMS` the rows carry is a segment: costs (annualised
+    capex, fixed O&M, energy import, fuel, starts, degradation, unserved load, curtailment, load
+    reserve deployment, the CP charge, the PF penalty, real-time deviations) stack upward and
+    revenues (energy export, each reserve product) downward as negatives; a component of the
+    opposite sign (e.g. import at negative prices) stacks on the other side. A diamond marks
+    ``annual_total_cost_usd``, the sum of the segments.
 
     Parameters
     ----------
@@ -372,18 +353,17 @@ def plot_cost_stack(
     n = len(summary_rows)
     pos = np.arange(n)
     up, down = np.zeros(n), np.zeros(n)
-    tab10 = mpl.colormaps["tab10"].colors
-    cost_colors = [c for i, c in enumerate(tab10) if i != 2]  # green is kept for revenues
+    cost_colors = {t.column: t.colour for t in columns.TERMS}
     rev_colors = mpl.colormaps["Greens"](
         np.linspace(0.45, 0.9, max(sum(s < 0 for *_, s in comps), 1))
     )
     fig = Figure(figsize=(max(6.0, 1.2 * n + 4.0), 5.5), layout="constrained")
     ax = fig.add_subplot()
-    i_cost = i_rev = 0
+    i_rev = 0
     for col, label, sign in comps:
         v = sign * summary_rows[col].fillna(0.0).to_numpy(float) / 1e6
         if sign > 0:
-            color, i_cost = cost_colors[i_cost % len(cost_colors)], i_cost + 1
+            color = cost_colors.get(col, columns.RESERVE_REVENUE_COLOUR)
         else:
             color, i_rev = rev_colors[i_rev], i_rev + 1
         bottom = np.where(v >= 0, up, down)
@@ -552,7 +532,6 @@ def plot_headroom(
     ``summary``: the aggregated summary with the ``dcpower.columns.HEADROOM_COLUMNS`` and the
     ``poi_import_mw`` dimension; ``dims``: its dimensions.
     """
-    from dcpower import headroom
 
     curves = headroom.curve(summary, dims)
     if not curves:

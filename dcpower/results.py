@@ -31,9 +31,23 @@ import pyarrow.parquet as pq
 from pydantic import ValidationError
 
 from dcpower import __version__, columns
+from dcpower.case import Case
+from dcpower.economics import (
+    DEVIATION_TERM,
+    economics_from_terms,
+    per_mwh_figures,
+    realtime_deviation_cost_usd,
+    settled_charge_usd,
+)
 from dcpower.errors import InputError
+from dcpower.event_sections import SHED_TOLERANCE_MWH, events_section, sb6_section
+from dcpower.events import voll_order_problem
 from dcpower.filecheck import check_output_name, check_output_target
+from dcpower.invariants import check_invariants
+from dcpower.records import records_to_frame
+from dcpower.resources import gas_gen
 from dcpower.results_model import RESULTS_SCHEMA_VERSION, Results
+from dcpower.tariff import TERM, tariff_section
 
 if TYPE_CHECKING:  # the assembly's inputs; imported lazily so that reading results needs no solver
     from dcpower.case import Case
@@ -84,14 +98,6 @@ def _column_values(column: pd.Series) -> list[Any]:
             py = [v if math.isfinite(v) else None for v in py]
         return py
     return [_clean(v) for v in column.tolist()]
-
-
-def records_to_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """Inverse of :func:`frame_to_records`: a UTC DatetimeIndex from ``timestamp``."""
-    df = pd.DataFrame.from_records(records)
-    if "timestamp" in df.columns:
-        df.index = pd.DatetimeIndex(pd.to_datetime(df.pop("timestamp"), utc=True), name="timestamp")
-    return df
 
 
 class ResultsFileError(InputError):
@@ -534,6 +540,7 @@ def explainability_section(
 ) -> dict[str, Any]:
     """Binding families per timestep, counts per family and a plain-language summary.
     ``extra_families``: families found after the solve (AC screening), name → meaning."""
+    # the model layer loads Pyomo: imported on use, so reading results needs no solver
     from dcpower.optimization import dispatch_milp, explain
 
     families = {**dispatch_milp.CONSTRAINT_FAMILIES, **(extra_families or {})}
@@ -563,6 +570,7 @@ def explainability_section(
 
 
 def _solver_section(solution: DispatchSolution) -> dict[str, Any]:
+    # the model layer loads Pyomo: imported on use, so reading results needs no solver
     from dcpower.optimization.solve import SolveStatus
 
     report = solution.report
@@ -632,10 +640,8 @@ def assemble_results(
     which the runner computes): its columns join the electrical table, its steps outside the
     voltage band the binding report, its summary the ``ac_screening`` section. ``outage``: the
     ``outage`` section (``dcpower.reliability.outage_section``, which the runner computes)."""
-    from dcpower.economics import economics_from_terms, per_mwh_figures
-    from dcpower.invariants import check_invariants
+    # the model layer loads Pyomo: imported on use, so reading results needs no solver
     from dcpower.optimization import dispatch_milp
-    from dcpower.resources import gas_gen
 
     dispatch, electrical = solution.dispatch, solution.electrical
     binding = {t: list(names) for t, names in solution.binding.items()}
@@ -648,13 +654,8 @@ def assemble_results(
         binding = dict(sorted(binding.items()))
     terms, kinds = dict(solution.terms_usd), dispatch_milp.term_kinds(x)
     if case.tariff is not None and case.tariff.response != "perfect_foresight":
-        from dcpower.economics import settled_charge_usd
-        from dcpower.tariff import TERM
-
         terms[TERM], kinds[TERM] = settled_charge_usd(dispatch), "cost"
     if "da_position_mw" in dispatch.columns:  # two-settlement (dcpower.foresight)
-        from dcpower.economics import DEVIATION_TERM, realtime_deviation_cost_usd
-
         terms[DEVIATION_TERM] = -realtime_deviation_cost_usd(dispatch, x.dt_h)
         kinds[DEVIATION_TERM] = "cost"
     econ = economics_from_terms(terms, kinds)
@@ -711,11 +712,7 @@ def assemble_results(
     if solution.marginal_values is not None:
         results["marginal_values"] = solution.marginal_values
     if case.tariff is not None and x.tariff is not None:
-        from dcpower.tariff import tariff_section
-
         results["tariff"] = tariff_section(case, x.tariff, dispatch)
-    from dcpower.events import events_section, sb6_section
-
     if case.events:
         results["events"] = events_section(case, dispatch)
     results["sb6"] = sb6_section(case, dispatch)
@@ -732,13 +729,10 @@ def assemble_results(
     return results
 
 
-#: unserved critical energy above this (MWh) is reported as shed
-SHED_TOLERANCE_MWH = 1e-6
-
-
 def _binding_at(results: dict[str, Any], steps: pd.DatetimeIndex, limit: int = 6) -> str:
     """The constraint families binding at ``steps`` (most frequent first, with their step
     counts and statements): what caps the supply where load is shed."""
+    # the model layer loads Pyomo: imported on use, so reading results needs no solver
     from dcpower.optimization.dispatch_milp import CONSTRAINT_FAMILIES
 
     rows = (results.get("explainability") or {}).get("binding_constraints") or []
@@ -773,9 +767,6 @@ def result_warnings(results: dict[str, Any], dispatch: pd.DataFrame) -> list[str
         )
     case = results.get("case") or {}
     if case.get("events"):
-        from dcpower.case import Case
-        from dcpower.events import voll_order_problem
-
         problem = voll_order_problem(Case.model_validate(case))
         if problem:
             out.append(problem)

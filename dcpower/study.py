@@ -10,11 +10,11 @@ into the section model by its script).
 
 Cross-field checks are model validators: dates parse and ``start < end`` inside every market
 year, ``reserve_products`` covers every year and names products of the ISO's catalogue, the
-ISO has a registered adapter, the frontier metric names a configured outage duration. With
-``preflight=True`` (the workflow) the validation also loads the base case, builds every grid
-scenario's case and checks that each year's market data and the base case's load cover the
-window (:func:`dcpower.sweep.preflight_problems`). Every problem is reported together, each
-naming its key and what is allowed.
+ISO has a registered adapter, the frontier metric names a configured outage duration. The
+validation reads no file; the pre-flight (the base case, every grid scenario's case, each year's
+market data and the base case's load over the window) is called explicitly by the workflow and
+``validate`` (:func:`dcpower.sweep.load_checked_study`). Every problem is reported together,
+each naming its key and what is allowed.
 """
 
 from __future__ import annotations
@@ -35,17 +35,19 @@ from pydantic import (
     StrictBool,
     StrictInt,
     ValidationError,
-    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
+from dcpower import data_root
 from dcpower.case import MAX_MW
 from dcpower.columns import POLICY_DIM
+from dcpower.events import NONE, shipped_names
+from dcpower.iso.base import available_adapters, get_adapter
 
 #: where a market's shipped data lives, below the workflow folder: ``resources_data/<iso>``.
-DATA_ROOT = Path("resources_data")
+DATA_ROOT = data_root.SHIPPED_DATA_DIR
 SCHEMA_PATH = Path("workflow") / "schemas" / "config.schema.yaml"
 
 
@@ -190,8 +192,6 @@ class GridConfig(GridScaling):
     @field_validator("events")
     @classmethod
     def _known_events(cls, v: list[str]) -> list[str]:
-        from dcpower.events import NONE, shipped_names
-
         allowed = [NONE, *shipped_names()]
         unknown = [e for e in v if e not in allowed]
         if unknown:
@@ -343,8 +343,6 @@ class MarketConfig(_Section):
     @field_validator("iso")
     @classmethod
     def _registered(cls, value: str) -> str:
-        from dcpower.iso.base import available_adapters
-
         names = available_adapters()
         if value.lower() not in names:
             raise ValueError(
@@ -369,7 +367,6 @@ class MarketConfig(_Section):
             lists = list(products.values())
         else:
             lists = [products]
-        from dcpower.iso.base import get_adapter
 
         catalogue = sorted(get_adapter(self.iso).reserve_catalogue())
         for chosen in lists:
@@ -711,18 +708,6 @@ class StudyConfig(_Section):
             outage=self.reliability.outage(),
         )
 
-    @model_validator(mode="after")
-    def _preflight(self, info: ValidationInfo) -> StudyConfig:
-        context = info.context or {}
-        if context.get("preflight"):
-            from dcpower.sweep import preflight_problems
-
-            data_dir = context.get("data_dir") or DATA_ROOT / self.market.iso
-            problems = preflight_problems(self, Path(data_dir))
-            if problems:
-                raise ValueError("\n".join(problems))
-        return self
-
 
 _TYPE_TAGS = {"int", "float", "str", "bool", "list", "dict"}
 
@@ -817,16 +802,10 @@ def _section_model(loc: list[str]) -> type[BaseModel] | None:
     return model
 
 
-def load_study_config(
-    raw: Mapping[str, Any] | StudyConfig,
-    *,
-    preflight: bool = False,
-    data_dir: Path | None = None,
-) -> StudyConfig:
+def load_study_config(raw: Mapping[str, Any] | StudyConfig) -> StudyConfig:
     """Validate a study config (the YAML's dict); raises StudyConfigError with every problem.
 
-    ``preflight``: also load the base case, build every scenario's case and check each year's
-    market data and load (``data_dir``: the market's data, default ``resources_data/<iso>``).
+    Reads no file: the pre-flight is :func:`dcpower.sweep.load_checked_study`.
     """
     if isinstance(raw, StudyConfig):
         raw = raw.model_dump(mode="json")
@@ -834,9 +813,8 @@ def load_study_config(
         raise StudyConfigError(
             [f"config: expected a mapping of sections, got {type(raw).__name__}"]
         )
-    context = {"preflight": preflight, "data_dir": data_dir}
     try:
-        return StudyConfig.model_validate(dict(raw), context=context)
+        return StudyConfig.model_validate(dict(raw))
     except ValidationError as exc:
         problems: list[str] = []
         for error in exc.errors(include_url=False):
@@ -846,12 +824,10 @@ def load_study_config(
         raise StudyConfigError(problems) from None
 
 
-def study_config_problems(
-    raw: Mapping[str, Any] | StudyConfig, *, preflight: bool = True, data_dir: Path | None = None
-) -> list[str]:
-    """Every problem of a study config (empty: it can run)."""
+def study_config_problems(raw: Mapping[str, Any] | StudyConfig) -> list[str]:
+    """Every problem the model finds in a study config (no file read; empty: it validates)."""
     try:
-        load_study_config(raw, preflight=preflight, data_dir=data_dir)
+        load_study_config(raw)
     except StudyConfigError as exc:
         return exc.problems
     return []

@@ -14,26 +14,31 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
-from dcpower import columns, economics, headroom, reliability, resolution
+from dcpower import columns, dimensions, economics, headroom, reliability, resolution
 from dcpower.case import Case, CaseError, case_from_dict, load_case
 from dcpower.errors import InfeasibleError, InputError, NoSolutionError
 from dcpower.events import NONE as NONE_EVENT
+from dcpower.iso.base import MarketDataError, get_adapter, prepare_market_data
 from dcpower.outage import survival_summary
-from dcpower.results import records_to_frame
+from dcpower.pareto import frontier_flags
+from dcpower.resources.load import LoadProfileError, build_load_segments
+from dcpower.results import records_to_frame, write_atomic_with
 from dcpower.study import (
+    DATA_ROOT,
     CostsConfig,
     MarketConfig,
     OutageConfig,
     ScenarioSettings,
     StudyConfig,
-    study_config_problems,
+    StudyConfigError,
+    load_study_config,
 )
+from dcpower.tariff import build_schedule
 
-GRID_DIMS = ("bess_mwh", "gen_units", "transformer_mva")
+GRID_DIMS = dimensions.SIZE_DIMS
 YEAR_DIM = "market_year"
 #: the grid emergency event of a scenario (``none`` or a shipped event's name)
 EVENT_DIM = "events"
@@ -47,12 +52,8 @@ HOURS_PER_YEAR = 8760.0
 
 #: summary columns and their units (xarray attributes, report tables).
 UNITS = {
-    "bess_mwh": "MWh",
+    **dimensions.UNITS,
     "bess_mw": "MW",
-    "gen_units": "units",
-    "transformer_mva": "MVA",
-    headroom.DIM: "MW",
-    DURATION_DIM: "h",
     "gen_mw": "MW",
     "annualised_capex_usd": "$/yr",
     "fixed_om_usd": "$/yr",
@@ -89,7 +90,7 @@ def grid_dims(market: MarketConfig, optional: Iterable[str] = ()) -> list[str]:
         dims.append(EVENT_DIM)
     if POLICY_DIM in optional:
         dims.append(POLICY_DIM)
-    return dims
+    return dimensions.ordered(dims)
 
 
 def scenario_grid(study: StudyConfig) -> pd.DataFrame:
@@ -207,7 +208,24 @@ def check_config(
     The model's checks (types, bounds, dates and windows in every market year, reserve
     products, ISO, frontier metric) and then :func:`preflight_problems`. Messages name the key.
     """
-    return study_config_problems(config, preflight=True, data_dir=data_dir)
+    try:
+        load_checked_study(config, data_dir)
+    except StudyConfigError as exc:
+        return exc.problems
+    return []
+
+
+def load_checked_study(
+    raw: Mapping[str, Any] | StudyConfig, data_dir: Path | None = None
+) -> StudyConfig:
+    """The validated study config after the pre-flight (what the workflow runs); raises
+    :class:`~dcpower.study.StudyConfigError` with every problem (``data_dir``: the market's
+    data, default ``resources_data/<iso>``)."""
+    study = load_study_config(raw)
+    problems = preflight_problems(study, Path(data_dir or DATA_ROOT / study.market.iso))
+    if problems:
+        raise StudyConfigError([f"config: {line}" for line in "\n".join(problems).split("\n")])
+    return study
 
 
 def _exists_or_unreadable(path: Path) -> bool:
@@ -227,9 +245,6 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
     products asked for) and the base case's load cover the window, unless
     ``market.allow_download`` may still fetch missing years. Messages name the key.
     """
-    from dcpower.iso.base import MarketDataError
-    from dcpower.resources.load import LoadProfileError, build_load_segments
-    from dcpower.runner import load_market
 
     base_path = Path(study.study.base_case)
     if not _exists_or_unreadable(base_path):
@@ -257,6 +272,9 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
                     problems.append(f"grid scenario {scenario_name(sizes, dims)}: {key}")
     if problems:
         return problems
+    # the runner loads the model layer (Pyomo): imported on use, so the workflow parses without it
+    from dcpower.runner import load_market
+
     first = grid.iloc[0].to_dict()
     for year in study.market.years:
         probe = scenario_case(base, {**first, YEAR_DIM: year}, settings)
@@ -274,8 +292,6 @@ def preflight_problems(study: StudyConfig, data_dir: Path | None) -> list[str]:
         except LoadProfileError as exc:
             problems.append(f"market.years {year}: base case load: {exc}")
         if probe.tariff is not None:  # CP intervals and rate exist for the year
-            from dcpower.tariff import build_schedule
-
             try:
                 build_schedule(probe, prices.energy_price_usd_per_mwh.index, data_dir)
             except MarketDataError as exc:
@@ -481,15 +497,6 @@ def foresight_premiums(summary: pd.DataFrame) -> dict[str, pd.Series]:
     return out
 
 
-def pareto_flags(summary: pd.DataFrame, metric: str) -> np.ndarray:
-    """True for scenarios no other beats on both annual total cost (lower) and ``metric``."""
-    from dcpower.pareto import pareto_mask
-
-    return pareto_mask(
-        summary["annual_total_cost_usd"].to_numpy(float), summary[metric].to_numpy(float)
-    )
-
-
 #: summary column: the outage model's assumptions in words (failure modes, start units)
 OUTAGE_ASSUMPTIONS = "outage_assumptions"
 #: summary column: why the frontier metric is below 1, in words (``""`` where it is 1)
@@ -531,17 +538,8 @@ def aggregate(rows: list[dict[str, Any]], dims: list[str], metric: str) -> pd.Da
         summary = summary.assign(**foresight_premiums(summary))
     summary = headroom.add_relative_cost(summary, dims)
     summary[LIMITED_BY] = frontier_limited_by(summary, metric)
-    summary["pareto"] = False
-    if metric in summary.columns:
-        by = [d for d in (YEAR_DIM, EVENT_DIM, POLICY_DIM) if d in dims]
-        key = by[0] if len(by) == 1 else by  # a one-element list: scalar group keys
-        groups = list(summary.groupby(key).groups.values()) if by else [summary.index]
-        for index in groups:
-            part = summary.loc[index]
-            ok = part["annual_total_cost_usd"].notna() & part[metric].notna()
-            if ok.any():
-                summary.loc[part.index[ok], "pareto"] = pareto_flags(part[ok], metric)
-    summary[resolution.TIED] = resolution.tied_with(summary, [YEAR_DIM, EVENT_DIM, POLICY_DIM])
+    summary["pareto"] = frontier_flags(summary, metric, dims)
+    summary[resolution.TIED] = resolution.tied_with(summary, dimensions.frontier_groups(dims))
     text = ["warnings", "cost_bound_method"]  # absent from summaries of older solves
     for c in text:
         summary[c] = summary[c].fillna("").astype(str) if c in summary else ""
@@ -610,7 +608,7 @@ def to_dataset(summary: pd.DataFrame, dims: list[str], attrs: Mapping[str, str])
     for name in ds.data_vars:
         ds[name].attrs["units"] = _unit_of(str(name))
     for d in dims:
-        ds[d].attrs["units"] = UNITS.get(d, "year")
+        ds[d].attrs["units"] = dimensions.UNITS[d]
     ds.attrs.update(
         **attrs,
         note="operating figures are per year (horizon scaled by annualisation_factor)",
@@ -687,6 +685,7 @@ def solve_scenario(
 
     ``solver_log``: a text stream that receives HiGHS's own output (the rule's solver log).
     """
+    # the runner loads the model layer (Pyomo): imported on use, so the workflow parses without it
     from dcpower.runner import run_case
 
     case = scenario_case(load_case(base_case_path), sizes, settings)
@@ -708,7 +707,7 @@ def solve_scenario(
 
 
 def retrieve_prices(
-    year: int, base_case_path: Path, market: MarketConfig, data_dir: Path
+    year: int, base_case_path: Path, market: MarketConfig, data_dir: Path | None
 ) -> dict[str, Any]:
     """Make sure prices for ``year`` exist (shipped, cached, or downloaded when allowed) and
     that they cover the study horizon; returns a provenance record (files and sha256).
@@ -716,7 +715,7 @@ def retrieve_prices(
     Goes through the market's adapter (:func:`dcpower.iso.prepare_market_data`): ERCOT fetches
     a missing year when ``market.allow_download``; the generic adapter checks the base case's
     tidy files offline."""
-    from dcpower.iso.base import get_adapter, prepare_market_data
+    # the runner loads the model layer (Pyomo): imported on use, so the workflow parses without it
     from dcpower.runner import load_market, market_request
 
     probe = market_case(load_case(base_case_path), market, year)
@@ -739,7 +738,6 @@ def write_dataset_atomic(
     summary: pd.DataFrame, dims: list[str], attrs: Mapping[str, str], path: Path
 ) -> None:
     """Write the sweep Dataset as netCDF (h5netcdf engine), atomically."""
-    from dcpower.results import write_atomic_with
 
     ds = to_dataset(summary, dims, attrs)
     write_atomic_with(path, lambda p: ds.to_netcdf(p, engine="h5netcdf"))

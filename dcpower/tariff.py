@@ -24,8 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dcpower import data_root
 from dcpower.case import Case, Tariff
 from dcpower.iso.base import MarketDataError
+from dcpower.iso.ercot.system_load import system_load_mw
 from dcpower.tables import (
     line_list,
     parse_ints,
@@ -35,7 +37,7 @@ from dcpower.tables import (
     require_columns,
 )
 
-TARIFF_DIR = Path(__file__).resolve().parents[1] / "resources_data" / "ercot" / "tariffs"
+TARIFF_DIR = data_root.shipped("ercot", "tariffs")
 INTERVALS_FILE = TARIFF_DIR / "four_cp_intervals.csv"
 RATE_FILE = TARIFF_DIR / "ercot_transmission_postage_stamp_rate.csv"
 KW_PER_MW = 1000.0
@@ -179,8 +181,6 @@ def cp_intervals(
             parts.append(rows)
         out = pd.concat(parts) if parts else table.iloc[0:0]
     else:
-        from dcpower.iso.ercot.system_load import system_load_mw
-
         if tariff.interval_minutes is not None and tariff.interval_minutes != 60:
             raise MarketDataError(
                 f"tariff.interval_minutes is {tariff.interval_minutes}, but intervals_source "
@@ -307,8 +307,6 @@ def build_schedule(
     usd = (w * iv["rate_usd_per_kw_yr"].to_numpy()[:, None] * KW_PER_MW).sum(axis=0) / n_year
     sched = TariffSchedule(iv, rates, n_year, rule, weight, usd)
     if tariff.response == "alert":
-        from dcpower.iso.ercot.system_load import system_load_mw
-
         years = sorted(set(timestamps.tz_convert("America/Chicago").year))
         load = system_load_mw(years, data_dir)
         flags = alert_hours(load, tariff.alert, rule["months"], "America/Chicago")

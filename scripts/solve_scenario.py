@@ -17,12 +17,17 @@ logger = logging.getLogger("dcpower.workflow")
 
 
 def main(
-    base_case: Path, sizes: dict, settings: ScenarioSettings, solver_log: Path, outputs
+    base_case: Path,
+    sizes: dict,
+    settings: ScenarioSettings,
+    data_dir: Path | None,
+    solver_log: Path,
+    outputs,
 ) -> None:
     logger.info("solve scenario %s", sizes)
     with open(solver_log, "w", encoding="utf-8") as log:
         row, dispatch, survival = solve_scenario(
-            base_case, sizes, settings, data_dir=None, solver_log=log
+            base_case, sizes, settings, data_dir=data_dir, solver_log=log
         )
     logger.info("scenario %s: %s", sizes, row["solver_status"])
     for w in filter(None, str(row.get("warnings", "")).split(WARNING_SEP)):
@@ -30,6 +35,12 @@ def main(
     write_parquet_atomic(dispatch if dispatch is not None else pd.DataFrame(), outputs.dispatch)
     write_parquet_atomic(survival if survival is not None else pd.DataFrame(), outputs.survival)
     write_json_atomic(row, outputs.summary)
+
+
+def shipped_dir(inputs) -> Path | None:
+    """The rule's ``data_dir`` input (the market's shipped data), None when it has none."""
+    data_dir = getattr(inputs, "data_dir", None)
+    return Path(data_dir) if data_dir else None
 
 
 if __name__ == "__main__":
@@ -43,4 +54,11 @@ if __name__ == "__main__":
         costs=sm.params.costs,
         outage=sm.params.outage,
     )
-    main(Path(sm.input.base_case), dict(sm.params.sizes), settings, Path(sm.log.solver), sm.output)
+    main(
+        Path(sm.input.base_case),
+        dict(sm.params.sizes),
+        settings,
+        shipped_dir(sm.input),
+        Path(sm.log.solver),
+        sm.output,
+    )

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 from conftest import small_site, solve_dict, write_tidy_prices
 
+from dcpower import event_sections
 from dcpower import events as grid_events
 from dcpower.case import CaseError, case_from_dict
 from dcpower.invariants import check_invariants
@@ -167,14 +168,14 @@ def test_sb6_screen_by_hand(prices):
     gas = {"units": 2, "unit_mw": 22.5, "ramp_mw_per_min": 1.0, "fuel_cost_usd_per_mwh": 50.0}
     bess = {"power_mw": 10, "energy_mwh": 40, "pcs_mva": 10}
     case = case_from_dict(small_site(prices, "2023-07-10", "2023-07-13", gas_gen=gas, bess=bess))
-    s = grid_events.sb6_section(case, d)
+    s = event_sections.sb6_section(case, d)
     # peak 100 MW ≥ 75 MW: the screen applies; 45 MW of gas vs 50 % of load = 30, 40, 50, 45
     assert s["applies"] and s["peak_load_mw"] == 100.0
     assert not s["gas_only"]["passes"]
     assert s["gas_only"]["hours_short"] == 1.0 and s["gas_only"]["worst_shortfall_mw"] == 5.0
     assert s["gas_only"]["first_short_utc"] == "2023-07-10T02:00:00Z"
     assert s["gas_plus_bess_info"]["passes"]  # 55 MW ≥ 50 MW at every step
-    small = grid_events.sb6_section(case, d * 0.5)
+    small = event_sections.sb6_section(case, d * 0.5)
     assert not small["applies"] and small["gas_only"]["passes"]
 
 

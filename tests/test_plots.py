@@ -130,6 +130,26 @@ def test_cost_stack_segments_add_up_to_net_total(summary, tmp_path):
         plot_cost_stack(rows.iloc[:0], [])
 
 
+def test_cost_stack_adds_up_with_cp_charge_and_pf_penalty(summary, tmp_path):
+    """Every $ term of the summary is a segment: a site paying a CP charge and a PF penalty
+    (and real-time deviations) still stacks up to its net annual total cost."""
+    rows = summary.iloc[[0, 5]].copy()
+    extra = {
+        "transmission_cp_charge_usd": 3e6,
+        "poi_excess_reactive_cost_usd": 0.4e6,
+        "realtime_deviation_cost_usd": 0.2e6,
+    }
+    for col, usd in extra.items():
+        rows[col] = usd
+    rows["annual_total_cost_usd"] += sum(extra.values())
+    fig = plot_cost_stack(rows, [])
+    ax = fig.axes[0]
+    heights = np.array([[p.get_height() for p in c.patches] for c in ax.containers])
+    np.testing.assert_allclose(heights.sum(axis=0), rows["annual_total_cost_usd"] / 1e6)
+    labels = [c.get_label() for c in ax.containers]
+    assert "Transmission CP charge" in labels and "POI excess reactive" in labels
+
+
 def test_bad_suffix_rejected(summary, tmp_path):
     with pytest.raises(ValueError, match=".png or .svg"):
         plot_frontier(summary, METRIC, [tmp_path / "frontier.pdf"])

@@ -19,6 +19,7 @@ from conftest import ROOT, copy_workflow, run_snakemake
 
 from dcpower import columns, search
 from dcpower.study import StudyConfigError, load_study_config
+from dcpower.sweep import load_checked_study, scenario_grid
 
 METRIC = "survival_prob_8h"
 CONFIG = ROOT / "config" / "test" / "config_search.yaml"
@@ -240,9 +241,8 @@ def test_search_config_errors_name_the_key(edit, message):
 
 
 def test_search_config_preflight_builds_the_corner_cases():
-    study = load_study_config(_raw(), preflight=True)
+    study = load_checked_study(_raw())
     assert study.optional_dims() == []
-    from dcpower.sweep import scenario_grid
 
     corners = scenario_grid(study)
     assert len(corners) == 4 and set(corners["bess_mwh"]) == {240, 400}

@@ -29,7 +29,7 @@ def _raw(path=CONFIGS[1]) -> dict:
 def _problems(mutate) -> list[str]:
     cfg = json.loads(json.dumps(_raw()))
     mutate(cfg)
-    return study_config_problems(cfg, preflight=False)
+    return study_config_problems(cfg)
 
 
 def test_shipped_configs_validate_with_defaults():
@@ -116,7 +116,7 @@ def test_preflight_runs_only_when_asked(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)  # the base case path does not resolve here
     cfg = _raw()
     assert load_study_config(cfg).study.base_case == cfg["study"]["base_case"]
-    problems = study_config_problems(cfg, preflight=True)
+    problems = sweep.check_config(cfg)
     assert problems and "study.base_case" in problems[0] and "does not exist" in problems[0]
     monkeypatch.chdir(ROOT)
     assert sweep.check_config(cfg) == []

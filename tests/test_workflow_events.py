@@ -12,7 +12,13 @@ import yaml
 from conftest import ROOT, copy_workflow
 
 from dcpower.study import StudyConfigError, load_study_config
-from dcpower.sweep import grid_dims, parse_scenario_name, scenario_grid, scenario_name
+from dcpower.sweep import (
+    grid_dims,
+    load_checked_study,
+    parse_scenario_name,
+    scenario_grid,
+    scenario_name,
+)
 
 CONFIG = "config/test_events/config.yaml"
 
@@ -59,7 +65,7 @@ def test_preflight_rejects_an_event_outside_the_study_years():
     cfg = _config()
     cfg["grid"]["events"] = ["none", "ercot_2023_09_06_eea2"]
     with pytest.raises(StudyConfigError) as err:
-        load_study_config(cfg, preflight=True, data_dir=ROOT / "resources_data" / "ercot")
+        load_checked_study(cfg, ROOT / "resources_data" / "ercot")
     assert "outside the horizon" in str(err.value)
 
 

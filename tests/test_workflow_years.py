@@ -208,31 +208,33 @@ def test_shipped_multi_year_config_dry_run(tmp_path):
 
 
 def test_ecrs_before_its_launch_fails_the_preflight(monkeypatch):
-    from dcpower.study import StudyConfigError, load_study_config
+    from dcpower.study import StudyConfigError
+    from dcpower.sweep import load_checked_study
 
     monkeypatch.chdir(ROOT)  # the config's paths are relative to the workflow folder
     cfg = yaml.safe_load((ROOT / "config/config_2022_2024.yaml").read_text())
     cfg["market"]["reserve_products"][2022] = ["REGUP", "ECRS"]
     with pytest.raises(StudyConfigError) as exc:
-        load_study_config(cfg, preflight=True)
+        load_checked_study(cfg)
     text = str(exc.value)
     assert "market.years 2022" in text and "ECRS" in text and "2023-06-10" in text
     cfg["market"]["years"] = [2021]
     cfg["market"]["reserve_products"] = ["REGUP"]
-    problems = str(pytest.raises(StudyConfigError, load_study_config, cfg, preflight=True).value)
+    problems = str(pytest.raises(StudyConfigError, load_checked_study, cfg).value)
     assert "market.years 2021" in problems and "REGUP" in problems
 
 
 def test_a_year_without_a_4cp_rate_fails_the_preflight(monkeypatch):
     """The 2022 CPs set the 2023 charges, whose rate is not shipped: the study must stop before
     any job (naming the year, the tariff and the fix), not record every 2022 scenario as bad."""
-    from dcpower.study import StudyConfigError, load_study_config
+    from dcpower.study import StudyConfigError
+    from dcpower.sweep import load_checked_study
 
     monkeypatch.chdir(ROOT)
     cfg = yaml.safe_load((ROOT / "config/config_2022_2024.yaml").read_text())
-    load_study_config(cfg, preflight=True)  # the shipped config states its rate: it runs
+    load_checked_study(cfg)  # the shipped config states its rate: it runs
     cfg["study"]["base_case"] = "config/cases/sweep_base_ercot_2024.json"  # rate from the file
-    text = str(pytest.raises(StudyConfigError, load_study_config, cfg, preflight=True).value)
+    text = str(pytest.raises(StudyConfigError, load_checked_study, cfg).value)
     assert "market.years 2022" in text and "tariff" in text and "rate_usd_per_kw_yr" in text
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dcpower import events as grid_events
 from dcpower.case import Case
 from dcpower.errors import InputError
 from dcpower.iso.base import MarketData, ReserveProduct
@@ -198,8 +199,6 @@ def build_inputs(case: Case, market: MarketData, load: LoadSegments) -> Dispatch
         floor = np.zeros(len(index))
     events = gas_mw = None
     if case.events:
-        from dcpower import events as grid_events
-
         windows = grid_events.resolve(case.events)
         events = grid_events.cap_per_step(windows, index, case.horizon.timestep_minutes)
         g = case.gas_gen

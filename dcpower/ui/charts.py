@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from dcpower import columns
-from dcpower.plots import COST_COMPONENTS, metric_label, scenario_label
+from dcpower.plots import metric_label, scenario_label
 from dcpower.results import records_to_frame
 
 TIME = "time"
@@ -40,7 +40,6 @@ LOADING = [
     ("gen_loading_pct", "Gas units (MVA)", "#b279a2"),
 ]
 KIND_COLOURS = {"revenue": "#54a24b", "cost": "#e45756", "net": "#4c78a8"}
-_COST_LABELS = dict(COST_COMPONENTS)
 
 
 # --------------------------------------------------------------------------- time helpers
@@ -469,14 +468,9 @@ def reserves_chart(
 
 
 def _item_label(key: str) -> str:
-    if key in _COST_LABELS:
-        return _COST_LABELS[key]
-    reserve = columns.reserve_revenue_keys([key])
-    if reserve:
-        return f"Reserve {reserve[0].product}"
-    load = columns.load_reserve_revenue_keys([key])
-    if load:
-        return f"Load reserve {load[0].product}"
+    entry = columns.term(key)
+    if entry is not None:
+        return entry.label
     return key.removesuffix("_usd").replace("_", " ").capitalize()
 
 

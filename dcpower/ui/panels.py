@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dcpower.case import Case
 from dcpower.ui import charts, state
 
 logger = logging.getLogger(__name__)
@@ -126,8 +127,6 @@ def foresight_panel(results: dict[str, Any], key: str, steps: tuple[int, int] | 
     ss = st.session_state
     slot = f"hindsight_{key}"
     if st.button("Compare with hindsight (solve the case under perfect foresight)", key=slot):
-        from dcpower.case import Case
-
         case = Case.model_validate(results["case"])
         ops = case.operations.model_copy(
             update={

@@ -23,12 +23,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from dcpower import columns
+from dcpower import columns, data_root, dimensions
 from dcpower.case import Case, CaseError, case_from_dict, input_files, parse_json_text
-from dcpower.errors import InputError
+from dcpower.errors import DcpowerError, InputError
 from dcpower.filecheck import check_input_file
 from dcpower.iso.base import get_adapter
-from dcpower.pareto import pareto_mask
+from dcpower.pareto import frontier_flags
 from dcpower.results import (
     ResultsFileError,
     load_results,
@@ -110,7 +110,7 @@ def allowed_roots() -> list[Path]:
 def data_roots() -> list[Path]:
     """Folders a case opened in the UI may take price/load files from: the allowed roots and
     the shipped market data."""
-    return [*allowed_roots(), (project_root() / "resources_data").resolve()]
+    return [*allowed_roots(), data_root.SHIPPED_DATA_DIR]
 
 
 class OutsideRootError(ValueError):
@@ -401,7 +401,7 @@ ERROR_TITLES = {
 def run(case: Case, runner: Callable[..., dict[str, Any]] | None = None) -> RunOutcome:
     """Solve ``case`` with :func:`dcpower.runner.run_case` (or ``runner``); never raises: a
     documented failure keeps its kind (``dcpower.errors``), anything else is "unexpected"."""
-    from dcpower.errors import DcpowerError
+    # the runner loads the model layer (Pyomo): imported on use, so the page opens without it
     from dcpower.runner import run_case
 
     solve = runner or run_case
@@ -574,7 +574,7 @@ class SweepError(ValueError):
     """A sweep folder is missing or incomplete; the message says what to do."""
 
 
-SIZE_COLUMNS = ["bess_mwh", "gen_units", "transformer_mva", "market_year"]
+SIZE_COLUMNS = list(dimensions.NAMES)
 TABLE_COLUMNS = [
     "scenario",
     *SIZE_COLUMNS,
@@ -672,11 +672,10 @@ def sweep_reserve_products(folder: str | Path) -> dict[str, dict[str, Any]]:
 
 
 def with_frontier(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """Copy with ``frontier`` = Pareto-efficient for (annual total cost, ``metric``)."""
+    """Copy with ``frontier`` = Pareto-efficient for (annual total cost, ``metric``), flagged
+    within each market year, event and policy as ``summary.parquet``'s ``pareto``."""
     out = summary.copy()
-    out["frontier"] = pareto_mask(
-        out["annual_total_cost_usd"].to_numpy(float), out[metric].to_numpy(float)
-    )
+    out["frontier"] = frontier_flags(out, metric)
     return out
 
 
@@ -704,7 +703,8 @@ def scenario_table(
     if all_columns:
         wanted = [*lead, *summary.columns]
     else:
-        wanted = [*lead, *metrics, *TABLE_COLUMNS[5:], "scenario"]
+        head = 1 + len(SIZE_COLUMNS)  # scenario and the dimensions
+        wanted = [*lead, *metrics, *TABLE_COLUMNS[head:], "scenario"]
     cols = [c for c in dict.fromkeys(wanted) if c in summary.columns and c != "scenario"]
     cols.append("scenario")
     return (

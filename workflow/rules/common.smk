@@ -8,7 +8,8 @@ from snakemake.utils import Paramspace
 sys.path.insert(0, workflow.basedir)  # import dcpower from this checkout even without install
 
 from dcpower import sweep as _sweep
-from dcpower.study import DATA_ROOT, StudyConfigError, config_file_problems, load_study_config
+from dcpower.study import DATA_ROOT, StudyConfigError, config_file_problems
+from dcpower.sweep import load_checked_study
 
 # Validation and pre-flight, before any job (dry runs too): types and bounds, dates and windows
 # in every market year, reserve products, ISO adapter, frontier metric, the base case and every
@@ -19,13 +20,32 @@ _FILE_PROBLEMS = config_file_problems(workflow.configfiles)
 if _FILE_PROBLEMS:
     raise WorkflowError(str(StudyConfigError(_FILE_PROBLEMS)))
 try:
-    STUDY = load_study_config(config, preflight=True)
+    STUDY = load_checked_study(config)
 except StudyConfigError as _exc:
     raise WorkflowError(str(_exc)) from None
 
 RESULTS = f"results/{STUDY.study.name}"
 PLOTS = ["frontier", "net_value_vs_bess", "cost_stack", "marginal_values"]
 DATA_DIR = str(DATA_ROOT / STUDY.market.iso)
+# the market's shipped data folder and files (prices, events, tariffs) as rule inputs, so editing
+# one reruns the rules that read it (READMEs left out); none for a market without shipped data
+SHIPPED_INPUTS = (
+    {
+        "data_dir": DATA_DIR,
+        "shipped": sorted(
+            str(p) for p in Path(DATA_DIR).rglob("*") if p.is_file() and p.suffix != ".md"
+        ),
+    }
+    if Path(DATA_DIR).is_dir()
+    else {}
+)
+
+
+def shipped_inputs(wildcards):
+    """Named inputs: the market's shipped data folder and files (see SHIPPED_INPUTS)."""
+    return SHIPPED_INPUTS
+
+
 DIMS = _sweep.grid_dims(STUDY.market, STUDY.optional_dims())
 # several market years: each size across years (worst/mean/best) in a plot of its own
 MULTI_YEAR = _sweep.YEAR_DIM in DIMS

@@ -2,12 +2,12 @@ rule retrieve_prices:
     """Market prices for one study year through the ISO adapter: shipped data, opt-in download +
     cache (ERCOT), or the base case's own tidy files (generic)."""
     input:
+        unpack(shipped_inputs),
         base_case=STUDY.study.base_case,
     output:
         f"{RESULTS}/prices/prices_{{year}}.json",
     params:
         market=section(STUDY.market),
-        data_dir=DATA_DIR,
     log:
         f"{RESULTS}/logs/retrieve_prices_{{year}}.log",
     benchmark:

@@ -1,6 +1,7 @@
 rule solve_scenario:
     """Base case + sizes -> dispatch MILP for the whole horizon -> dispatch.parquet + summary.json."""
     input:
+        unpack(shipped_inputs),
         base_case=STUDY.study.base_case,
         prices=scenario_prices,
     output:

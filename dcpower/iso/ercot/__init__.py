@@ -10,9 +10,6 @@ from dcpower.iso.base import apply_catalogue_overrides
 from dcpower.iso.ercot.adapter import (
     DEFAULT_DATA_DIR,
     ErcotAdapter,
-    _load_shipped,
-    _load_shipped_cached,
-    _shipped_files,
     ercot_reserve_catalogue,
 )
 from dcpower.iso.ercot.parsers import (
@@ -27,6 +24,7 @@ from dcpower.iso.ercot.parsers import (
     read_tidy_as_mcpc,
     read_tidy_spp,
 )
+from dcpower.iso.ercot.shipped import _load_shipped, _load_shipped_cached, _shipped_files
 from dcpower.iso.timegrid import SUPPORTED_TIMESTEPS_MINUTES
 
 __all__ = [

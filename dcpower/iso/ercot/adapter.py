@@ -61,6 +61,7 @@ from typing import Any
 
 import pandas as pd
 
+from dcpower import data_root
 from dcpower.iso.base import (
     MarketData,
     MarketDataError,
@@ -70,13 +71,17 @@ from dcpower.iso.base import (
 )
 from dcpower.iso.cache import TidyTable as _Table
 from dcpower.iso.cache import candidate_files as _candidate_files
-from dcpower.iso.cache import find_files, load_tidy, load_tidy_cached
 from dcpower.iso.cache import sha256_file as _sha256
+from dcpower.iso.ercot.fetch import ensure_year
 from dcpower.iso.ercot.parsers import (
     ERCOT_TZ,
     canonical_service,
     read_price_file,
     read_reserve_price_file,
+)
+from dcpower.iso.ercot.shipped import (
+    _load_shipped,
+    _shipped_files,
 )
 from dcpower.iso.tidy import safe_names as _safe_names
 from dcpower.iso.timegrid import INDEX_NAME as _INDEX_NAME
@@ -95,12 +100,7 @@ __all__ = [
     "ercot_reserve_catalogue",
 ]
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "resources_data" / "ercot"
-_FILE_PATTERNS: dict[str, tuple[str, ...]] = {
-    "dam": ("dam_spp_hourly_*.csv.gz", "dam_spp_hourly_*.csv", "dam_spp_hourly_*.parquet"),
-    "rtm": ("rtm_spp_15min_*.csv.gz", "rtm_spp_15min_*.csv", "rtm_spp_15min_*.parquet"),
-    "as": ("as_mcpc_hourly_*.csv.gz", "as_mcpc_hourly_*.csv", "as_mcpc_hourly_*.parquet"),
-}
+DEFAULT_DATA_DIR = data_root.shipped("ercot")
 
 #: an ERCOT annual report's tidy file (NP4-180-ER / NP6-785-ER / NP4-181-ER), e.g.
 #: ``dam_spp_hourly_2024.csv.gz``: it carries ERCOT's price corrections, so it takes precedence
@@ -111,22 +111,6 @@ _ANNUAL_REPORT = re.compile(
 
 #: first operating day with ECRS prices (ERCOT launched ECRS on 10 Jun 2023, NPRR863)
 ECRS_FIRST_DAY = pd.Timestamp("2023-06-10", tz=ERCOT_TZ)
-
-#: the per-process cache of parsed tidy files (shared with the other adapters)
-_load_shipped_cached = load_tidy_cached
-
-
-def _load_shipped(path: Path, kind: str) -> _Table:
-    """A shipped/cached tidy ERCOT file (``kind``: "dam", "rtm" or "as"), parsed once."""
-    if kind == "as":
-        return load_tidy(
-            path, "service", "mcpc_usd_per_mw", key_map=canonical_service, what="shipped ERCOT"
-        )
-    return load_tidy(path, "settlement_point", "price_usd_per_mwh", what="shipped ERCOT")
-
-
-def _shipped_files(data_dir: Path, kind: str) -> list[Path]:
-    return find_files(data_dir, _FILE_PATTERNS[kind])
 
 
 def _preferred(tables: list[_Table], key: str) -> list[_Table]:
@@ -315,8 +299,6 @@ class ErcotAdapter:
         ``allow_download``) ERCOT's annual DAM SPP / AS MCPC reports fetched once and cached
         (:func:`dcpower.iso.ercot.fetch.ensure_year`). Files the case supplies itself and RTM
         prices are not fetched. Raises MarketDataError naming the year and the fix."""
-        from dcpower.iso.ercot.fetch import ensure_year
-
         start, end = _validate_request(request)
         reports = []
         if request.price_file is None and request.energy_market == "dam":

@@ -82,13 +82,13 @@ import pandas as pd
 from dcpower.filecheck import check_cache_target
 from dcpower.iso.base import MarketDataError
 from dcpower.iso.cache import file_year as _file_year
-from dcpower.iso.ercot.adapter import _load_shipped, _shipped_files
 from dcpower.iso.ercot.parsers import (
     AS_SERVICES,
     ERCOT_TZ,
     parse_as_mcpc_native,
     parse_dam_spp_native,
 )
+from dcpower.iso.ercot.shipped import _load_shipped, _shipped_files
 from dcpower.iso.timegrid import merge_ranges as _merge_ranges
 from dcpower.iso.timegrid import ranges_text as _ranges_text
 

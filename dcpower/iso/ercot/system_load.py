@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from dcpower import data_root
 from dcpower.iso.base import MarketDataError
 from dcpower.tables import parse_numbers, parse_times, read_table, require_columns
 
-DEFAULT_DATA_DIR = Path(__file__).resolve().parents[3] / "resources_data" / "ercot"
+DEFAULT_DATA_DIR = data_root.shipped("ercot")
 
 
 @lru_cache(maxsize=8)

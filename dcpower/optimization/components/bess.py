@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from dcpower import columns
 from dcpower.optimization.components.base import (
     MUTABLE,
     Component,
@@ -50,7 +51,7 @@ class Bess(Component):
         "soc_ceiling": Family("SOC ≤ physical max (MWh)", elastic=True),
         "soc_terminal": Family("SOC at the end ≥ required final SOC (MWh)", elastic=True),
     }
-    terms = {"bess_degradation_cost_usd": "cost"}
+    terms = columns.term_kinds("bess_degradation_cost_usd")
 
     def link_states(self, x: DispatchInputs) -> dict[str, str]:
         return {"soc": "SOC at the end of the previous step (MWh)"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from dcpower import columns
 from dcpower.optimization.components.base import (
     MUTABLE,
     Component,
@@ -91,7 +92,7 @@ class GasUnits(Component):
             "bound blocks: output at the block start ≤ unit MW × units committed (MW)"
         ),
     }
-    terms = {"gen_fuel_cost_usd": "cost", "gen_start_cost_usd": "cost"}
+    terms = columns.term_kinds("gen_fuel_cost_usd", "gen_start_cost_usd")
 
     def link_states(self, x: DispatchInputs) -> dict[str, str]:
         delay = gas_gen.start_delay_steps(x.case.gas_gen, x.case.horizon.timestep_minutes)

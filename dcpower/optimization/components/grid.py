@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from dcpower import columns
 from dcpower.optimization.components.base import (
     MUTABLE,
     Component,
@@ -40,12 +41,12 @@ class Grid(Component):
             "−Q at POI ≤ tan(acos PF_min)·|P| + priced excess (MVAr)", elastic=True, reactive=True
         ),
     }
-    terms = {"energy_export_revenue_usd": "revenue", "energy_import_cost_usd": "cost"}
+    terms = columns.term_kinds("energy_export_revenue_usd", "energy_import_cost_usd")
 
     def term_kinds(self, x: DispatchInputs) -> dict:
         kinds = dict(self.terms)
         if x.case.poi.power_factor_rule == "penalty":
-            kinds["poi_excess_reactive_cost_usd"] = "cost"
+            kinds.update(columns.term_kinds("poi_excess_reactive_cost_usd"))
         return kinds
 
     def add_params(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from dcpower import columns
 from dcpower.optimization.components.base import MUTABLE, Component, award_sum, set_indexed
 from dcpower.optimization.inputs import DispatchInputs
 from dcpower.resources import gas_gen
@@ -13,11 +14,11 @@ class Load(Component):
     """Served = load − unserved (critical, flexible, other); Q at the load's power factor."""
 
     name = "load"
-    terms = {
-        "unserved_critical_cost_usd": "cost",
-        "unserved_noncritical_cost_usd": "cost",
-        "flexible_curtailment_cost_usd": "cost",
-    }
+    terms = columns.term_kinds(
+        "unserved_critical_cost_usd",
+        "unserved_noncritical_cost_usd",
+        "flexible_curtailment_cost_usd",
+    )
 
     def add_params(self, m: pyo.ConcreteModel, x: DispatchInputs) -> None:
         m.load_total = pyo.Param(m.T, **MUTABLE)  # MW

@@ -66,7 +66,7 @@ class LoadReserves(Component):
         if not products:
             return {}
         out = {columns.load_revenue_key(p): "revenue" for p in products}
-        out[DEPLOYMENT_COST] = "cost"
+        out.update(columns.term_kinds(DEPLOYMENT_COST))
         return out
 
     def link_states(self, x: DispatchInputs) -> dict[str, str]:

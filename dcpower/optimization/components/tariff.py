@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from dcpower import columns
 from dcpower.optimization.components.base import MUTABLE, Component, Family, set_indexed, soft
 from dcpower.optimization.inputs import DispatchInputs
 
@@ -30,7 +31,7 @@ class CoincidentPeakTariff(Component):
     families = {
         "cp_alert_cap": Family("import − export ≤ cap during a CP alert hour (MW)", elastic=True),
     }
-    terms = {TERM: "cost"}
+    terms = columns.term_kinds(TERM)
 
     def term_kinds(self, x: DispatchInputs) -> dict:
         return dict(self.terms) if _mode(x) == "perfect_foresight" else {}

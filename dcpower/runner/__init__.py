@@ -7,7 +7,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -39,6 +38,7 @@ from dcpower.resources import bess as bess_model
 from dcpower.resources import gas_gen
 from dcpower.resources.load import LoadProfileError, build_load_segments
 from dcpower.results import assemble_results
+from dcpower.tariff import build_schedule
 from dcpower.topology import ac_screening
 
 logger = logging.getLogger(__name__)
@@ -242,8 +242,6 @@ def _market_and_inputs(case: Case, data_dir: Path | None) -> tuple[MarketData, D
     if case.tariff is not None:
         from dataclasses import replace
 
-        from dcpower.tariff import build_schedule
-
         sched = build_schedule(case, x.timestamps, data_dir)
         x = replace(
             x, cp_usd_per_mw=sched.usd_per_mw, alert_cap_mw=sched.alert_cap_mw, tariff=sched
@@ -296,8 +294,6 @@ def input_problems(case: Case, data_dir: Path | None = None) -> list[tuple[str, 
         except ForecastError as exc:
             problems.append(("$.operations", str(exc)))
     if case.tariff is not None and market is not None:
-        from dcpower.tariff import build_schedule
-
         try:
             build_schedule(case, market.energy_price_usd_per_mwh.index, data_dir)
         except MarketDataError as exc:
@@ -435,9 +431,3 @@ def run_case(
         foresight=foresight.foresight_section(case, decisions, forecaster, solution.dispatch),
         outage=outage_section(case, solution.dispatch),
     )
-
-
-if __name__ == "__main__":  # ``python -m dcpower.runner CASE --out R.json`` = ``dcpower run``
-    from dcpower.cli import main as cli_main
-
-    sys.exit(cli_main(["run", *sys.argv[1:]]))
