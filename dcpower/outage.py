@@ -241,20 +241,33 @@ def simulate(
         raise ValueError(f"gas_fraction must have shape {load.shape} with values in [0, 1]")
     dt = timestep_minutes / 60.0
     steps = [_steps(float(d), dt) for d in durations_h]
+    return _over_starts(
+        lambda sl, starts, m: _survival_curve(soc0[sl], load, starts, run[sl], site, dt, m, frac),
+        load,
+        dt,
+        steps,
+        max(1, _CHUNK_ELEMENTS // (N + 1) ** 2),
+    )
+
+
+def _over_starts(curve, load: np.ndarray, dt: float, steps: list[int], chunk_rows: int):
+    """Survival and expected lost critical MWh per start and duration (``OutageResult``).
+
+    ``curve(slice, starts, m)`` gives, for the starts of one chunk, the survival after 0..m steps
+    (shape (starts, m + 1)); starts are taken ``chunk_rows`` at a time to bound memory. Lost
+    load: from the failing step on, the whole step's critical MWh."""
+    n = load.size
     surv = np.ones((n, len(steps)))
     unserved = np.zeros((n, len(steps)))
     if n == 0 or not steps or max(steps) == 0:
         return OutageResult(surv, unserved)
-    # S[s, i]: survival after i steps; kept per chunk of starts.
-    chunk_rows = max(1, _CHUNK_ELEMENTS // (N + 1) ** 2)
-    idx = np.asarray(steps)
+    idx, m = np.asarray(steps), max(steps)
     for lo in range(0, n, chunk_rows):
         sl = slice(lo, min(n, lo + chunk_rows))
         starts = np.arange(sl.start, sl.stop)
-        after = _survival_curve(soc0[sl], load, starts, run[sl], site, dt, max(steps), frac)
+        after = curve(sl, starts, m)
         surv[sl] = after[:, idx]
-        # Lost load: from the failing step on, the whole step's critical MWh.
-        step_load = load[(starts[:, None] + np.arange(max(steps))[None, :]) % n] * dt
+        step_load = load[(starts[:, None] + np.arange(m)[None, :]) % n] * dt
         lost = np.cumsum((1.0 - after[:, 1:]) * step_load, axis=1)
         lost = np.concatenate([np.zeros((lost.shape[0], 1)), lost], axis=1)
         unserved[sl] = lost[:, idx]
@@ -435,23 +448,13 @@ def _simulate_types(
         )
     dt = timestep_minutes / 60.0
     steps = [_steps(float(d), dt) for d in durations_h]
-    surv = np.ones((n, len(steps)))
-    unserved = np.zeros((n, len(steps)))
-    if n == 0 or not steps or max(steps) == 0:
-        return OutageResult(surv, unserved)
-    size = int(np.prod((caps + 1) ** 2))
-    chunk_rows = max(1, _CHUNK_ELEMENTS // size)
-    idx = np.asarray(steps)
-    for lo in range(0, n, chunk_rows):
-        sl = slice(lo, min(n, lo + chunk_rows))
-        starts = np.arange(sl.start, sl.stop)
-        after = _types_curve(soc0[sl], load, starts, run[sl], site, dt, max(steps), frac)
-        surv[sl] = after[:, idx]
-        step_load = load[(starts[:, None] + np.arange(max(steps))[None, :]) % n] * dt
-        lost = np.cumsum((1.0 - after[:, 1:]) * step_load, axis=1)
-        lost = np.concatenate([np.zeros((lost.shape[0], 1)), lost], axis=1)
-        unserved[sl] = lost[:, idx]
-    return OutageResult(np.clip(surv, 0.0, 1.0), unserved)
+    return _over_starts(
+        lambda sl, starts, m: _types_curve(soc0[sl], load, starts, run[sl], site, dt, m, frac),
+        load,
+        dt,
+        steps,
+        max(1, _CHUNK_ELEMENTS // int(np.prod((caps + 1) ** 2))),
+    )
 
 
 def _types_curve(

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -35,11 +35,11 @@ import pyomo.environ as pyo
 
 from dcpower.optimization import dispatch_milp, extract
 from dcpower.optimization.inputs import DispatchInputs
-from dcpower.optimization.solve import SolveReport, SolveStatus
+from dcpower.optimization.solve import SolveReport
 from dcpower.optimization.strategies import (
     DispatchSolution,
     WindowSolver,
-    above_requested_gap,
+    combine_windows,
     window_abs_gap_usd,
 )
 
@@ -179,43 +179,14 @@ def solve_forecast_policy(
             decisions[-1].realised_usd,
             report.solve_seconds,
         )
-    above = sum(above_requested_gap(r, opts["mip_rel_gap"]) for r in reports)
-    if any(r.status == SolveStatus.TIME_LIMIT_FEASIBLE for r in reports):
-        status = SolveStatus.TIME_LIMIT_FEASIBLE
-    elif above and not relax:
-        status = SolveStatus.ABOVE_REQUESTED_GAP
-    else:
-        status = SolveStatus.OPTIMAL
-    gaps = [r.mip_gap for r in reports if r.mip_gap is not None]
-    report = replace(
-        reports[0],
-        status=status,
-        termination="all_windows_" + ("converged" if status == SolveStatus.OPTIMAL else "best"),
-        objective=sum(terms_usd.values()),
-        best_bound=None,
-        mip_gap=None,
-        build_seconds=sum(r.build_seconds for r in reports),
-        solve_seconds=sum(r.solve_seconds for r in reports),
-        handoff_seconds=sum(r.handoff_seconds for r in reports),
-        n_rows=max(r.n_rows for r in reports),
-        n_columns=max(r.n_columns for r in reports),
-        n_integer=max(r.n_integer for r in reports),
-        method="forecast_policy_lp" if relax else "forecast_policy",
-    )
-    solution = DispatchSolution(
-        dispatch=pd.concat(dispatch_parts),
-        electrical=pd.concat(electrical_parts),
-        binding=dict(sorted(binding.items())),
-        report=report,
-        windows=len(reports),
-        max_window_gap=max(gaps) if gaps else None,
-        windows_time_limited=sum(r.status == SolveStatus.TIME_LIMIT_FEASIBLE for r in reports),
-        window_gap_usd=sum(
-            r.best_bound - r.objective
-            for r in reports
-            if r.best_bound is not None and r.objective is not None
-        ),
-        windows_above_gap=above,
-        terms_usd=terms_usd,
+    solution = combine_windows(
+        reports,
+        dispatch_parts,
+        electrical_parts,
+        binding,
+        terms_usd,
+        opts["mip_rel_gap"],
+        relax,
+        "forecast_policy",
     )
     return solution, decisions

@@ -313,7 +313,6 @@ def solve_rolling(
     reports: list[SolveReport] = []
     solvers: dict[int, WindowSolver] = {}  # one model per window length
     values: list[tuple[float, int]] = []  # (net value $, steps) per window solved
-    kept_usd = 0.0  # objective of the kept steps, summed over windows, $
     terms_usd: dict[str, float] = {}  # each $ term over the kept steps, summed over windows
     start = 0
     while start < n:
@@ -342,7 +341,6 @@ def solve_rolling(
             values.append((report.objective, xi.n_steps))
         for name, usd in dispatch_milp.kept_terms_usd(m, keep).items():
             terms_usd[name] = terms_usd.get(name, 0.0) + usd
-        kept_usd = sum(terms_usd.values())
         d = extract.dispatch_frame(m, xi).iloc[:keep]
         dispatch_parts.append(d)
         electrical_parts.append(extract.electrical_frame(m, xi).iloc[:keep])
@@ -358,20 +356,52 @@ def solve_rolling(
             )
         state = handed
         start += keep
+    return combine_windows(
+        reports,
+        dispatch_parts,
+        electrical_parts,
+        binding,
+        terms_usd,
+        opts["mip_rel_gap"],
+        relax,
+        "rolling_horizon",
+        marginal_values=mv.section() if mv is not None else None,
+    )
+
+
+def above_requested_gap(report: SolveReport, requested: float) -> bool:
+    """The report's relative gap exceeds the requested one (beyond rounding)."""
+    return report.mip_gap is not None and report.mip_gap > requested * (1 + 1e-9) + 1e-12
+
+
+def combine_windows(
+    reports: list[SolveReport],
+    dispatch_parts: list[pd.DataFrame],
+    electrical_parts: list[pd.DataFrame],
+    binding: dict,
+    terms_usd: dict[str, float],
+    mip_rel_gap: float,
+    relax: bool,
+    method: str,
+    marginal_values: dict | None = None,
+) -> DispatchSolution:
+    """One solution from the kept steps of successive windows: their tables concatenated, the
+    objective the sum of the kept $ terms, the status the worst window's (time limit, then
+    above the requested gap), seconds summed, model sizes the largest window's; ``method``
+    gets ``_lp`` appended for a relaxed run."""
     gaps = [r.mip_gap for r in reports if r.mip_gap is not None]
-    above = sum(above_requested_gap(r, opts["mip_rel_gap"]) for r in reports)
+    above = sum(above_requested_gap(r, mip_rel_gap) for r in reports)
     if any(r.status == SolveStatus.TIME_LIMIT_FEASIBLE for r in reports):
         status = SolveStatus.TIME_LIMIT_FEASIBLE
     elif above and not relax:
         status = SolveStatus.ABOVE_REQUESTED_GAP
     else:
         status = SolveStatus.OPTIMAL
-    first = reports[0]
     report = replace(
-        first,
+        reports[0],
         status=status,
         termination="all_windows_" + ("converged" if status == SolveStatus.OPTIMAL else "best"),
-        objective=kept_usd,
+        objective=sum(terms_usd.values()),
         best_bound=None,
         mip_gap=None,
         build_seconds=sum(r.build_seconds for r in reports),
@@ -380,7 +410,7 @@ def solve_rolling(
         n_rows=max(r.n_rows for r in reports),
         n_columns=max(r.n_columns for r in reports),
         n_integer=max(r.n_integer for r in reports),
-        method="rolling_horizon_lp" if relax else "rolling_horizon",
+        method=method + "_lp" if relax else method,
     )
     return DispatchSolution(
         dispatch=pd.concat(dispatch_parts),
@@ -397,10 +427,5 @@ def solve_rolling(
         ),
         windows_above_gap=above,
         terms_usd=terms_usd,
-        marginal_values=mv.section() if mv is not None else None,
+        marginal_values=marginal_values,
     )
-
-
-def above_requested_gap(report: SolveReport, requested: float) -> bool:
-    """The report's relative gap exceeds the requested one (beyond rounding)."""
-    return report.mip_gap is not None and report.mip_gap > requested * (1 + 1e-9) + 1e-12
