@@ -331,6 +331,7 @@ def _survival_curve(
     fuel = math.inf if site.fuel_limit_mwh is None else site.fuel_limit_mwh
     q_start = site.operational_availability * (1.0 - site.failure_to_start_probability)
     eta_c, eta_d, p_max = site.charge_efficiency, site.discharge_efficiency, site.bess_power_mw
+    battery = (has_bess, lo_soc, hi_soc, eta_c, eta_d, p_max)
 
     # Entries at the outage start: running units all work (no start), started units binomial.
     pmfs = [_binom_pmf(N - r, q_start) for r in range(N + 1)]
@@ -359,17 +360,8 @@ def _survival_curve(
         for h, units in ((h_a, r), (dt - h_a, r + j)):
             if h <= 1e-12:
                 continue
-            cap = np.minimum(units * unit_mw, np.maximum(fuel - used, 0.0) / h)
-            served = np.minimum(cap, demand)
-            deficit = demand - served
-            if has_bess:
-                can_dis = np.clip((soc - lo_soc) * eta_d / h, 0.0, p_max)
-                charge = np.minimum(cap - served, np.clip((hi_soc - soc) / (eta_c * h), 0, p_max))
-            else:
-                can_dis = charge = np.zeros_like(soc)
-            alive &= deficit <= can_dis + TOLERANCE_MW
-            soc = soc + charge * eta_c * h - np.minimum(deficit, can_dis) * h / eta_d
-            used = used + (served + charge) * h
+            ok, soc, used = _serve(units * unit_mw, demand, soc, used, h, fuel, battery)
+            alive &= ok
         st, r, j, soc, used, prob = (
             st[alive],
             r[alive],
@@ -383,6 +375,25 @@ def _survival_curve(
             after[:, i + 2 :] = 0.0
             break
     return after
+
+
+def _serve(gas_mw, demand, soc, used, h, fuel, battery):
+    """One constant-output part of a step, h hours long: the working units serve the critical
+    load up to ``gas_mw`` and what the fuel left allows, the battery covers the deficit within
+    its power and SOC floor (losses η_dis) and takes the surplus within its power and ceiling
+    (η_ch). Returns (load met on every path, SOC MWh, fuel used MWh of output)."""
+    has_bess, lo_soc, hi_soc, eta_c, eta_d, p_max = battery
+    cap = np.minimum(gas_mw, np.maximum(fuel - used, 0.0) / h)
+    served = np.minimum(cap, demand)
+    deficit = demand - served
+    if has_bess:
+        can_dis = np.clip((soc - lo_soc) * eta_d / h, 0.0, p_max)
+        charge = np.minimum(cap - served, np.clip((hi_soc - soc) / (eta_c * h), 0, p_max))
+    else:
+        can_dis = charge = np.zeros_like(soc)
+    ok = deficit <= can_dis + TOLERANCE_MW
+    soc = soc + charge * eta_c * h - np.minimum(deficit, can_dis) * h / eta_d
+    return ok, soc, used + (served + charge) * h
 
 
 def _merge(st, r, j, soc, used, prob, N, lo_soc, width):
@@ -488,6 +499,7 @@ def _types_curve(
     width = (hi_soc - lo_soc) / site.soc_bins if has_bess else 1.0
     fuel = math.inf if site.fuel_limit_mwh is None else site.fuel_limit_mwh
     eta_c, eta_d, p_max = site.charge_efficiency, site.discharge_efficiency, site.bess_power_mw
+    battery = (has_bess, lo_soc, hi_soc, eta_c, eta_d, p_max)
     caps = np.array([u.units for u in types], dtype=np.int64)
 
     # Outage start: running units all work; started units of each type binomial, independent.
@@ -526,17 +538,8 @@ def _types_curve(
                 continue
             ready = (delay_h <= t0 + a + 1e-12).astype(np.int64)  # started units producing
             units_mw = ((R + J * ready) * share) @ mw  # MW the working units' fuel allows
-            cap = np.minimum(units_mw, np.maximum(fuel - used, 0.0) / h)
-            served = np.minimum(cap, demand)
-            deficit = demand - served
-            if has_bess:
-                can_dis = np.clip((soc - lo_soc) * eta_d / h, 0.0, p_max)
-                charge = np.minimum(cap - served, np.clip((hi_soc - soc) / (eta_c * h), 0, p_max))
-            else:
-                can_dis = charge = np.zeros_like(soc)
-            alive &= deficit <= can_dis + TOLERANCE_MW
-            soc = soc + charge * eta_c * h - np.minimum(deficit, can_dis) * h / eta_d
-            used = used + (served + charge) * h
+            ok, soc, used = _serve(units_mw, demand, soc, used, h, fuel, battery)
+            alive &= ok
         st, R, J, soc, used, prob = (v[alive] for v in (st, R, J, soc, used, prob))
         after[:, i + 1] = np.bincount(st, prob, S)
         if st.size == 0:
